@@ -1,0 +1,274 @@
+"""Catalog and overlay files in, one resolved specification per environment out.
+
+Parsing (positions, schema) is separate from the rules and from rendering: everything here
+collects problems and raises them all at once.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+
+from renderer.catalog_schema import CATALOG_SCHEMA, OVERLAY_SCHEMA
+from renderer.errors import DbfleetError, Mark, Problem, raise_if
+from renderer.positioned import PList, PMap, load_documents
+from renderer.schema_errors import schema_problems
+
+NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters")
+SINGLE_SECTIONS = ("defaults", "proxy", "secrets", "gitops")
+DEFAULT_ENV = "default"
+
+_CATALOG_VALIDATOR = jsonschema.Draft202012Validator(CATALOG_SCHEMA)
+_OVERLAY_VALIDATOR = jsonschema.Draft202012Validator(OVERLAY_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: its name as the user sees it, and its bytes (for digests)."""
+
+    name: str
+    text: str
+
+
+@dataclass
+class Catalog:
+    name: str
+    spec: PMap
+    overlays: dict[str, PMap] = field(default_factory=dict)
+    sources: tuple[Source, ...] = ()
+
+    @property
+    def environments(self) -> list[str]:
+        return sorted(self.overlays) or [DEFAULT_ENV]
+
+
+def yaml_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def read_sources(paths: Iterable[Path], base: Path) -> list[Source]:
+    sources = []
+    for path in paths:
+        try:
+            shown = str(path.relative_to(base))
+        except ValueError:
+            shown = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DbfleetError([Problem(Mark(shown, 1, 1), f"cannot read: {exc}")]) from None
+        sources.append(Source(shown, text))
+    return sources
+
+
+def _parse(sources: list[Source], kind: str, problems: list[Problem]) -> list[tuple[Source, PMap]]:
+    validator = _CATALOG_VALIDATOR if kind == "Catalog" else _OVERLAY_VALIDATOR
+    parsed = []
+    for source in sources:
+        docs, found = load_documents(source.text, source.name)
+        problems.extend(found)
+        for doc in docs:
+            if not isinstance(doc, PMap):
+                problems.append(Problem(Mark(source.name, 1, 1), f"expected a {kind} document"))
+                continue
+            if doc.get("kind") != kind and doc.get("kind") in ("Catalog", "Overlay"):
+                problems.append(
+                    Problem(doc.keymarks["kind"], f"a {doc['kind']} does not belong here; expected {kind}")
+                )
+                continue
+            errors = schema_problems(doc, validator)
+            problems.extend(errors)
+            if not errors and not found:
+                parsed.append((source, doc))
+    return parsed
+
+
+def merge_files(documents: list[tuple[Source, PMap]], problems: list[Problem]) -> tuple[str, PMap]:
+    """Entries of every catalog file in one spec; a name or section defined twice is an error."""
+    if not documents:
+        return "", PMap(Mark("<catalog>", 0, 0))
+    first_source, first = documents[0]
+    fleet = first["metadata"]["name"]
+    spec = PMap(first["spec"].mark)
+    seen: dict[tuple[str, str], Mark] = {}
+    for source, doc in documents:
+        name = doc["metadata"]["name"]
+        if name != fleet:
+            problems.append(
+                Problem(
+                    doc["metadata"].keymarks["name"],
+                    f"metadata.name: {name!r} differs from {fleet!r} in {first_source.name}; "
+                    "all catalog files describe one fleet",
+                )
+            )
+        for key, value in doc["spec"].items():
+            mark = doc["spec"].keymarks[key]
+            if key in NAMED_LISTS:
+                merged = spec.setdefault(key, PList(value.mark))
+                spec.keymarks.setdefault(key, mark)
+                for item, item_mark in zip(value, value.itemmarks):
+                    where = seen.get((key, item["name"]))
+                    if where is not None:
+                        problems.append(
+                            Problem(
+                                item.keymarks["name"],
+                                f"{key}: {item['name']!r} is defined twice (first at {where})",
+                            )
+                        )
+                        continue
+                    seen[(key, item["name"])] = item.keymarks["name"]
+                    merged.append(item)
+                    merged.itemmarks.append(item_mark)
+            elif key in spec:
+                problems.append(
+                    Problem(mark, f"{key}: defined twice (first at {spec.keymarks[key]})")
+                )
+            else:
+                spec[key] = value
+                spec.keymarks[key] = mark
+    return fleet, spec
+
+
+def load(
+    catalog_paths: list[Path], overlay_paths: list[Path], base: Path, envs: list[str] | None = None
+) -> Catalog:
+    """Read, parse and check the structure of every input file; raise all problems at once."""
+    problems: list[Problem] = []
+    catalog_sources = read_sources(catalog_paths, base)
+    overlay_sources = read_sources(overlay_paths, base)
+    if not catalog_sources:
+        raise DbfleetError([Problem(Mark(", ".join(str(p) for p in catalog_paths) or "catalog/", 0, 0), "no catalog files found")])
+    documents = _parse(catalog_sources, "Catalog", problems)
+    overlay_docs = _parse(overlay_sources, "Overlay", problems)
+    fleet, spec = merge_files(documents, problems)
+    overlays: dict[str, PMap] = {}
+    for source, doc in overlay_docs:
+        env = doc["metadata"]["name"]
+        if env in overlays:
+            problems.append(Problem(doc["metadata"].keymarks["name"], f"overlay {env!r} is defined twice"))
+        overlays[env] = doc["spec"] if doc["spec"] is not None else PMap(doc.mark)
+    if envs:
+        known = sorted(overlays) or [DEFAULT_ENV]
+        for env in envs:
+            if env not in known:
+                problems.append(Problem(Mark("--env", 0, 0), f"no environment {env!r}; known: {', '.join(known)}"))
+        overlays = {k: v for k, v in overlays.items() if k in envs}
+    raise_if(problems)
+    return Catalog(fleet, spec, overlays, tuple(catalog_sources + overlay_sources))
+
+
+# --- overlays and defaults -------------------------------------------------------------------
+
+
+def _is_named_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(i, dict) and "name" in i for i in value)
+
+
+def merge(base: Any, over: Any) -> Any:
+    """Maps deep-merge, lists of named entries merge by name, anything else replaces.
+
+    A ``null`` in ``over`` removes the key.  Positions follow the value that won.
+    """
+    if isinstance(base, PMap) and isinstance(over, PMap):
+        out = PMap(base.mark)
+        for key, value in base.items():
+            out[key] = value
+            out.keymarks[key] = base.keymarks.get(key, base.mark)
+        for key, value in over.items():
+            if value is None:
+                out.pop(key, None)
+                out.keymarks.pop(key, None)
+            elif key in out:
+                out[key] = merge(out[key], value)
+            else:
+                out[key] = value
+                out.keymarks[key] = over.keymarks.get(key, over.mark)
+        return out
+    if isinstance(base, PList) and isinstance(over, PList) and _is_named_list(base) and _is_named_list(over):
+        out_list = PList(base.mark)
+        index = {item["name"]: i for i, item in enumerate(over)}
+        for item, mark in zip(base, base.itemmarks):
+            i = index.pop(item["name"], None)
+            out_list.append(item if i is None else merge(item, over[i]))
+            out_list.itemmarks.append(mark)
+        for item, mark in zip(over, over.itemmarks):
+            if item["name"] in index:
+                out_list.append(item)
+                out_list.itemmarks.append(mark)
+        return out_list
+    return over
+
+
+DEFAULTS_FOR = {
+    "clusters": ("namespace", "backup", "storage", "resources", "monitoring", "scheduling", "pooler", "proxy", "tls"),
+    "databases": ("namespace", "backup", "proxy"),
+    "vclusters": ("namespace",),
+}
+
+
+def resolve(catalog: Catalog, env: str) -> PMap:
+    """The spec of one environment: overlay merged over the catalog, defaults under each entry."""
+    spec = catalog.spec
+    overlay = catalog.overlays.get(env)
+    if overlay is not None:
+        spec = merge(spec, overlay)
+    defaults = spec.get("defaults") or PMap(spec.mark)
+    resolved = PMap(spec.mark)
+    for key, value in spec.items():
+        resolved[key] = value
+        resolved.keymarks[key] = spec.keymarks[key]
+        if key in DEFAULTS_FOR and isinstance(value, PList):
+            applied = PList(value.mark)
+            for item, mark in zip(value, value.itemmarks):
+                under = PMap(defaults.mark)
+                for name in DEFAULTS_FOR[key]:
+                    if name in defaults:
+                        under[name] = defaults[name]
+                        under.keymarks[name] = defaults.keymarks[name]
+                applied.append(merge(under, item))
+                applied.itemmarks.append(mark)
+            resolved[key] = applied
+    return resolved
+
+
+def revalidate(spec: PMap) -> list[Problem]:
+    """After overlays and defaults: the schema again, since an overlay can remove a required key."""
+    holder = PMap(spec.mark)
+    holder.update(
+        {"apiVersion": CATALOG_SCHEMA["properties"]["apiVersion"]["const"], "kind": "Catalog",
+         "metadata": {"name": "x"}, "spec": spec}
+    )
+    holder.keymarks["spec"] = spec.mark
+    return schema_problems(holder, _CATALOG_VALIDATOR)
+
+
+def with_schema_defaults(value: Any, schema: dict[str, Any] = CATALOG_SCHEMA["properties"]["spec"]) -> Any:
+    """A plain copy where every property the schema declares is present: templates can use
+    StrictUndefined and still test optional fields.  An absent object becomes an object of
+    defaults, unless it has required keys: then it is ``None``, "not asked for"."""
+    if "anyOf" in schema:
+        schema = schema["anyOf"][0]
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out[key] = with_schema_defaults(item, props.get(key, {}))
+        for key, sub in props.items():
+            if key not in out:
+                if "default" in sub:
+                    out[key] = copy.deepcopy(sub["default"])
+                elif sub.get("type") == "object" and "properties" in sub and "required" not in sub:
+                    out[key] = with_schema_defaults({}, sub)
+                elif sub.get("type") == "array":
+                    out[key] = []
+                else:
+                    out[key] = None
+        return out
+    if isinstance(value, list):
+        return [with_schema_defaults(item, schema.get("items", {})) for item in value]
+    return value

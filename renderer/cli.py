@@ -1,0 +1,96 @@
+"""The command line: parse options, call plain functions, turn DbfleetError into a clean exit."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+from renderer import commands
+from renderer.catalog_schema import CATALOG_SCHEMA
+from renderer.errors import DbfleetError
+from renderer.reporting import JsonReporter, Reporter, TextReporter
+from renderer.validate import DEFAULT_KUBE_VERSION
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _run(func: F) -> F:
+    """Give the command a reporter, and turn every user-facing error into a message and exit code."""
+
+    @functools.wraps(func)
+    def wrapper(output: str, **kwargs: Any) -> None:
+        reporter: Reporter = JsonReporter() if output == "json" else TextReporter()
+        try:
+            code = func(reporter=reporter, **kwargs)
+        except DbfleetError as exc:
+            reporter.problems(exc.problems)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            code = 130
+        if isinstance(reporter, JsonReporter):
+            reporter.close(code)
+        sys.exit(code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _inputs(func: F) -> F:
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.option("--overlays", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True,
+                     help="Folder of environment overlays (<env>.yaml)."),
+        click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("rendered"), show_default=True,
+                     help="Output folder; dbfleet owns it entirely."),
+        click.option("--env", "envs", multiple=True, help="Only this environment (repeatable)."),
+        click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Folder of templates that override the built-in ones."),
+        click.option("--schema-location", "schema_locations", multiple=True, envvar="DBFLEET_SCHEMA_LOCATION",
+                     help="CRD schemas: a folder or a URL template with {group}, {kind}, {version} "
+                     "(kubeconform layout). Repeatable."),
+        click.option("--kube-version", default=DEFAULT_KUBE_VERSION, show_default=True,
+                     help="Kubernetes version whose schemas validate core kinds."),
+        click.option("--ignore-missing-schemas", is_flag=True,
+                     help="Skip objects whose schema cannot be found instead of failing."),
+        click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dbfleet")
+def main() -> None:
+    """Render a database catalog into validated GitOps manifests."""
+
+
+@main.command()
+@_inputs
+@click.option("--check", is_flag=True, help="Write nothing; print a diff and exit 1 if the output is stale.")
+@_run
+def render(**kwargs: Any) -> int:
+    """Render the catalog (default catalog/) into the output folder."""
+    return commands.render(**kwargs)
+
+
+@main.command()
+@_inputs
+@_run
+def validate(**kwargs: Any) -> int:
+    """Check the catalog, and the rendered objects against every schema."""
+    return commands.validate(**kwargs)
+
+
+@main.command()
+def schema() -> None:
+    """Print the catalog's JSON Schema (for editors)."""
+    click.echo(json.dumps(CATALOG_SCHEMA, indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

@@ -1,0 +1,146 @@
+"""What each command does, as plain functions of keyword arguments (the CLI only parses)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from renderer import output
+from renderer.catalog import Catalog, load, read_sources, yaml_files
+from renderer.errors import DbfleetError, Mark, Problem
+from renderer.fingerprint import code_digest, inputs_digest
+from renderer.render import Bundle, RenderedObject, render_all
+from renderer.reporting import Reporter
+from renderer.templating import Templates, builtin_templates_dir
+from renderer.validate import Validators
+
+DEFAULT_CATALOG = Path("catalog")
+INVALID_OUTPUT = 1
+
+
+def _input_files(paths: Iterable[Path], overlays: Path) -> tuple[list[Path], list[Path]]:
+    catalog_files = [f for p in (list(paths) or [DEFAULT_CATALOG]) for f in yaml_files(p)]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise DbfleetError([Problem(Mark(str(p), 0, 0), "no such file or folder") for p in missing])
+    overlay_files = yaml_files(overlays) if overlays.is_dir() else []
+    return catalog_files, overlay_files
+
+
+def _digests(catalog_files: list[Path], overlay_files: list[Path], templates: Path | None, envs: Iterable[str]) -> dict[str, str]:
+    template_dirs = [builtin_templates_dir()] + ([templates] if templates else [])
+    code = code_digest(template_dirs)
+    sources = read_sources(catalog_files + overlay_files, Path.cwd())
+    return {env: inputs_digest(code, sources, env) for env in envs}
+
+
+def _render(
+    paths: tuple[Path, ...], overlays: Path, envs: tuple[str, ...], templates: Path | None
+) -> tuple[Catalog, Bundle, list[Path], list[Path]]:
+    catalog_files, overlay_files = _input_files(paths, overlays)
+    catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
+    return catalog, render_all(catalog, Templates(templates)), catalog_files, overlay_files
+
+
+def _validators(schema_locations: tuple[str, ...], kube_version: str, ignore_missing_schemas: bool) -> Validators:
+    locations = [loc for value in schema_locations for loc in value.split(",") if loc]
+    return Validators(locations, kube_version, ignore_missing_schemas)
+
+
+def render(
+    *,
+    reporter: Reporter,
+    paths: tuple[Path, ...],
+    overlays: Path,
+    out: Path,
+    envs: tuple[str, ...],
+    templates: Path | None,
+    schema_locations: tuple[str, ...],
+    kube_version: str,
+    ignore_missing_schemas: bool,
+    check: bool,
+) -> int:
+    if check:
+        manifest = output.read_manifest(out)
+        known = list(envs) or sorted(manifest.inputs)
+        if known:
+            catalog_files, overlay_files = _input_files(paths, overlays)
+            digests = _digests(catalog_files, overlay_files, templates, known)
+            if output.up_to_date(out, manifest, digests):
+                reporter.result(f"{out} is up to date", upToDate=True)
+                return 0
+    catalog, bundle, catalog_files, overlay_files = _render(paths, overlays, envs, templates)
+    problems = _validators(schema_locations, kube_version, ignore_missing_schemas).validate(bundle.objects)
+    if problems:
+        raise DbfleetError(problems, INVALID_OUTPUT)
+    rendered_envs = catalog.environments
+    if check:
+        foreign = output.foreign_problems(out, output.read_manifest(out))
+        if foreign:
+            raise DbfleetError(foreign)
+        text = output.diff(out, bundle.files, rendered_envs, str(out))
+        if text:
+            reporter.diff(text)
+            reporter.result(f"{out} is out of date: run dbfleet render", upToDate=False)
+            return 1
+        reporter.result(f"{out} is up to date", upToDate=True)
+        return 0
+    digests = _digests(catalog_files, overlay_files, templates, rendered_envs)
+    changed = output.write(out, bundle.files, rendered_envs, digests)
+    reporter.result(
+        f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "
+        f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed",
+        objects=len(bundle.objects),
+        environments=rendered_envs,
+        changed=changed,
+    )
+    return 0
+
+
+def _disk_objects(out: Path, envs: list[str]) -> tuple[list[RenderedObject], list[Problem]]:
+    objects, problems = [], []
+    for rel in output.disk_files(out):
+        if not output.in_scope(rel, envs) or rel.endswith("kustomization.yaml"):
+            continue
+        try:
+            data = yaml.safe_load((out / rel).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            problems.append(Problem(Mark(str(out / rel), 1, 1), f"cannot read: {exc}"))
+            continue
+        if isinstance(data, dict):
+            objects.append(RenderedObject(str(out / rel), data))
+    return objects, problems
+
+
+def validate(
+    *,
+    reporter: Reporter,
+    paths: tuple[Path, ...],
+    overlays: Path,
+    out: Path,
+    envs: tuple[str, ...],
+    templates: Path | None,
+    schema_locations: tuple[str, ...],
+    kube_version: str,
+    ignore_missing_schemas: bool,
+) -> int:
+    catalog, bundle, _, _ = _render(paths, overlays, envs, templates)
+    validators = _validators(schema_locations, kube_version, ignore_missing_schemas)
+    problems = validators.validate(bundle.objects)
+    on_disk, unreadable = _disk_objects(out, catalog.environments)
+    problems += unreadable + validators.validate(on_disk)
+    if problems:
+        raise DbfleetError(problems, INVALID_OUTPUT)
+    reporter.result(
+        f"catalog valid; {len(bundle.objects)} rendered and {len(on_disk)} committed objects valid",
+        rendered=len(bundle.objects),
+        committed=len(on_disk),
+    )
+    return 0
+
+
+def dump_schema(reporter: Reporter, schema: dict[str, Any]) -> None:
+    import json
+
+    reporter.raw(json.dumps(schema, indent=2) + "\n")

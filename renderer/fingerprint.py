@@ -1,0 +1,31 @@
+"""A digest of everything a render's bytes depend on, so ``render --check`` can skip rendering."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterable
+
+import renderer
+from renderer.catalog import Source
+
+
+def _tree_files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    return sorted(p for pattern in patterns for p in root.rglob(pattern) if p.is_file())
+
+
+def code_digest(template_dirs: Iterable[Path]) -> str:
+    """The renderer's own code and every template it may read."""
+    digest = hashlib.sha256(renderer.__version__.encode())
+    package = Path(renderer.__file__).parent
+    roots = [(package, ("*.py",))] + [(d, ("*.j2",)) for d in template_dirs]
+    for root, patterns in roots:
+        for path in _tree_files(root, patterns):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def inputs_digest(code: str, sources: Iterable[Source], env: str) -> str:
+    digest = hashlib.sha256(f"{code}\0{env}\0".encode())
+    for source in sources:
+        digest.update(f"{source.name}\0{len(source.text)}\0".encode() + source.text.encode() + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,179 @@
+"""The output folder: what dbfleet owns in it, comparing with it, and replacing it atomically.
+
+The renderer owns every file listed in the folder's manifest and nothing else.  A render builds the
+complete new folder beside the old one, then swaps the two with renames, so an interrupted render
+leaves the previous output in place (or, between the two renames, restores it on the next run).
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from renderer.errors import DbfleetError, Mark, Problem
+
+MANIFEST = ".dbfleet-manifest.json"
+MANIFEST_VERSION = 1
+MAX_LISTED = 20
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Manifest:
+    files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of its bytes
+    inputs: dict[str, str] = field(default_factory=dict)  # environment -> digest of what made it
+
+    def to_bytes(self) -> bytes:
+        data = {"version": MANIFEST_VERSION, "inputs": self.inputs, "files": self.files}
+        return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
+
+
+def _siblings(out: Path) -> tuple[Path, Path]:
+    return out.with_name(out.name + ".dbfleet-new"), out.with_name(out.name + ".dbfleet-old")
+
+
+def recover(out: Path) -> None:
+    """Finish or undo a swap that an earlier run did not complete."""
+    new, old = _siblings(out)
+    if old.exists():
+        if out.exists():
+            shutil.rmtree(old)
+        else:
+            old.rename(out)
+    if new.exists():
+        shutil.rmtree(new)
+
+
+def read_manifest(out: Path) -> Manifest:
+    path = out / MANIFEST
+    if not path.exists():
+        return Manifest()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Manifest(dict(data["files"]), dict(data.get("inputs", {})))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DbfleetError([Problem(Mark(str(path), 1, 1), f"unreadable dbfleet manifest: {exc}")]) from None
+
+
+def disk_files(out: Path) -> list[str]:
+    if not out.is_dir():
+        return []
+    found = []
+    for root, dirs, files in os.walk(out):
+        dirs.sort()
+        for name in sorted(files):
+            rel = os.path.relpath(os.path.join(root, name), out).replace(os.sep, "/")
+            if rel != MANIFEST:
+                found.append(rel)
+    return found
+
+
+def foreign_problems(out: Path, manifest: Manifest) -> list[Problem]:
+    """Files dbfleet did not write: refused, never deleted."""
+    if out.exists() and not out.is_dir():
+        return [Problem(Mark(str(out), 0, 0), "the output path exists and is not a folder")]
+    foreign = [f for f in disk_files(out) if f not in manifest.files]
+    problems = [
+        Problem(Mark(str(out / f), 0, 0), "not written by dbfleet; move it out of the output folder (dbfleet owns it entirely)")
+        for f in foreign[:MAX_LISTED]
+    ]
+    if len(foreign) > MAX_LISTED:
+        problems.append(Problem(Mark(str(out), 0, 0), f"... and {len(foreign) - MAX_LISTED} more files not written by dbfleet"))
+    return problems
+
+
+def in_scope(path: str, envs: list[str]) -> bool:
+    return path.split("/", 1)[0] in envs
+
+
+def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
+    """True when the inputs are those of the last render and the files on disk are untouched.
+
+    Rendering is a pure function of its inputs, so this answers ``render --check`` without
+    rendering: the pre-commit hook's common case."""
+    if any(manifest.inputs.get(env) != digest for env, digest in inputs.items()):
+        return False
+    envs = list(inputs)
+    expected = {p: h for p, h in manifest.files.items() if in_scope(p, envs)}
+    on_disk = [f for f in disk_files(out) if in_scope(f, envs)]
+    if sorted(expected) != on_disk:
+        return False
+    for path, digest in expected.items():
+        try:
+            if sha256((out / path).read_bytes()) != digest:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str:
+    """A unified diff from the folder on disk to the freshly rendered files, within ``envs``."""
+    current = {f for f in disk_files(out) if in_scope(f, envs)}
+    chunks = []
+    for path in sorted(current | set(files)):
+        new = files.get(path)
+        old = (out / path).read_bytes() if path in current else None
+        if old == new:
+            continue
+        old_lines = old.decode("utf-8", "replace").splitlines(keepends=True) if old is not None else []
+        new_lines = new.decode().splitlines(keepends=True) if new is not None else []
+        chunks.extend(
+            difflib.unified_diff(
+                old_lines,
+                new_lines,
+                fromfile=f"a/{label}/{path}" if old is not None else "/dev/null",
+                tofile=f"b/{label}/{path}" if new is not None else "/dev/null",
+            )
+        )
+    return "".join(chunks)
+
+
+def write(out: Path, files: dict[str, bytes], envs: list[str], inputs: dict[str, str]) -> list[str]:
+    """Replace the environments ``envs`` of the output folder with ``files``; keep the others.
+
+    Returns the paths that changed.  Refuses (raises) when the folder holds foreign files.
+    """
+    recover(out)
+    manifest = read_manifest(out)
+    problems = foreign_problems(out, manifest)
+    if problems:
+        raise DbfleetError(problems)
+    kept = {p: h for p, h in manifest.files.items() if not in_scope(p, envs)}
+    final = Manifest(
+        files={**kept, **{p: sha256(b) for p, b in files.items()}},
+        inputs={**{e: d for e, d in manifest.inputs.items() if e not in envs}, **inputs},
+    )
+    final.files = dict(sorted(final.files.items()))
+    changed = sorted(p for p in set(final.files) | set(manifest.files) if final.files.get(p) != manifest.files.get(p))
+    if not changed and final.inputs == manifest.inputs and out.exists():
+        return []
+    new, old = _siblings(out)
+    new.mkdir(parents=True)
+    for path, digest in final.files.items():
+        target = new / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path in files:
+            target.write_bytes(files[path])
+        else:  # another environment's file, unchanged: link, do not copy
+            try:
+                os.link(out / path, target)
+            except OSError:
+                shutil.copy2(out / path, target)
+    (new / MANIFEST).write_bytes(final.to_bytes())
+    # No fsync of thousands of files: the swap protects against an interrupted process, and the
+    # output is committed to Git, which is its durable copy.
+    if out.exists():
+        out.rename(old)
+    new.rename(out)
+    if old.exists():
+        shutil.rmtree(old)
+    return changed
+

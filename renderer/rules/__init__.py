@@ -1,0 +1,20 @@
+"""Catalog rules: each a module with an ``ID`` and a ``check(spec)`` generator of problems.
+
+They run on the resolved specification of every environment, after the JSON Schema passed, so
+they can rely on types and required keys.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from renderer.errors import Problem
+from renderer.positioned import PMap
+from renderer.rules import engines, formats, names, references, secrets
+
+RULES = (names, references, formats, secrets, engines)
+
+
+def check(spec: PMap) -> Iterator[Problem]:
+    for rule in RULES:
+        for problem in rule.check(spec):
+            yield problem._replace(message=f"{problem.message} [{rule.ID}]")

@@ -1,0 +1,40 @@
+"""No plaintext secrets anywhere: credentials are always references to Secrets."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from renderer.errors import Mark, Problem
+from renderer.positioned import PList, PMap, format_path
+
+ID = "secrets"
+
+URL_PASSWORD = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:[^/\s@]+@")
+SECRET_KEY = re.compile(r"(?i)(passw(or)?d|pwd|secret[_-]?access[_-]?key|private[_-]?key|api[_-]?key|token)\Z")
+
+
+def _walk(node: Any, path: list[Any], mark: Mark) -> Iterator[Problem]:
+    if isinstance(node, PMap):
+        for key, value in node.items():
+            key_mark = node.keymarks.get(key, node.mark)
+            here = path + [key]
+            if SECRET_KEY.search(str(key)) and value not in (None, ""):
+                yield Problem(
+                    key_mark,
+                    f"{format_path(here)}: a {key!r} value in Git is a plaintext secret; "
+                    "put it in a Secret and reference the Secret by name",
+                )
+                continue
+            yield from _walk(value, here, key_mark)
+    elif isinstance(node, PList):
+        for i, (value, item_mark) in enumerate(zip(node, node.itemmarks)):
+            yield from _walk(value, path + [i], item_mark)
+    elif isinstance(node, str) and URL_PASSWORD.search(node):
+        yield Problem(
+            mark,
+            f"{format_path(path)}: the URL carries a password; remove it and reference a Secret",
+        )
+
+
+def check(spec: PMap) -> Iterator[Problem]:
+    yield from _walk(spec, [], spec.mark)

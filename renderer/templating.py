@@ -1,0 +1,63 @@
+"""Jinja2 templates whose every ``{{ value }}`` is a YAML-safe scalar, parsed back into objects."""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+def builtin_templates_dir() -> Path:
+    return Path(str(resources.files("renderer.templates")))
+
+
+def _yaml_value(value: Any) -> str:
+    """JSON is YAML: a catalog value can never escape its scalar and inject structure."""
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises with the variable's name
+    return json.dumps(value, ensure_ascii=False)
+
+
+class TemplateError(Exception):
+    """A template failed: named, with the reason, for the user who overrode it."""
+
+
+class Templates:
+    def __init__(self, override_dir: Path | None = None) -> None:
+        search = [str(builtin_templates_dir())]
+        if override_dir is not None:
+            search.insert(0, str(override_dir))
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(search),
+            undefined=jinja2.StrictUndefined,
+            finalize=_yaml_value,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def render(self, name: str, context: dict[str, Any]) -> dict[str, Any]:
+        template = self._cache.get(name)
+        try:
+            if template is None:
+                template = self._cache[name] = self.env.get_template(name)
+            text = template.render(context)
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"template {name}: {exc}") from None
+        try:
+            obj = yaml.load(text, Loader=_Loader)
+        except yaml.YAMLError as exc:
+            raise TemplateError(f"template {name} did not produce valid YAML: {exc}") from None
+        if not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:
+            raise TemplateError(f"template {name} must produce one object with kind and metadata")
+        return obj
