@@ -185,6 +185,7 @@ def merge(base: Any, over: Any) -> Any:
                 out.keymarks.pop(key, None)
             elif key in out:
                 out[key] = merge(out[key], value)
+                out.keymarks[key] = over.keymarks.get(key, over.mark)
             else:
                 out[key] = value
                 out.keymarks[key] = over.keymarks.get(key, over.mark)
@@ -225,7 +226,7 @@ def resolve(catalog: Catalog, env: str) -> PMap:
         if key in DEFAULTS_FOR and isinstance(value, PList):
             applied = PList(value.mark)
             for item, mark in zip(value, value.itemmarks):
-                under = PMap(defaults.mark)
+                under = PMap(item.mark)
                 for name in DEFAULTS_FOR[key]:
                     if name in defaults:
                         under[name] = defaults[name]

@@ -48,9 +48,19 @@ def check_environment(catalog: Catalog, env: str) -> tuple[dict[str, Any], list[
     problems = revalidate(spec)
     if not problems:
         problems = list(rules.check(spec))
-    if env != "default":
-        problems = [p._replace(message=f"{p.message} (environment {env})") for p in problems]
     return with_schema_defaults(spec), problems
+
+
+def _by_environment(found: dict[str, list[Problem]]) -> list[Problem]:
+    """Each problem once; those that only some environments have say which."""
+    envs: dict[Problem, list[str]] = {}
+    for env, problems in found.items():
+        for problem in problems:
+            envs.setdefault(problem, []).append(env)
+    return [
+        problem if len(where) == len(found) else problem._replace(message=f"{problem.message} (in {', '.join(where)})")
+        for problem, where in envs.items()
+    ]
 
 
 def decorate(obj: dict[str, Any], unit: Unit, component: str, wave: int, holds_data: bool, fleet: str) -> dict[str, Any]:
@@ -122,7 +132,7 @@ def _render_spec(spec: dict[str, Any], fleet: str, env: str, templates: Template
 def render_all(catalog: Catalog, templates: Templates) -> Bundle:
     """Every environment; problems of all environments are reported together."""
     checked = {env: check_environment(catalog, env) for env in catalog.environments}
-    raise_if([problem for _, found in checked.values() for problem in found])
+    raise_if(_by_environment({env: found for env, (_, found) in checked.items()}))
     bundle = Bundle()
     for env, (spec, _) in checked.items():
         bundle.update(_render_spec(spec, catalog.name, env, templates))

@@ -5,7 +5,7 @@ import re
 from datetime import datetime
 from typing import Iterator
 
-from renderer.errors import Problem
+from renderer.errors import Mark, Problem
 from renderer.positioned import PMap
 from renderer.rules._walk import entries, located
 
@@ -54,9 +54,18 @@ def cron_problem(expression: str) -> str | None:
 
 
 def check(spec: PMap) -> Iterator[Problem]:
+    reported: set[Mark] = set()
+    for problem in _check(spec):
+        # A bad default is inherited by many entries: say it once, where it is written.
+        if problem.mark not in reported:
+            reported.add(problem.mark)
+            yield problem
+
+
+def _check(spec: PMap) -> Iterator[Problem]:
     sections = [(w, e) for s in ("clusters", "databases") for w, e in entries(spec, s)]
     if isinstance(spec.get("defaults"), PMap):
-        sections.append(("defaults", spec["defaults"]))
+        sections.insert(0, ("defaults", spec["defaults"]))
     for where, entry in sections:
         schedule, mark = located(entry, "backup", "schedule")
         if isinstance(schedule, str) and (reason := cron_problem(schedule)):

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from syrupy.extensions.single_file import SingleFileSnapshotExtension
+from syrupy.location import PyTestLocation
+
+from renderer import cli
+from renderer.catalog import load, yaml_files
+from renderer.render import Bundle, render_all
+from renderer.templating import Templates
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "golden"
+SHARED_CRDS = ROOT.parent / "shared" / "schemas" / "crds"
+
+
+class GoldenFiles(SingleFileSnapshotExtension):
+    """Snapshots are the files of golden/ themselves, at their bundle paths."""
+
+    file_extension = ""
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        return str(GOLDEN)
+
+    @classmethod
+    def discovery_dirname(cls, *, test_location: PyTestLocation) -> str:
+        return str(GOLDEN)
+
+    @classmethod
+    def get_location(cls, *, test_location: PyTestLocation, index: Any) -> str:
+        return str(GOLDEN / str(index))
+
+    def is_snapshot_location(self, *, location: str) -> bool:
+        return Path(location).is_relative_to(GOLDEN)
+
+
+@pytest.fixture
+def golden(snapshot: Any) -> Any:
+    return snapshot.use_extension(GoldenFiles)
+
+
+@pytest.fixture(scope="session")
+def crds() -> Path:
+    if not SHARED_CRDS.is_dir():
+        pytest.skip(f"the shared CRD schemas are not at {SHARED_CRDS}")
+    return SHARED_CRDS
+
+
+@pytest.fixture(scope="session")
+def example_bundle() -> Bundle:
+    catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
+    return render_all(catalog, Templates())
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the example repository layout, as the current directory."""
+    for name in ("catalog", "overlays"):
+        target = tmp_path / name
+        target.mkdir()
+        for source in (ROOT / name).iterdir():
+            (target / source.name).write_bytes(source.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args: str, schemas: Path | None = SHARED_CRDS) -> Result:
+    """The CLI as a user runs it, from the current directory."""
+    extra = ["--schema-location", str(schemas)] if schemas and args and args[0] in ("render", "validate") else []
+    return CliRunner().invoke(cli.main, [*args, *extra], catch_exceptions=False, env={"DBFLEET_SCHEMA_LOCATION": None})
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(path)): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    } if path.exists() else {}
+
+
+os.environ.pop("DBFLEET_SCHEMA_LOCATION", None)

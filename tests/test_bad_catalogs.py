@@ -1,0 +1,55 @@
+"""A corpus of bad catalogs (tests/bad/<case>/) with the exact messages users must see."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run, tree
+
+CORPUS = Path(__file__).parent / "bad"
+CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+
+
+@pytest.fixture
+def case_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / request.param
+    shutil.copytree(CORPUS / request.param, target)
+    (target / "expected.txt").unlink()
+    monkeypatch.chdir(target)
+    return target
+
+
+@pytest.mark.parametrize("case_dir", CASES, indirect=True)
+@pytest.mark.parametrize("command", [("render",), ("render", "--check"), ("validate",)])
+def test_bad_catalog_is_refused_with_every_error(case_dir: Path, command: tuple[str, ...]) -> None:
+    before = tree(case_dir)
+    result = run(*command)
+    assert result.exit_code == 2
+    assert result.stderr == (CORPUS / case_dir.name / "expected.txt").read_text()
+    assert "Traceback" not in result.output
+    assert tree(case_dir) == before, "nothing may be written"
+
+
+@pytest.mark.parametrize("case_dir", ["bad-cron"], indirect=True)
+def test_bad_catalog_as_json(case_dir: Path) -> None:
+    result = run("render", "--output", "json")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["exitCode"] == 2
+    assert [(p["file"], p["line"], p["column"]) for p in report["problems"]] == [
+        ("catalog/fleet.yaml", 7, 14),
+        ("catalog/fleet.yaml", 16, 16),
+        ("catalog/fleet.yaml", 16, 40),
+    ]
+    assert all(p["severity"] == "error" for p in report["problems"])
+
+
+def test_the_corpus_covers_what_users_get_wrong() -> None:
+    expected = {
+        "wrong-type", "unknown-key", "misspelt-engine", "dangling-store", "duplicate-across-files",
+        "bad-names", "bad-cron", "bad-quantity", "plaintext-secrets", "malformed-yaml", "duplicate-keys",
+    }
+    assert expected <= set(CASES)
