@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import yaml
 
@@ -139,8 +139,3 @@ def validate(
     )
     return 0
 
-
-def dump_schema(reporter: Reporter, schema: dict[str, Any]) -> None:
-    import json
-
-    reporter.raw(json.dumps(schema, indent=2) + "\n")

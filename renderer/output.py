@@ -117,7 +117,7 @@ def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
 def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str:
     """A unified diff from the folder on disk to the freshly rendered files, within ``envs``."""
     current = {f for f in disk_files(out) if in_scope(f, envs)}
-    chunks = []
+    chunks: list[str] = []
     for path in sorted(current | set(files)):
         new = files.get(path)
         old = (out / path).read_bytes() if path in current else None

@@ -21,7 +21,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 
-class PMap(dict):  # type: ignore[type-arg]
+class PMap(dict[str, Any]):
     """A mapping that knows where it and each of its keys stand."""
 
     __slots__ = ("mark", "keymarks")
@@ -32,7 +32,7 @@ class PMap(dict):  # type: ignore[type-arg]
         self.keymarks: dict[str, Mark] = {}
 
 
-class PList(list):  # type: ignore[type-arg]
+class PList(list[Any]):
     """A sequence that knows where it and each of its items stand."""
 
     __slots__ = ("mark", "itemmarks")

@@ -37,7 +37,7 @@ def schema_problems(
             where = format_path(shown)
             prefix = f"{where}: " if where else ""
             if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-                allowed = error.schema.get("properties", {})
+                allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
                 for key in error.instance:
                     if key not in allowed:
                         mark = locate(document, path + [key])
@@ -47,10 +47,11 @@ def schema_problems(
                 continue
             mark = locate(document, path)
             if error.validator == "enum":
-                choices = ", ".join(str(c) for c in error.validator_value)
+                options = list(error.validator_value)  # type: ignore[arg-type]
+                choices = ", ".join(str(c) for c in options)
                 message = f"{error.instance!r} is not one of {choices}"
                 if isinstance(error.instance, str):
-                    message += _hint(error.instance, error.validator_value)
+                    message += _hint(error.instance, options)
             elif error.validator == "type" and isinstance(error.instance, (int, float)) and (
                 error.validator_value == "string"
             ):

@@ -124,13 +124,15 @@ def _read_schema(where: str) -> dict[str, Any] | None:
     try:
         if re.match(r"https?://", where):
             with urllib.request.urlopen(where, timeout=30) as response:  # noqa: S310 - user's URL
-                return json.load(response)  # type: ignore[no-any-return]
-        path = Path(where.removeprefix("file://"))
-        if not path.is_file():
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+                data = json.load(response)
+        else:
+            path = Path(where.removeprefix("file://"))
+            if not path.is_file():
+                return None
+            data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def _metadata_problems(obj: dict[str, Any]) -> Iterable[str]:

@@ -13,7 +13,7 @@ ID = "formats"
 
 MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 # minute, hour, day of month, month, day of week: the ranges Kubernetes' cron parser accepts
-CRON_FIELDS = (
+CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),

@@ -1,0 +1,192 @@
+"""The commands end to end, as a user in a repository runs them."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from renderer import output
+from tests.conftest import ROOT, run, tree
+
+
+def test_render_then_check_is_clean_and_writes_nothing(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    before = tree(workdir)
+    result = run("render", "--check")
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.stderr
+    assert tree(workdir) == before
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_check_reports_a_stale_output_with_a_unified_diff(workdir: Path, fast_path: bool) -> None:
+    assert run("render").exit_code == 0
+    if not fast_path:  # an old manifest: the check must render and compare
+        manifest = workdir / "rendered" / output.MANIFEST
+        data = json.loads(manifest.read_text())
+        data["inputs"] = {}
+        manifest.write_text(json.dumps(data))
+    prod = workdir / "overlays" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("size: 100Gi", "size: 200Gi"))
+    before = tree(workdir)
+    result = run("render", "--check")
+    assert result.exit_code == 1
+    assert "--- a/rendered/prod/databases/orders/cluster-orders.yaml" in result.stdout
+    assert '-    size: "100Gi"\n+    size: "200Gi"\n' in result.stdout
+    assert "dev/" not in result.stdout
+    assert tree(workdir) == before
+
+
+def test_check_notices_a_hand_edited_file(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    edited = workdir / "rendered" / "dev" / "databases-dev" / "orders" / "cluster-orders.yaml"
+    edited.write_text(edited.read_text().replace("instances: 1", "instances: 5"))
+    result = run("render", "--check")
+    assert result.exit_code == 1
+    assert "-  instances: 5\n+  instances: 1\n" in result.stdout
+
+
+def test_render_prunes_what_it_no_longer_renders(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    catalog = workdir / "catalog" / "postgresql.yaml"
+    text = catalog.read_text()
+    catalog.write_text(text[: text.index("    # A new cluster restored")])
+    dev = workdir / "overlays" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("    - name: billing\n      replicas: 1\n      storage: {size: 5Gi}\n", ""))
+    result = run("render")
+    assert result.exit_code == 0, result.output
+    files = tree(workdir / "rendered")
+    assert not any("/billing/" in path for path in files)
+    assert "billing" not in files["prod/databases/kustomization.yaml"].decode()
+    assert run("render", "--check").exit_code == 0
+
+
+def test_render_refuses_foreign_files_and_deletes_nothing(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    foreign = workdir / "rendered" / "dev" / "notes.md"
+    foreign.write_text("mine")
+    before = tree(workdir)
+    result = run("render")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("rendered/dev/notes.md: error: not written by dbfleet")
+    assert tree(workdir) == before
+
+
+def test_render_refuses_a_folder_it_does_not_own(workdir: Path) -> None:
+    (workdir / "rendered").mkdir()
+    (workdir / "rendered" / "app.yaml").write_text("kind: ConfigMap\n")
+    assert run("render").exit_code == 2
+    assert (workdir / "rendered" / "app.yaml").read_text() == "kind: ConfigMap\n"
+
+
+def test_one_environment_keeps_the_others(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    prod_before = {k: v for k, v in tree(workdir / "rendered").items() if k.startswith("prod/")}
+    dev = workdir / "overlays" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("replicas: 1\n      storage: {size: 5Gi}\n      pooler", "replicas: 2\n      storage: {size: 5Gi}\n      pooler"))
+    assert run("render", "--env", "dev").exit_code == 0
+    after = tree(workdir / "rendered")
+    assert {k: v for k, v in after.items() if k.startswith("prod/")} == prod_before
+    assert b"instances: 2" in after["dev/databases-dev/orders/cluster-orders.yaml"]
+    assert run("render", "--check").exit_code == 0
+    assert run("render", "--env", "staging").exit_code == 2
+
+
+def test_an_interrupted_render_leaves_the_previous_output(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("render").exit_code == 0
+    before = tree(workdir / "rendered")
+    prod = workdir / "overlays" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("size: 100Gi", "size: 200Gi"))
+    real_write = Path.write_bytes
+    calls = {"n": 0}
+
+    def dying_write(self: Path, data: bytes) -> int:
+        calls["n"] += 1
+        if calls["n"] > 10:
+            raise KeyboardInterrupt
+        return real_write(self, data)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_bytes", dying_write)
+        assert run("render").exit_code == 130
+    assert tree(workdir / "rendered") == before
+    assert run("render").exit_code == 0  # the next run cleans up the half-built folder
+    assert not list(workdir.glob("rendered.dbfleet-*"))
+    assert b"200Gi" in tree(workdir / "rendered")["prod/databases/orders/cluster-orders.yaml"]
+
+
+def test_a_swap_cut_between_its_two_renames_is_undone(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    before = tree(workdir / "rendered")
+    os.rename(workdir / "rendered", workdir / "rendered.dbfleet-old")
+    (workdir / "rendered.dbfleet-new").mkdir()
+    output.recover(workdir / "rendered")
+    assert tree(workdir / "rendered") == before
+    assert not list(workdir.glob("rendered.dbfleet-*"))
+
+
+def test_unchanged_output_is_not_rewritten(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    cluster = workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml"
+    inode = cluster.stat().st_ino
+    result = run("render")
+    assert "0 files changed" in result.stderr
+    assert cluster.stat().st_ino == inode
+
+
+def test_render_without_crd_schemas_fails_unless_told(workdir: Path) -> None:
+    result = run("render", schemas=None)
+    assert result.exit_code == 1
+    assert "no schema for Cluster postgresql.cnpg.io/v1 (give --schema-location)" in result.stderr
+    assert not (workdir / "rendered").exists()
+    assert run("render", "--ignore-missing-schemas", schemas=None).exit_code == 0
+
+
+def test_schema_location_as_url_template(workdir: Path, crds: Path) -> None:
+    template = f"file://{crds}/{{group}}/{{kind}}_{{version}}.json"
+    assert run("render", "--schema-location", template, schemas=None).exit_code == 0
+
+
+def test_validate_checks_the_committed_output(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    result = run("validate")
+    assert result.exit_code == 0, result.output
+    assert "39 rendered and 39 committed objects valid" in result.stderr
+    pooler = workdir / "rendered" / "prod" / "databases" / "orders" / "pooler-orders-pooler.yaml"
+    pooler.write_text(pooler.read_text().replace("poolMode: transaction", "poolMode: statement"))
+    result = run("validate")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "rendered/prod/databases/orders/pooler-orders-pooler.yaml: error: Pooler/orders-pooler: spec.pgbouncer.poolMode: 'statement' is not one of ['session', 'transaction']"
+    )
+
+
+def test_render_json_output(workdir: Path) -> None:
+    result = run("render", "--output", "json")
+    report = json.loads(result.stdout)
+    assert report["exitCode"] == 0
+    assert report["objects"] == 39
+    assert report["environments"] == ["dev", "prod"]
+
+
+def test_schema_prints_the_catalog_json_schema() -> None:
+    result = run("schema")
+    schema = json.loads(result.stdout)
+    assert schema["properties"]["kind"] == {"const": "Catalog"}
+    assert "postgresql" in schema["properties"]["spec"]["properties"]["clusters"]["items"]["properties"]["engine"]["enum"]
+
+
+def test_no_overlays_means_one_default_environment(workdir: Path) -> None:
+    for overlay in (workdir / "overlays").iterdir():
+        overlay.unlink()
+    assert run("render").exit_code == 0
+    assert sorted(p.name for p in (workdir / "rendered").iterdir()) == [".dbfleet-manifest.json", "default"]
+
+
+def test_readme_commands_are_the_ones_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_command = next(line.strip() for line in readme.splitlines() if "pytest" in line)
+    assert test_command in ci
