@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from syrupy.data import Snapshot, SnapshotCollection
 from syrupy.extensions.single_file import SingleFileSnapshotExtension
 from syrupy.location import PyTestLocation
 
@@ -35,6 +36,15 @@ class GoldenFiles(SingleFileSnapshotExtension):
     @classmethod
     def get_location(cls, *, test_location: PyTestLocation, index: Any) -> str:
         return str(GOLDEN / str(index))
+
+    @classmethod
+    def get_snapshot_name(cls, *, test_location: PyTestLocation, index: Any = 0) -> str:
+        return str(index)
+
+    def read_snapshot_collection(self, *, snapshot_location: str) -> SnapshotCollection:
+        collection = SnapshotCollection(location=snapshot_location)
+        collection.add(Snapshot(name=Path(snapshot_location).relative_to(GOLDEN).as_posix()))
+        return collection
 
     def is_snapshot_location(self, *, location: str) -> bool:
         return Path(location).is_relative_to(GOLDEN)
