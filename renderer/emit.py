@@ -24,7 +24,9 @@ _NOT_A_STRING = re.compile(
     )\Z"""
 )
 # Plain scalars allowed: no indicator first, no ': ' or ' #', no leading or trailing space.
-_PLAIN = re.compile(r"\A[A-Za-z0-9_./$(\\^][^\x00-\x1f\x7f\"'#]*\Z")
+_PLAIN = re.compile(r"\A[A-Za-z0-9_./$(\\^][^\x00-\x1f\x7f-\x9f\"'#\u2028\u2029\ufeff\ufffe\uffff]*\Z")
+# What YAML readers take as a line break or refuse as unprintable, inside quotes too.
+_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _RISKY = (": ", " #", "\t")
 
 
@@ -35,6 +37,11 @@ def _plain_ok(text: str) -> bool:
         and not any(r in text for r in _RISKY)
         and not _NOT_A_STRING.match(text)
     )
+
+
+def json_text(value: Any) -> str:
+    """JSON, which YAML readers take as flow YAML: escaped wherever YAML differs from JSON."""
+    return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def scalar(value: Any) -> str:
@@ -51,7 +58,7 @@ def scalar(value: Any) -> str:
             raise ValueError(f"{value!r} cannot be written to a Kubernetes object")
         return repr(value)
     if isinstance(value, str):
-        return value if _plain_ok(value) else json.dumps(value, ensure_ascii=False)
+        return value if _plain_ok(value) else json_text(value)
     raise TypeError(f"cannot emit {type(value).__name__}")
 
 
@@ -60,7 +67,7 @@ def _literal_ok(text: str) -> bool:
     if not text.endswith("\n") or text.endswith("\n\n") or text[0] in " \n":
         return False
     return all(
-        line == line.rstrip(" \t") and all(c >= " " or c == "\t" for c in line)
+        line == line.rstrip(" \t") and not _ESCAPE.search(line) and all(c >= " " or c == "\t" for c in line)
         for line in text[:-1].split("\n")
     )
 

@@ -78,8 +78,9 @@ def resolve_plain(text: str) -> Any:
 
 
 class _Builder:
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, text: str) -> None:
         self.filename = filename
+        self.text = text
         self.problems: list[Problem] = []
 
     def mark(self, node: yaml.Node) -> Mark:
@@ -90,11 +91,11 @@ class _Builder:
             if node.style:  # quoted or block scalar
                 return node.value
             value = resolve_plain(node.value)
-            # libyaml tags plain scalars by YAML 1.1 rules: a str tag on a value that is not a
-            # string in 1.2 was written explicitly (``!!str 5``) and wins.
-            if node.tag == "tag:yaml.org,2002:str" and not isinstance(value, str) and value is not None:
-                return node.value
-            return value
+            # An explicit ``!!str 5`` wins over resolution; libyaml's tags follow YAML 1.1, so
+            # look at the source for the tag itself.
+            if isinstance(value, str) or self.text[node.start_mark.index] != "!":
+                return value
+            return node.value
         if isinstance(node, yaml.SequenceNode):
             seq = PList(self.mark(node))
             for item in node.value:
@@ -121,7 +122,7 @@ class _Builder:
 
 def load_documents(text: str, filename: str) -> tuple[list[Any], list[Problem]]:
     """Every document of a YAML stream, positioned; syntax errors come back as problems."""
-    builder = _Builder(filename)
+    builder = _Builder(filename, text)
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:

@@ -1,13 +1,14 @@
 """Jinja2 templates whose every ``{{ value }}`` is a YAML-safe scalar, parsed back into objects."""
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
+
+from renderer.emit import json_text
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -23,7 +24,7 @@ def _yaml_value(value: Any) -> str:
     """JSON is YAML: a catalog value can never escape its scalar and inject structure."""
     if isinstance(value, jinja2.Undefined):
         str(value)  # StrictUndefined raises with the variable's name
-    return json.dumps(value, ensure_ascii=False)
+    return json_text(value)
 
 
 class TemplateError(Exception):

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from renderer.errors import Mark
+from renderer.positioned import PList, PMap, format_path, load_documents, locate
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("on", "on"), ("yes", "yes"), ("no", "no"), ("off", "off"), ("y", "y"),
+        ("true", True), ("False", False), ("~", None), ("null", None), ("", None),
+        ("12", 12), ("-3", -3), ("0o17", 15), ("0x1f", 31), ("1.5", 1.5), ("1e3", 1000.0),
+        ("0755", 755), ("12:30", "12:30"), ("2026-11-20", "2026-11-20"),
+        ('"16.4"', "16.4"), ("'yes'", "yes"), ("!!str 5", "5"), ("16.4", 16.4),
+    ],
+)
+def test_scalars_follow_yaml_1_2(text: str, value: object) -> None:
+    docs, problems = load_documents(f"k: {text}\n", "f.yaml")
+    assert problems == []
+    assert docs[0]["k"] == value
+
+
+def test_positions_of_keys_and_items() -> None:
+    docs, _ = load_documents("a:\n  b:\n    - x\n    - {c: 1}\n", "f.yaml")
+    root = docs[0]
+    assert isinstance(root, PMap) and isinstance(root["a"]["b"], PList)
+    assert locate(root, ["a", "b", 1, "c"]) == Mark("f.yaml", 4, 8)
+    assert locate(root, ["a", "b", 0]) == Mark("f.yaml", 3, 7)
+    assert locate(root, ["a", "missing", "deeper"]) == Mark("f.yaml", 1, 1)
+
+
+def test_duplicate_keys_are_reported_with_both_lines() -> None:
+    _, problems = load_documents("a: 1\nb: 2\na: 3\n", "f.yaml")
+    assert [str(p) for p in problems] == ["f.yaml:3:1: error: duplicate key 'a' (first defined at line 1)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: [1\n", "f.yaml:2:1: error: invalid YAML: while parsing a flow sequence, did not find expected ',' or ']'"),
+        ("a: b: c\n", "f.yaml:1:5: error: invalid YAML: mapping values are not allowed in this context"),
+        ("a:\n\tb: 1\n", "f.yaml:2:1: error: invalid YAML: while scanning for the next token, found character that cannot start any token"),
+    ],
+)
+def test_syntax_errors_are_positioned(text: str, message: str) -> None:
+    docs, problems = load_documents(text, "f.yaml")
+    assert docs == []
+    assert [str(p) for p in problems] == [message]
+
+
+def test_format_path() -> None:
+    assert format_path(["clusters", 0, "storage", "size"]) == "clusters[0].storage.size"
