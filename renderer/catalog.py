@@ -78,7 +78,7 @@ def _parse(sources: list[Source], kind: str, problems: list[Problem]) -> list[tu
                 continue
             if doc.get("kind") != kind and doc.get("kind") in ("Catalog", "Overlay"):
                 problems.append(
-                    Problem(doc.keymarks["kind"], f"a {doc['kind']} does not belong here; expected {kind}")
+                    Problem(doc.keymarks["kind"], f"kind: {doc['kind']} is not expected here; this folder holds {kind} documents")
                 )
                 continue
             errors = schema_problems(doc, validator)

@@ -12,7 +12,7 @@ from renderer.errors import DbfleetError, Mark, Problem
 from renderer.fingerprint import code_digest, inputs_digest
 from renderer.render import Bundle, RenderedObject, render_all
 from renderer.reporting import Reporter
-from renderer.templating import Templates, builtin_templates_dir
+from renderer.templating import TemplateError, Templates, builtin_templates_dir
 from renderer.validate import Validators
 
 DEFAULT_CATALOG = Path("catalog")
@@ -40,7 +40,11 @@ def _render(
 ) -> tuple[Catalog, Bundle, list[Path], list[Path]]:
     catalog_files, overlay_files = _input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
-    return catalog, render_all(catalog, Templates(templates)), catalog_files, overlay_files
+    try:
+        compiled = Templates(templates)
+    except TemplateError as exc:
+        raise DbfleetError([Problem(Mark(str(templates or "templates"), 0, 0), str(exc))]) from None
+    return catalog, render_all(catalog, compiled), catalog_files, overlay_files
 
 
 def _validators(schema_locations: tuple[str, ...], kube_version: str, ignore_missing_schemas: bool) -> Validators:

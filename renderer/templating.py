@@ -32,11 +32,13 @@ class TemplateError(Exception):
 
 
 class Templates:
+    """Every template, compiled up front: rendering then reads no file."""
+
     def __init__(self, override_dir: Path | None = None) -> None:
         search = [str(builtin_templates_dir())]
         if override_dir is not None:
             search.insert(0, str(override_dir))
-        self.env = jinja2.Environment(
+        env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(search),
             undefined=jinja2.StrictUndefined,
             finalize=_yaml_value,
@@ -45,14 +47,16 @@ class Templates:
             keep_trailing_newline=True,
             autoescape=False,
         )
-        self._cache: dict[str, jinja2.Template] = {}
+        self._templates: dict[str, jinja2.Template] = {}
+        for name in env.list_templates(extensions=["j2"]):
+            try:
+                self._templates[name] = env.get_template(name)
+            except jinja2.TemplateError as exc:
+                raise TemplateError(f"template {name}: {exc}") from None
 
     def render(self, name: str, context: dict[str, Any]) -> dict[str, Any]:
-        template = self._cache.get(name)
         try:
-            if template is None:
-                template = self._cache[name] = self.env.get_template(name)
-            text = template.render(context)
+            text = self._templates[name].render(context)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {name}: {exc}") from None
         try:

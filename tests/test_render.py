@@ -1,0 +1,120 @@
+"""The pure core: same input, same bytes; values cannot inject structure; templates override."""
+from __future__ import annotations
+
+import builtins
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+import yaml
+
+from renderer.catalog import load, yaml_files
+from renderer.render import Bundle, render, render_all
+from renderer.templating import Templates
+from tests.conftest import GOLDEN, ROOT, SHARED_CRDS, run, tree
+
+
+def _forbidden(*args: Any, **kwargs: Any) -> NoReturn:
+    raise AssertionError("the pure core touched the outside world")
+
+
+def test_render_touches_no_clock_file_environment_network_or_randomness(monkeypatch: pytest.MonkeyPatch, example_bundle: Bundle) -> None:
+    catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
+    templates = Templates()
+    with monkeypatch.context() as patch:
+        for target, name in [(builtins, "open"), (os, "open"), (os, "stat"), (os, "getenv"), (time, "time"),
+                             (time, "time_ns"), (random, "random"), (socket, "socket"), (os, "urandom")]:
+            patch.setattr(target, name, _forbidden)
+        patch.setattr(os, "environ", {})
+        bundle = render(catalog, "prod", templates)
+    assert bundle.files == {k: v for k, v in example_bundle.files.items() if k.startswith("prod/")}
+
+
+def test_same_bytes_whatever_the_machine_says(tmp_path: Path) -> None:
+    """Another process, hash seed, time zone, locale and working folder: the golden bytes."""
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "TZ": "Pacific/Kiritimati", "LC_ALL": "C", "LANG": "C"}
+    out = tmp_path / "elsewhere"
+    subprocess.run(
+        [sys.executable, "-m", "renderer.cli", "render", str(ROOT / "catalog"), "--overlays", str(ROOT / "overlays"),
+         "-o", str(out), "--ignore-missing-schemas"],
+        cwd=tmp_path, env=env, check=True, capture_output=True,
+    )
+    rendered = tree(out)
+    del rendered[".dbfleet-manifest.json"]
+    assert rendered == tree(GOLDEN)
+
+
+def test_a_catalog_value_cannot_inject_structure(workdir: Path) -> None:
+    evil = 'x\\"\\n  evil: true\\nkind: Secret\\n# '
+    catalog = workdir / "catalog" / "postgresql.yaml"
+    catalog.write_text(catalog.read_text().replace('log_min_duration_statement: "500ms"', f'log_min_duration_statement: "{evil}"'))
+    assert run("render").exit_code == 0
+    text = (workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml").read_text()
+    cluster = yaml.safe_load(text)
+    assert cluster["kind"] == "Cluster"
+    assert cluster["spec"]["postgresql"]["parameters"]["log_min_duration_statement"] == 'x"\n  evil: true\nkind: Secret\n# '
+    assert "evil" not in cluster["spec"]["postgresql"]
+
+
+def test_templates_can_be_overridden_file_by_file(workdir: Path) -> None:
+    override = workdir / "my-templates" / "postgresql"
+    override.mkdir(parents=True)
+    source = (ROOT / "templates" / "postgresql" / "podmonitor.yaml.j2").read_text()
+    (override / "podmonitor.yaml.j2").write_text(source.replace("    - port: metrics", "    - port: metrics\n      interval: 15s"))
+    assert run("render", "--templates", "my-templates").exit_code == 0
+    monitor = yaml.safe_load((workdir / "rendered/prod/databases/orders/podmonitor-orders.yaml").read_text())
+    assert monitor["spec"]["podMetricsEndpoints"] == [{"port": "metrics", "interval": "15s"}]
+    cluster = workdir / "rendered/prod/databases/orders/cluster-orders.yaml"
+    assert cluster.read_bytes() == (GOLDEN / "prod/databases/orders/cluster-orders.yaml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{ cluster.nmae }}\n", "postgresql/podmonitor.yaml.j2: error: template postgresql/podmonitor.yaml.j2: 'dict object' has no attribute 'nmae'"),
+        ("{% if %}\n", "my-templates: error: template postgresql/podmonitor.yaml.j2: Expected an expression, got 'end of statement block'"),
+        ("kind: [\n", "postgresql/podmonitor.yaml.j2: error: template postgresql/podmonitor.yaml.j2 did not produce valid YAML"),
+    ],
+)
+def test_a_broken_template_is_a_clean_error(workdir: Path, template: str, message: str) -> None:
+    override = workdir / "my-templates" / "postgresql"
+    override.mkdir(parents=True)
+    (override / "podmonitor.yaml.j2").write_text(template)
+    result = run("render", "--templates", "my-templates")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message)
+    assert not (workdir / "rendered").exists()
+
+
+def test_render_all_reports_problems_once_and_says_which_environments(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(
+        "apiVersion: dbfleet.dev/v1alpha1\nkind: Catalog\nmetadata: {name: acme}\nspec:\n"
+        "  clusters:\n    - {name: a, engine: postgresql, version: '16.4', backup: {method: none}}\n"
+    )
+    (tmp_path / "dev.yaml").write_text(
+        "apiVersion: dbfleet.dev/v1alpha1\nkind: Overlay\nmetadata: {name: dev}\nspec:\n"
+        "  clusters:\n    - {name: a, version: latest}\n"
+    )
+    (tmp_path / "prod.yaml").write_text("apiVersion: dbfleet.dev/v1alpha1\nkind: Overlay\nmetadata: {name: prod}\nspec: {}\n")
+    catalog = load([tmp_path / "c.yaml"], [tmp_path / "dev.yaml", tmp_path / "prod.yaml"], tmp_path)
+    from renderer.errors import DbfleetError
+
+    with pytest.raises(DbfleetError) as caught:
+        render_all(catalog, Templates())
+    assert [str(p) for p in caught.value.problems] == [
+        "c.yaml:6:7: error: clusters[0].storage.size: CloudNativePG needs a storage size (such as 20Gi) [engines]",
+        "dev.yaml:6:17: error: clusters[0].version: 'latest' is not a pinned PostgreSQL version; CloudNativePG refuses "
+        "'latest' and digest-only images: give a major 13-19 and a minor, such as \"16.4\" [engines] (in dev)",
+    ]
+
+
+def test_shared_schemas_are_where_the_tests_expect() -> None:
+    if not SHARED_CRDS.is_dir():
+        pytest.skip("no ../shared/schemas here")
+    assert (SHARED_CRDS / "postgresql.cnpg.io" / "cluster_v1.json").is_file()
