@@ -237,15 +237,33 @@ def resolve(catalog: Catalog, env: str) -> PMap:
     return resolved
 
 
-def revalidate(spec: PMap) -> list[Problem]:
-    """After overlays and defaults: the schema again, since an overlay can remove a required key."""
-    holder = PMap(spec.mark)
-    holder.update(
-        {"apiVersion": CATALOG_SCHEMA["properties"]["apiVersion"]["const"], "kind": "Catalog",
-         "metadata": {"name": "x"}, "spec": spec}
-    )
-    holder.keymarks["spec"] = spec.mark
-    return schema_problems(holder, _CATALOG_VALIDATOR)
+_SECTION_VALIDATORS = {
+    key: jsonschema.Draft202012Validator(schema["items"] if key in NAMED_LISTS else schema)
+    for key, schema in CATALOG_SCHEMA["properties"]["spec"]["properties"].items()
+}
+
+
+def revalidate(spec: PMap, overlay: PMap | None) -> list[Problem]:
+    """The schema again where an overlay changed the catalog: it can remove a required key.
+
+    Catalog files were validated whole when loaded, and defaults cannot break an entry (their
+    schemas are the entries'), so only what the overlay touched needs another look."""
+    if overlay is None:
+        return []
+    problems: list[Problem] = []
+    for key, value in overlay.items():
+        merged = spec.get(key)
+        if merged is None:
+            continue
+        validator = _SECTION_VALIDATORS[key]
+        if key in NAMED_LISTS:
+            touched = {item["name"] for item in value}
+            for i, item in enumerate(merged):
+                if item.get("name") in touched:
+                    problems += schema_problems(item, validator, (key, i))
+        else:
+            problems += schema_problems(merged, validator, (key,))
+    return problems
 
 
 def with_schema_defaults(value: Any, schema: dict[str, Any] = CATALOG_SCHEMA["properties"]["spec"]) -> Any:

@@ -44,7 +44,23 @@ def json_text(value: Any) -> str:
     return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
+# Keys, label values and names repeat across thousands of objects: decide each string once.
+_STRINGS: dict[str, str] = {}
+_MAX_CACHED = 200_000
+
+
+def _string(text: str) -> str:
+    emitted = _STRINGS.get(text)
+    if emitted is None:
+        emitted = text if _plain_ok(text) else json_text(text)
+        if len(_STRINGS) < _MAX_CACHED:
+            _STRINGS[text] = emitted
+    return emitted
+
+
 def scalar(value: Any) -> str:
+    if type(value) is str:
+        return _string(value)
     if value is None:
         return "null"
     if value is True:
@@ -58,7 +74,7 @@ def scalar(value: Any) -> str:
             raise ValueError(f"{value!r} cannot be written to a Kubernetes object")
         return repr(value)
     if isinstance(value, str):
-        return value if _plain_ok(value) else json_text(value)
+        return _string(value)
     raise TypeError(f"cannot emit {type(value).__name__}")
 
 
@@ -76,21 +92,22 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
     """Append lines for a non-empty collection ``value`` at ``indent``."""
     if isinstance(value, dict):
         for key, item in value.items():
-            _emit_entry(f"{indent}{scalar(str(key))}:", item, indent, out)
+            _emit_entry(f"{indent}{_string(str(key))}:", item, indent, out)
     else:
         for item in value:
             if isinstance(item, dict) and item:
-                first = True
+                prefix = f"{indent}- "
                 for key, sub in item.items():
-                    prefix = f"{indent}- " if first else f"{indent}  "
-                    _emit_entry(f"{prefix}{scalar(str(key))}:", sub, indent + "  ", out)
-                    first = False
+                    _emit_entry(f"{prefix}{_string(str(key))}:", sub, indent + "  ", out)
+                    prefix = f"{indent}  "
             else:
                 _emit_entry(f"{indent}-", item, indent, out)
 
 
 def _emit_entry(head: str, item: Any, indent: str, out: list[str]) -> None:
-    if isinstance(item, dict):
+    if type(item) is str and "\n" not in item:
+        out.append(f"{head} {_string(item)}")
+    elif isinstance(item, dict):
         if item:
             out.append(head)
             _emit(item, indent + "  ", out)

@@ -103,7 +103,7 @@ def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
     envs = list(inputs)
     expected = {p: h for p, h in manifest.files.items() if in_scope(p, envs)}
     on_disk = [f for f in disk_files(out) if in_scope(f, envs)]
-    if sorted(expected) != on_disk:
+    if sorted(expected) != sorted(on_disk):
         return False
     for path, digest in expected.items():
         try:

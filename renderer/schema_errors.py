@@ -27,13 +27,18 @@ def _hint(word: str, choices: Any) -> str:
 
 
 def schema_problems(
-    document: PMap, validator: jsonschema.protocols.Validator, root: str = "spec"
+    document: Any, validator: jsonschema.protocols.Validator, shown_as: tuple[Any, ...] | None = None
 ) -> list[Problem]:
+    """Problems of a whole catalog document (paths shown below ``spec``), or of a part of one
+    (paths shown below ``shown_as``, such as ``("clusters", 2)``)."""
     problems: list[Problem] = []
     for top in validator.iter_errors(document):
         for error in _leaf_errors(top):
             path = list(error.absolute_path)
-            shown = path[1:] if path[:1] == [root] else path
+            if shown_as is not None:
+                shown = [*shown_as, *path]
+            else:
+                shown = path[1:] if path[:1] == ["spec"] else path
             where = format_path(shown)
             prefix = f"{where}: " if where else ""
             if error.validator == "additionalProperties" and isinstance(error.instance, dict):

@@ -1,0 +1,124 @@
+"""Benchmark: a generated catalog of N PostgreSQL clusters (pooler, native backup, proxy,
+monitoring, one logical database each), timed stage by stage.
+
+    python bench/render_bench.py [--sizes 10,100,1000] [--schemas ../shared/schemas/crds] [--repeat 3]
+
+Prints seconds per stage (best of --repeat): load (read, parse, schema), render (rules, templates,
+emit), validate (every object), write (atomic, into an empty folder), rewrite (nothing changed),
+check (render --check with nothing changed), check-full (--check forced to render and compare).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from renderer import output
+from renderer.catalog import load
+from renderer.commands import _digests
+from renderer.render import render_all
+from renderer.templating import Templates
+from renderer.validate import Validators
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEAD = """apiVersion: dbfleet.dev/v1alpha1
+kind: Catalog
+metadata:
+  name: bench
+spec:
+  defaults:
+    namespace: databases
+    backup: {schedule: "0 3 * * *", retention: 14d, store: s3-main}
+    monitoring: {enabled: true}
+  backupStores:
+    - name: s3-main
+      s3: {bucket: bench-backups, region: eu-west-1, path: prod, credentialsSecret: s3-creds}
+  clusters:
+"""
+CLUSTER = """    - name: pg-{i}
+      engine: postgresql
+      version: "16.4"
+      replicas: 3
+      storage: {{size: 20Gi, class: fast-ssd}}
+      resources: {{cpu: "1", memory: 2Gi}}
+      parameters: {{max_connections: "200"}}
+      pooler: {{enabled: true, replicas: 2, mode: transaction}}
+      proxy: {{enabled: true}}
+      databases: [{{name: app_{i}, owner: app_{i}}}]
+"""
+
+
+def catalog_text(n: int) -> str:
+    return HEAD + "".join(CLUSTER.format(i=i) for i in range(n))
+
+
+def best(repeat: int, func: Callable[[], object]) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def run(n: int, schemas: str, repeat: int) -> dict[str, float]:
+    work = Path(tempfile.mkdtemp(prefix="dbfleet-bench-"))
+    try:
+        path = work / "catalog.yaml"
+        path.write_text(catalog_text(n))
+        out = work / "rendered"
+        figures: dict[str, float] = {}
+        figures["load"], catalog = best(repeat, lambda: load([path], [], work))
+        templates = Templates()
+        figures["render"], bundle = best(repeat, lambda: render_all(catalog, templates))  # type: ignore[arg-type]
+
+        def validate() -> None:
+            problems = Validators([schemas]).validate(bundle.objects)  # type: ignore[union-attr]
+            assert not problems, problems[:3]
+
+        figures["validate"], _ = best(repeat, validate)
+        digests = _digests([path], [], None, ["default"])
+
+        def write_fresh() -> None:
+            shutil.rmtree(out, ignore_errors=True)
+            output.write(out, bundle.files, ["default"], digests)  # type: ignore[union-attr]
+
+        figures["write"], _ = best(repeat, write_fresh)
+        figures["rewrite"], _ = best(repeat, lambda: output.write(out, bundle.files, ["default"], digests))  # type: ignore[union-attr]
+
+        def check_fast() -> None:
+            assert output.up_to_date(out, output.read_manifest(out), _digests([path], [], None, ["default"]))
+
+        figures["check"], _ = best(repeat, check_fast)
+
+        def check_full() -> None:
+            fresh = render_all(load([path], [], work), Templates())
+            assert output.diff(out, fresh.files, ["default"], "rendered") == ""
+
+        figures["check-full"], _ = best(repeat, check_full)
+        figures["objects"] = len(bundle.objects)  # type: ignore[union-attr]
+        return figures
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--schemas", default=str(ROOT.parent / "shared" / "schemas" / "crds"))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    stages = ["load", "render", "validate", "write", "rewrite", "check", "check-full"]
+    print(f"{'clusters':>8} {'objects':>8} " + " ".join(f"{s:>10}" for s in stages) + f" {'full':>8}")
+    for n in (int(s) for s in args.sizes.split(",")):
+        f = run(n, args.schemas, args.repeat)
+        full = f["load"] + f["render"] + f["validate"] + f["write"]
+        print(f"{n:>8} {int(f['objects']):>8} " + " ".join(f"{f[s]:>10.3f}" for s in stages) + f" {full:>8.3f}")
+
+
+if __name__ == "__main__":
+    main()
