@@ -229,6 +229,7 @@ SPEC_PROPERTIES: Schema = {
             ),
         },
         required=("provider",),
+        **{"if": {"properties": {"provider": {"const": "external-secrets"}}}, "then": {"required": ["store"]}},
     ),
     "gitops": obj(
         {

@@ -19,6 +19,16 @@ WAVE_DEPENDENT = 1
 
 
 @dataclass(frozen=True)
+class Fleet:
+    """What every entry's plan may need beyond the entry itself."""
+
+    name: str
+    env: str
+    stores: dict[str, dict[str, Any]]
+    secrets: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class Component:
     template: str
     context: dict[str, Any]
@@ -71,7 +81,32 @@ def object_store_name(cluster: str, store: str) -> str:
     return f"{cluster}-{store}"
 
 
-def postgresql(cluster: dict[str, Any], spec: dict[str, Any], stores: dict[str, dict[str, Any]]) -> Iterator[Component]:
+def role_secret(cluster: str, role: str) -> str:
+    return f"{cluster}-{role.replace('_', '-')}"
+
+
+def _role_secrets(fleet: Fleet, namespace: str, cluster: str, roles: list[str]) -> Iterator[Component]:
+    """With External Secrets, the Secrets that hold the roles' passwords; never the passwords."""
+    if not fleet.secrets or fleet.secrets["provider"] != "external-secrets":
+        return
+    for role in roles:
+        yield Component(
+            "common/role-externalsecret.yaml.j2",
+            {
+                "namespace": namespace,
+                "secret_name": role_secret(cluster, role),
+                "store": fleet.secrets["store"],
+                "role": role,
+                "remote_key": f"{fleet.name}/{fleet.env}/{cluster}/{role}",
+            },
+            "credentials",
+            WAVE_CONFIG,
+            holds_data=True,
+        )
+
+
+def postgresql(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
+    stores = fleet.stores
     name = cluster["name"]
     namespace = cluster["namespace"]
     base = {"cluster": cluster, "namespace": namespace}
@@ -103,10 +138,9 @@ def postgresql(cluster: dict[str, Any], spec: dict[str, Any], stores: dict[str, 
         }
         # Requests equal to limits: the Guaranteed QoS class CloudNativePG recommends.
         resources = {"requests": amounts, "limits": amounts}
-    roles = [
-        {"name": owner, "secret": f"{name}-{owner.replace('_', '-')}"}
-        for owner in sorted({_owner(db) for db in cluster["databases"]})
-    ]
+    owners = sorted({_owner(db) for db in cluster["databases"]})
+    yield from _role_secrets(fleet, namespace, name, owners)
+    roles = [{"name": owner, "secret": role_secret(name, owner)} for owner in owners]
     yield Component(
         "postgresql/cluster.yaml.j2",
         {
@@ -187,6 +221,7 @@ ENGINES = {"postgresql": postgresql}
 def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
     """Every folder of one environment's output, in a stable order."""
     stores = {store["name"]: store for store in spec.get("backupStores") or []}
+    context = Fleet(fleet, env, stores, spec.get("secrets"))
     units: list[Unit] = []
     namespaces: set[str] = set()
     for cluster in spec.get("clusters") or []:
@@ -196,7 +231,7 @@ def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
                 (cluster["namespace"], cluster["name"]),
                 cluster["engine"],
                 cluster["name"],
-                tuple(ENGINES[cluster["engine"]](cluster, spec, stores)),
+                tuple(ENGINES[cluster["engine"]](cluster, context)),
             )
         )
     for namespace in sorted(namespaces):

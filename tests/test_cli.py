@@ -154,7 +154,7 @@ def test_validate_checks_the_committed_output(workdir: Path) -> None:
     assert run("render").exit_code == 0
     result = run("validate")
     assert result.exit_code == 0, result.output
-    assert "39 rendered and 39 committed objects valid" in result.stderr
+    assert "45 rendered and 45 committed objects valid" in result.stderr
     pooler = workdir / "rendered" / "prod" / "databases" / "orders" / "pooler-orders-pooler.yaml"
     pooler.write_text(pooler.read_text().replace("poolMode: transaction", "poolMode: statement"))
     result = run("validate")
@@ -168,7 +168,7 @@ def test_render_json_output(workdir: Path) -> None:
     result = run("render", "--output", "json")
     report = json.loads(result.stdout)
     assert report["exitCode"] == 0
-    assert report["objects"] == 39
+    assert report["objects"] == 45
     assert report["environments"] == ["dev", "prod"]
 
 

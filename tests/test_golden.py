@@ -35,7 +35,7 @@ def test_every_golden_object_validates_strictly(crds: Path) -> None:
     ]
     kinds = {o.data["kind"] for o in objects}
     assert {"Cluster", "Pooler", "ObjectStore", "ScheduledBackup", "Database", "PodMonitor", "Service",
-            "Namespace", "Application"} <= kinds
+            "Namespace", "Application", "ExternalSecret"} <= kinds
     assert validators.validate(objects) == []
 
 
