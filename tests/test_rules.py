@@ -1,0 +1,98 @@
+"""Catalog rules, one family at a time."""
+from __future__ import annotations
+
+import pytest
+
+from renderer.positioned import load_documents
+from renderer.rules import check
+from renderer.rules.formats import QUANTITY, RETENTION, cron_problem
+from renderer.rules.names import dns_label_problem
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["0 3 * * *", "*/15 * * * *", "0 0-6/2 * * 1-5", "30 2 1,15 * *", "0 3 * JAN-MAR SUN", "@daily", "@hourly",
+     "0 0 * * 0", "59 23 31 12 6"],
+)
+def test_cron_expressions_kubernetes_accepts(expression: str) -> None:
+    assert cron_problem(expression) is None
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("0 3 * *", "expected 5 fields (minute hour day month weekday), got 4"),
+        ("0 0 3 * * *", "expected 5 fields (minute hour day month weekday), got 6"),
+        ("60 * * * *", "'60' is out of range 0-59 in the minute field"),
+        ("0 24 * * *", "'24' is out of range 0-23 in the hour field"),
+        ("0 0 0 * *", "'0' is out of range 1-31 in the day of month field"),
+        ("0 0 * 13 *", "'13' is out of range 1-12 in the month field"),
+        ("0 0 * * 7", "'7' is out of range 0-6 in the day of week field"),
+        ("0 0 * * FUN", "'FUN' is out of range 0-6 in the day of week field"),
+        ("*/0 * * * *", "bad step '0' in the minute field"),
+        ("5-1 * * * *", "range '5-1' runs backwards in the minute field"),
+        ("1-2-3 * * * *", "cannot read '1-2-3' in the minute field"),
+        ("@sometimes", "expected 5 fields (minute hour day month weekday), got 1"),
+    ],
+)
+def test_cron_expressions_refused_with_the_reason(expression: str, reason: str) -> None:
+    problem = cron_problem(expression)
+    assert problem is not None and problem.endswith(reason)
+
+
+@pytest.mark.parametrize(("text", "ok"), [("20Gi", True), ("500m", True), ("1", True), ("1.5", True), ("2e3", True),
+                                          ("20GB", False), ("one", False), ("-1Gi", False), ("", False)])
+def test_quantities(text: str, ok: bool) -> None:
+    assert bool(QUANTITY.match(text)) is ok
+
+
+@pytest.mark.parametrize(("text", "ok"), [("14d", True), ("4w", True), ("6m", True), ("0d", False), ("14", False),
+                                          ("2 weeks", False), ("1y", False)])
+def test_retention_periods(text: str, ok: bool) -> None:
+    assert bool(RETENTION.match(text)) is ok
+
+
+@pytest.mark.parametrize(("name", "ok"), [("orders", True), ("a", True), ("a-1", True), ("-a", False), ("a-", False),
+                                          ("A", False), ("a_b", False), ("a.b", False), ("a" * 63, True), ("a" * 64, False)])
+def test_dns_labels(name: str, ok: bool) -> None:
+    assert (dns_label_problem(name) is None) is ok
+
+
+def spec_problems(body: str) -> list[str]:
+    docs, problems = load_documents(body, "f.yaml")
+    assert problems == []
+    return [str(p) for p in check(docs[0])]
+
+
+def test_a_server_and_a_cluster_cannot_share_a_name() -> None:
+    body = (
+        "clusters: [{name: pg, engine: postgresql, version: '16.4', storage: {size: 1Gi}, backup: {method: none}}]\n"
+        "servers: [{name: pg, engine: postgresql, host: h, adminSecret: s}]\n"
+    )
+    assert "f.yaml:2:12: error: servers[0].name: 'pg' is also a cluster name; databases refer to both by name, so they must differ [names]" in spec_problems(body)
+
+
+def test_secret_keys_anywhere_are_refused_but_secret_references_are_not() -> None:
+    body = (
+        "clusters:\n"
+        "  - name: pg\n"
+        "    parameters: {api_key: abc, token: '', sslkey: x}\n"
+        "    rest: {authSecret: jwt}\n"
+        "backupStores: [{name: s, s3: {bucket: b, endpoint: 'https://user@host', credentialsSecret: c}}]\n"
+    )
+    secrets = [p for p in spec_problems(body) if p.endswith("[secrets]")]
+    assert secrets == [
+        "f.yaml:3:18: error: clusters[0].parameters.api_key: a 'api_key' value in Git is a plaintext secret; "
+        "put it in a Secret and reference the Secret by name [secrets]"
+    ]
+
+
+def test_unrendered_parts_of_the_format_are_said_plainly() -> None:
+    body = (
+        "servers: [{name: shared, engine: mysql, host: h, adminSecret: s}]\n"
+        "proxy: {enabled: true}\n"
+    )
+    assert spec_problems(body) == [
+        "f.yaml:1:11: error: servers[0]: servers are not rendered by this version of dbfleet yet [engines]",
+        "f.yaml:2:9: error: proxy.enabled: the xdatabase-proxy deployment is not rendered by this version of dbfleet yet [engines]",
+    ]
