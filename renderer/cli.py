@@ -56,6 +56,8 @@ def _inputs(func: F) -> F:
                      help="Kubernetes version whose schemas validate core kinds."),
         click.option("--ignore-missing-schemas", is_flag=True,
                      help="Skip objects whose schema cannot be found instead of failing."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+                     help="Processes that share rendering and validating a large catalog.  [default: cores]"),
         click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True),
     ]
     for option in reversed(options):

@@ -36,15 +36,24 @@ def _digests(catalog_files: list[Path], overlay_files: list[Path], templates: Pa
 
 
 def _render(
-    paths: tuple[Path, ...], overlays: Path, envs: tuple[str, ...], templates: Path | None
+    paths: tuple[Path, ...],
+    overlays: Path,
+    envs: tuple[str, ...],
+    templates: Path | None,
+    validators: Validators,
+    jobs: int,
 ) -> tuple[Catalog, Bundle, list[Path], list[Path]]:
+    """Load, render and validate; raise on bad input (2) or invalid output (1)."""
     catalog_files, overlay_files = _input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
     try:
         compiled = Templates(templates)
     except TemplateError as exc:
         raise DbfleetError([Problem(Mark(str(templates or "templates"), 0, 0), str(exc))]) from None
-    return catalog, render_all(catalog, compiled), catalog_files, overlay_files
+    bundle = render_all(catalog, compiled, validators, jobs)
+    if bundle.problems:
+        raise DbfleetError(bundle.problems, INVALID_OUTPUT)
+    return catalog, bundle, catalog_files, overlay_files
 
 
 def _validators(schema_locations: tuple[str, ...], kube_version: str, ignore_missing_schemas: bool) -> Validators:
@@ -63,6 +72,7 @@ def render(
     schema_locations: tuple[str, ...],
     kube_version: str,
     ignore_missing_schemas: bool,
+    jobs: int,
     check: bool,
 ) -> int:
     if check:
@@ -74,10 +84,8 @@ def render(
             if output.up_to_date(out, manifest, digests):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
-    catalog, bundle, catalog_files, overlay_files = _render(paths, overlays, envs, templates)
-    problems = _validators(schema_locations, kube_version, ignore_missing_schemas).validate(bundle.objects)
-    if problems:
-        raise DbfleetError(problems, INVALID_OUTPUT)
+    validators = _validators(schema_locations, kube_version, ignore_missing_schemas)
+    catalog, bundle, catalog_files, overlay_files = _render(paths, overlays, envs, templates, validators, jobs)
     rendered_envs = catalog.environments
     if check:
         foreign = output.foreign_problems(out, output.read_manifest(out))
@@ -128,12 +136,12 @@ def validate(
     schema_locations: tuple[str, ...],
     kube_version: str,
     ignore_missing_schemas: bool,
+    jobs: int,
 ) -> int:
-    catalog, bundle, _, _ = _render(paths, overlays, envs, templates)
     validators = _validators(schema_locations, kube_version, ignore_missing_schemas)
-    problems = validators.validate(bundle.objects)
+    catalog, bundle, _, _ = _render(paths, overlays, envs, templates, validators, jobs)
     on_disk, unreadable = _disk_objects(out, catalog.environments)
-    problems += unreadable + validators.validate(on_disk)
+    problems = unreadable + validators.validate(on_disk) + validators.missing_problems()
     if problems:
         raise DbfleetError(problems, INVALID_OUTPUT)
     reporter.result(

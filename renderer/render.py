@@ -6,8 +6,10 @@ caller passes in; it caches them.)
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Protocol
 
 from renderer import emit, rules
 from renderer.catalog import Catalog, resolve, revalidate, with_schema_defaults
@@ -28,18 +30,26 @@ KUSTOMIZATION_HEAD = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomi
 class RenderedObject:
     path: str  # inside the output folder: <env>/<namespace>/<entry>/<kind>-<name>.yaml
     data: dict[str, Any]
+    content: bytes = b""
 
 
 @dataclass
 class Bundle:
-    """Files of the output folder, by relative path; objects kept for validation."""
+    """Files of the output folder, by relative path; the objects, and what validating them found."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     objects: list[RenderedObject] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
-    def update(self, other: Bundle) -> None:
-        self.files.update(other.files)
-        self.objects.extend(other.objects)
+
+class Validator(Protocol):
+    missing: dict[tuple[str, str], tuple[str, str]]
+
+    def validate(self, objects: Iterable[RenderedObject]) -> list[Problem]: ...
+
+    def record_missing(self, missing: dict[tuple[str, str], tuple[str, str]]) -> None: ...
+
+    def missing_problems(self) -> list[Problem]: ...
 
 
 def check_environment(catalog: Catalog, env: str) -> tuple[dict[str, Any], list[Problem]]:
@@ -90,34 +100,33 @@ def _kustomization(resources: list[str]) -> bytes:
     return (KUSTOMIZATION_HEAD + "resources:\n" + lines).encode()
 
 
-def render(catalog: Catalog, env: str, templates: Templates) -> Bundle:
-    """Render one environment.  Raises DbfleetError with every problem of the input."""
-    spec, problems = check_environment(catalog, env)
-    raise_if(problems)
-    return _render_spec(spec, catalog.name, env, templates)
+def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[RenderedObject]:
+    """The objects of one folder, with their bytes."""
+    objects = []
+    for component in unit.components:
+        try:
+            obj = templates.render(component.template, component.context)
+        except TemplateError as exc:
+            raise DbfleetError([Problem(Mark(component.template, 0, 0), str(exc))]) from None
+        obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
+        path = "/".join((env, *unit.folder, f"{str(obj['kind']).lower()}-{obj['metadata'].get('name')}.yaml"))
+        objects.append(RenderedObject(path, obj, emit.dump(obj).encode()))
+    return objects
 
 
-def _render_spec(spec: dict[str, Any], fleet: str, env: str, templates: Templates) -> Bundle:
-    bundle = Bundle()
+def _assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], bundle: Bundle) -> None:
+    """Files of one environment, and a kustomization per folder listing its files, then its
+    sub-folders; the root leaves the GitOps objects out (they point at the root, and are applied
+    once to bootstrap)."""
     folders: dict[tuple[str, ...], list[str]] = {}
-    for unit in plan(spec, fleet, env):
+    for unit, objects in zip(units, rendered):
         names = folders.setdefault(unit.folder, [])
-        for component in unit.components:
-            try:
-                obj = templates.render(component.template, component.context)
-            except TemplateError as exc:
-                raise DbfleetError([Problem(Mark(component.template, 0, 0), str(exc))]) from None
-            obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
-            filename = f"{str(obj['kind']).lower()}-{obj['metadata'].get('name')}.yaml"
-            if filename in names:
-                where = "/".join(unit.folder)
-                raise DbfleetError([Problem(Mark(component.template, 0, 0), f"two objects would be written to {where}/{filename}")])
-            names.append(filename)
-            path = "/".join((env, *unit.folder, filename))
-            bundle.files[path] = emit.dump(obj).encode()
-            bundle.objects.append(RenderedObject(path, obj))
-    # Kustomizations: each folder lists its files, then its sub-folders; the root leaves the
-    # GitOps objects out (they point at the root, and are applied once to bootstrap).
+        for obj in objects:
+            if obj.path in bundle.files:
+                raise DbfleetError([Problem(Mark(obj.path, 0, 0), "two objects would be written to this file")])
+            bundle.files[obj.path] = obj.content
+            bundle.objects.append(obj)
+            names.append(obj.path.rsplit("/", 1)[1])
     children: dict[tuple[str, ...], set[str]] = {}
     for folder in folders:
         for depth in range(len(folder)):
@@ -126,14 +135,67 @@ def _render_spec(spec: dict[str, Any], fleet: str, env: str, templates: Template
         subfolders = sorted(children.get(folder, set()) - ({"gitops"} if folder == () else set()))
         resources = folders.get(folder, []) + subfolders
         bundle.files["/".join((env, *folder, "kustomization.yaml"))] = _kustomization(resources)
+
+
+def render(catalog: Catalog, env: str, templates: Templates) -> Bundle:
+    """Render one environment.  Raises DbfleetError with every problem of the input."""
+    spec, problems = check_environment(catalog, env)
+    raise_if(problems)
+    units = plan(spec, catalog.name, env)
+    bundle = Bundle()
+    _assemble(env, units, [render_unit(u, catalog.name, env, templates) for u in units], bundle)
     return bundle
 
 
-def render_all(catalog: Catalog, templates: Templates) -> Bundle:
-    """Every environment; problems of all environments are reported together."""
+# Work shared with forked worker processes: set before the fork, read by index in the workers.
+_SHARED: dict[str, Any] = {}
+PARALLEL_FROM = 400  # units; below this, starting processes costs more than it saves
+
+
+Slice = tuple[list[list[RenderedObject]], list[Problem], dict[tuple[str, str], tuple[str, str]]]
+
+
+def _render_slice(bounds: tuple[int, int]) -> Slice:
+    work, fleet, templates, validator = (_SHARED[k] for k in ("work", "fleet", "templates", "validator"))
+    rendered = [render_unit(unit, fleet, env, templates) for env, unit in work[bounds[0]:bounds[1]]]
+    problems = validator.validate(o for objects in rendered for o in objects) if validator else []
+    for objects in rendered:  # the parent needs paths and bytes only: do not pickle the data
+        for obj in objects:
+            obj.data = {}
+    return rendered, problems, validator.missing if validator else {}
+
+
+def render_all(catalog: Catalog, templates: Templates, validator: Validator | None = None, jobs: int = 1) -> Bundle:
+    """Every environment; problems of all environments are reported together.
+
+    With a ``validator``, the bundle's ``problems`` hold what validating every object found.  With
+    ``jobs`` > 1 and a large catalog, forked processes share the rendering and validating (the
+    bytes are the same: each unit renders on its own, and results keep their order); their
+    objects then carry paths and bytes only."""
     checked = {env: check_environment(catalog, env) for env in catalog.environments}
     raise_if(_by_environment({env: found for env, (_, found) in checked.items()}))
-    bundle = Bundle()
-    for env, (spec, _) in checked.items():
-        bundle.update(_render_spec(spec, catalog.name, env, templates))
+    plans = {env: plan(spec, catalog.name, env) for env, (spec, _) in checked.items()}
+    work = [(env, unit) for env, units in plans.items() for unit in units]
+    jobs = min(jobs, os.cpu_count() or 1)
+    if jobs > 1 and len(work) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
+        size = -(-len(work) // jobs)
+        _SHARED.update(work=work, fleet=catalog.name, templates=templates, validator=validator)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                slices = pool.map(_render_slice, [(i, i + size) for i in range(0, len(work), size)])
+        finally:
+            _SHARED.clear()
+        rendered = [objects for part, _, _ in slices for objects in part]
+        problems = [problem for _, found, _ in slices for problem in found]
+        for _, _, missing in slices:
+            if validator:
+                validator.record_missing(missing)
+    else:
+        rendered = [render_unit(unit, catalog.name, env, templates) for env, unit in work]
+        problems = validator.validate(o for objects in rendered for o in objects) if validator else []
+    bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []))
+    start = 0
+    for env, units in plans.items():
+        _assemble(env, units, rendered[start:start + len(units)], bundle)
+        start += len(units)
     return bundle

@@ -41,7 +41,9 @@ class Validators:
         self.locations = list(schema_locations)
         self.kube_version = kube_version.lstrip("v")
         self.ignore_missing = ignore_missing
-        self._cache: dict[tuple[str, str], jsonschema.protocols.Validator | None] = {}
+        self._cache: dict[tuple[str, str], jsonschema.protocols.Validator | SchemaNotFound] = {}
+        # (apiVersion, kind) -> (first object without a schema, why): reported once per kind
+        self.missing: dict[tuple[str, str], tuple[str, str]] = {}
         self._kube_registry: Registry | None = None
         self._kube_dir: str | None = None
 
@@ -80,19 +82,18 @@ class Validators:
             schema = _read_schema(where)
             if schema is not None:
                 return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
-        hint = f" (looked in {', '.join(tried)})" if tried else " (give --schema-location)"
+        hint = f" (looked in {', '.join(tried)})" if tried else ": give --schema-location"
         raise SchemaNotFound(f"no schema for {kind} {api_version}{hint}")
 
-    def validator(self, api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    def validator(self, api_version: str, kind: str) -> jsonschema.protocols.Validator | SchemaNotFound:
+        """The compiled validator of a kind, or why there is none; looked up once per kind."""
         key = (api_version, kind)
         if key not in self._cache:
             try:
                 find: Callable[[str, str], jsonschema.protocols.Validator] = self._kube if is_core(api_version) else self._crd
                 self._cache[key] = find(api_version, kind)
-            except SchemaNotFound:
-                if not self.ignore_missing:
-                    raise
-                self._cache[key] = None
+            except SchemaNotFound as exc:
+                self._cache[key] = exc
         return self._cache[key]
 
     # -- validating -----------------------------------------------------------------------
@@ -102,18 +103,31 @@ class Validators:
         kind, api_version = obj.get("kind", "?"), obj.get("apiVersion", "?")
         name = (obj.get("metadata") or {}).get("name", "?")
         found = [Problem(where, f"{kind}/{name}: {message}") for message in _metadata_problems(obj)]
-        try:
-            validator = self.validator(api_version, kind)
-        except SchemaNotFound as exc:
-            return found + [Problem(where, f"{kind}/{name}: {exc}")]
-        if validator is not None:
+        validator = self.validator(api_version, kind)
+        if isinstance(validator, SchemaNotFound):
+            self.record_missing({(api_version, kind): (rendered.path, str(validator))})
+        else:
             for error in validator.iter_errors(obj):
                 path = format_path(list(error.absolute_path)) or "(root)"
                 found.append(Problem(where, f"{kind}/{name}: {path}: {error.message}"))
         return found
 
     def validate(self, objects: Iterable[RenderedObject]) -> list[Problem]:
+        """Problems of each object; kinds without a schema are kept for ``missing_problems``."""
         return [problem for rendered in objects for problem in self.problems(rendered)]
+
+    def record_missing(self, missing: dict[tuple[str, str], tuple[str, str]]) -> None:
+        for key, found in missing.items():
+            self.missing[key] = min(found, self.missing.get(key, found))
+
+    def missing_problems(self) -> list[Problem]:
+        """One problem per kind that has no schema, unless told to skip those kinds."""
+        if self.ignore_missing:
+            return []
+        return [
+            Problem(Mark(path, 0, 0), f"{reason}; objects of this kind are not validated (or give --ignore-missing-schemas)")
+            for path, reason in sorted(self.missing.values())
+        ]
 
 
 def _version_key(version: str) -> tuple[int, ...]:

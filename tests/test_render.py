@@ -135,3 +135,20 @@ def test_flux_gets_a_git_repository_and_a_kustomization_per_environment(workdir:
     assert sync["spec"]["path"] == "./rendered/dev"
     assert sync["spec"]["prune"] is True
     assert sync["spec"]["sourceRef"] == {"kind": "GitRepository", "name": "acme-dev"}
+
+
+def test_forked_workers_give_the_same_bytes_and_problems(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, example_bundle: Bundle) -> None:
+    import renderer.render
+    from renderer.validate import Validators
+
+    monkeypatch.setattr(renderer.render, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
+    validators = Validators([str(tmp_path)])  # no CRD schemas there: every CRD object is a problem
+    parallel = render_all(catalog, Templates(), validators, jobs=2)
+    sequential = render_all(catalog, Templates(), Validators([str(tmp_path)]), jobs=1)
+    assert parallel.files == example_bundle.files
+    assert list(parallel.files) == list(example_bundle.files)
+    assert [o.path for o in parallel.objects] == [o.path for o in example_bundle.objects]
+    assert parallel.problems == sequential.problems
+    assert len(parallel.problems) == len({o.data["kind"] for o in example_bundle.objects if o.data["apiVersion"] != "v1"})

@@ -48,10 +48,14 @@ def test_crds_are_strict(crds: Path) -> None:
 
 def test_a_missing_schema_is_an_error_unless_ignored(tmp_path: Path) -> None:
     obj = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
-    assert messages(Validators([str(tmp_path)]), obj) == [
-        f"Widget/w: no schema for Widget example.com/v1 (looked in {tmp_path}/example.com/widget_v1.json)"
+    validators = Validators([str(tmp_path)])
+    assert validators.validate([RenderedObject("a.yaml", obj), RenderedObject("b.yaml", obj)]) == []
+    assert [str(p) for p in validators.missing_problems()] == [
+        f"a.yaml: error: no schema for Widget example.com/v1 (looked in {tmp_path}/example.com/widget_v1.json); "
+        "objects of this kind are not validated (or give --ignore-missing-schemas)"
     ]
-    assert messages(Validators([str(tmp_path)], ignore_missing=True), obj) == []
+    ignoring = Validators([str(tmp_path)], ignore_missing=True)
+    assert ignoring.validate([RenderedObject("a.yaml", obj)]) == ignoring.missing_problems() == []
 
 
 def test_metadata_is_checked_as_the_api_server_would(crds: Path) -> None:
@@ -71,6 +75,9 @@ def test_one_compiled_validator_per_schema(crds: Path) -> None:
 
 
 def test_an_unknown_kubernetes_version_is_reported() -> None:
-    assert messages(Validators([], kube_version="1.10"), service()) == [
-        "Service/s: kubernetes-validate has no schemas for Kubernetes 1.10"
+    validators = Validators([], kube_version="1.10")
+    assert messages(validators, service()) == []
+    assert [p.message for p in validators.missing_problems()] == [
+        "kubernetes-validate has no schemas for Kubernetes 1.10; objects of this kind are not validated "
+        "(or give --ignore-missing-schemas)"
     ]
