@@ -12,7 +12,7 @@ from renderer.errors import DbfleetError, Mark, Problem
 from renderer.fingerprint import code_digest, inputs_digest
 from renderer.render import Bundle, RenderedObject, render_all
 from renderer.reporting import Reporter
-from renderer.templating import TemplateError, Templates, builtin_templates_dir
+from renderer.templating import TemplateError, Templates, builtin_templates_dir, parse_object
 from renderer.validate import Validators
 
 DEFAULT_CATALOG = Path("catalog")
@@ -110,19 +110,25 @@ def render(
     return 0
 
 
-def _disk_objects(out: Path, envs: list[str]) -> tuple[list[RenderedObject], list[Problem]]:
-    objects, problems = [], []
+def _committed_objects(out: Path, envs: list[str], rendered: dict[str, bytes]) -> tuple[int, list[RenderedObject], list[Problem]]:
+    """Objects on disk that differ from what was just rendered (and validated): edited by hand,
+    or stale.  Returns how many objects are on disk, those to validate, and unreadable files."""
+    count, objects, problems = 0, [], []
     for rel in output.disk_files(out):
         if not output.in_scope(rel, envs) or rel.endswith("kustomization.yaml"):
             continue
+        count += 1
         try:
-            data = yaml.safe_load((out / rel).read_text(encoding="utf-8"))
+            content = (out / rel).read_bytes()
+            if content == rendered.get(rel):
+                continue
+            data = parse_object(content.decode("utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             problems.append(Problem(Mark(str(out / rel), 1, 1), f"cannot read: {exc}"))
             continue
         if isinstance(data, dict):
             objects.append(RenderedObject(str(out / rel), data))
-    return objects, problems
+    return count, objects, problems
 
 
 def validate(
@@ -140,14 +146,14 @@ def validate(
 ) -> int:
     validators = _validators(schema_locations, kube_version, ignore_missing_schemas)
     catalog, bundle, _, _ = _render(paths, overlays, envs, templates, validators, jobs)
-    on_disk, unreadable = _disk_objects(out, catalog.environments)
-    problems = unreadable + validators.validate(on_disk) + validators.missing_problems()
+    committed, differing, unreadable = _committed_objects(out, catalog.environments, bundle.files)
+    problems = unreadable + validators.validate(differing) + validators.missing_problems()
     if problems:
         raise DbfleetError(problems, INVALID_OUTPUT)
     reporter.result(
-        f"catalog valid; {len(bundle.objects)} rendered and {len(on_disk)} committed objects valid",
+        f"catalog valid; {len(bundle.objects)} rendered and {committed} committed objects valid",
         rendered=len(bundle.objects),
-        committed=len(on_disk),
+        committed=committed,
     )
     return 0
 
