@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Callable
 
 from renderer import output
-from renderer.catalog import load
+from renderer.catalog import load, read_sources
 from renderer.commands import _digests
-from renderer.render import render_all
+from renderer.build import render_all
 from renderer.templating import Templates
 from renderer.validate import Validators
 
@@ -90,7 +90,7 @@ def run(n: int, schemas: str, repeat: int, jobs: int) -> dict[str, float]:
 
         figures["validate"], _ = best(repeat, validate)
         figures["both"], _ = best(repeat, lambda: render_all(catalog, templates, Validators([schemas]), jobs))  # type: ignore[arg-type]
-        digests = _digests([path], [], None, ["default"])
+        digests = _digests(read_sources([path], work), None, ["default"])
 
         def write_fresh() -> None:
             shutil.rmtree(out, ignore_errors=True)
@@ -111,7 +111,7 @@ def run(n: int, schemas: str, repeat: int, jobs: int) -> dict[str, float]:
         output.write(out, bundle.files, ["default"], digests)  # type: ignore[union-attr]
 
         def check_fast() -> None:
-            assert output.up_to_date(out, output.read_manifest(out), _digests([path], [], None, ["default"]))
+            assert output.up_to_date(out, output.read_manifest(out), _digests(read_sources([path], work), None, ["default"]))
 
         figures["check"], _ = best(repeat, check_fast)
 

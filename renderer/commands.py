@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import yaml
 
 from renderer import output
-from renderer.catalog import Catalog, load, read_sources, yaml_files
+from renderer.catalog import Catalog, Source, load, read_sources, yaml_files
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.fingerprint import code_digest, inputs_digest
-from renderer.render import Bundle, RenderedObject, render_all
+from renderer.build import render_all
+from renderer.render import Bundle, RenderedObject
 from renderer.reporting import Reporter
 from renderer.templating import TemplateError, Templates, builtin_templates_dir, parse_object
 from renderer.validate import Validators
@@ -28,10 +29,9 @@ def _input_files(paths: Iterable[Path], overlays: Path) -> tuple[list[Path], lis
     return catalog_files, overlay_files
 
 
-def _digests(catalog_files: list[Path], overlay_files: list[Path], templates: Path | None, envs: Iterable[str]) -> dict[str, str]:
+def _digests(sources: Sequence[Source], templates: Path | None, envs: Iterable[str]) -> dict[str, str]:
     template_dirs = [builtin_templates_dir()] + ([templates] if templates else [])
     code = code_digest(template_dirs)
-    sources = read_sources(catalog_files + overlay_files, Path.cwd())
     return {env: inputs_digest(code, sources, env) for env in envs}
 
 
@@ -42,7 +42,7 @@ def _render(
     templates: Path | None,
     validators: Validators,
     jobs: int,
-) -> tuple[Catalog, Bundle, list[Path], list[Path]]:
+) -> tuple[Catalog, Bundle]:
     """Load, render and validate; raise on bad input (2) or invalid output (1)."""
     catalog_files, overlay_files = _input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
@@ -53,7 +53,7 @@ def _render(
     bundle = render_all(catalog, compiled, validators, jobs)
     if bundle.problems:
         raise DbfleetError(bundle.problems, INVALID_OUTPUT)
-    return catalog, bundle, catalog_files, overlay_files
+    return catalog, bundle
 
 
 def _validators(schema_locations: tuple[str, ...], kube_version: str, ignore_missing_schemas: bool) -> Validators:
@@ -80,12 +80,12 @@ def render(
         known = list(envs) or sorted(manifest.inputs)
         if known:
             catalog_files, overlay_files = _input_files(paths, overlays)
-            digests = _digests(catalog_files, overlay_files, templates, known)
+            digests = _digests(read_sources(catalog_files + overlay_files, Path.cwd()), templates, known)
             if output.up_to_date(out, manifest, digests):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
     validators = _validators(schema_locations, kube_version, ignore_missing_schemas)
-    catalog, bundle, catalog_files, overlay_files = _render(paths, overlays, envs, templates, validators, jobs)
+    catalog, bundle = _render(paths, overlays, envs, templates, validators, jobs)
     rendered_envs = catalog.environments
     if check:
         foreign = output.foreign_problems(out, output.read_manifest(out))
@@ -98,7 +98,7 @@ def render(
             return 1
         reporter.result(f"{out} is up to date", upToDate=True)
         return 0
-    digests = _digests(catalog_files, overlay_files, templates, rendered_envs)
+    digests = _digests(catalog.sources, templates, rendered_envs)
     changed = output.write(out, bundle.files, rendered_envs, digests)
     reporter.result(
         f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "
@@ -145,7 +145,7 @@ def validate(
     jobs: int,
 ) -> int:
     validators = _validators(schema_locations, kube_version, ignore_missing_schemas)
-    catalog, bundle, _, _ = _render(paths, overlays, envs, templates, validators, jobs)
+    catalog, bundle = _render(paths, overlays, envs, templates, validators, jobs)
     committed, differing, unreadable = _committed_objects(out, catalog.environments, bundle.files)
     problems = unreadable + validators.validate(differing) + validators.missing_problems()
     if problems:

@@ -50,7 +50,8 @@ def _problem_order(problem: Problem) -> tuple[str, int, int, str]:
     return (problem.mark.file, problem.mark.line, problem.mark.col, problem.message)
 
 
-def raise_if(problems: list[Problem], exit_code: int = 2) -> None:
+def raise_if(problems: list[Problem]) -> None:
+    """Bad input: every error at once."""
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise DbfleetError(errors, exit_code)
+        raise DbfleetError(errors)

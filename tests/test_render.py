@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from renderer.catalog import load, yaml_files
-from renderer.render import Bundle, render, render_all
+from renderer.build import render_all
+from renderer.render import Bundle, render
 from renderer.templating import Templates
 from tests.conftest import GOLDEN, ROOT, SHARED_CRDS, run, tree
 
@@ -138,10 +139,10 @@ def test_flux_gets_a_git_repository_and_a_kustomization_per_environment(workdir:
 
 
 def test_forked_workers_give_the_same_bytes_and_problems(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, example_bundle: Bundle) -> None:
-    import renderer.render
+    import renderer.build
     from renderer.validate import Validators
 
-    monkeypatch.setattr(renderer.render, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(renderer.build, "PARALLEL_FROM", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
     validators = Validators([str(tmp_path)])  # no CRD schemas there: every CRD object is a problem

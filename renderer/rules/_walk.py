@@ -15,19 +15,6 @@ def entries(spec: PMap, section: str) -> Iterator[tuple[str, PMap]]:
             yield f"{section}[{i}]", item
 
 
-def at(node: PMap, key: str) -> Mark:
-    """The mark of ``key`` in ``node``, or of the node itself."""
-    return node.keymarks.get(key, node.mark)
-
-
-def get(node: Any, *path: str) -> Any:
-    for step in path:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(step)
-    return node
-
-
 def located(node: PMap, *path: str) -> tuple[Any, Mark]:
     """The value at ``path`` and where it was written (its key, or the nearest parent)."""
     mark = node.mark
