@@ -59,7 +59,7 @@ def _quantity(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _destination(store: dict[str, Any], cluster: str) -> str:
+def _destination(store: dict[str, Any]) -> str:
     if store["s3"]:
         base, path = f"s3://{store['s3']['bucket']}", store["s3"]["path"]
     elif store["gcs"]:
@@ -125,7 +125,7 @@ def postgresql(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
                 **base,
                 "object_store": object_store_name(name, store_name),
                 "store": stores[store_name],
-                "destination": _destination(stores[store_name], name),
+                "destination": _destination(stores[store_name]),
                 "retention": retention,
             },
             "backup",

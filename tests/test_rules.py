@@ -96,3 +96,21 @@ def test_unrendered_parts_of_the_format_are_said_plainly() -> None:
         "f.yaml:1:11: error: servers[0]: servers are not rendered by this version of dbfleet yet [engines]",
         "f.yaml:2:9: error: proxy.enabled: the xdatabase-proxy deployment is not rendered by this version of dbfleet yet [engines]",
     ]
+
+
+def test_cloudnative_pg_reserved_roles_cannot_own_a_database() -> None:
+    body = (
+        "clusters:\n"
+        "  - name: pg\n"
+        "    engine: postgresql\n"
+        "    version: '16.4'\n"
+        "    storage: {size: 1Gi}\n"
+        "    backup: {method: none}\n"
+        "    databases: [{name: app, owner: postgres}, {name: streaming_replica}]\n"
+    )
+    assert spec_problems(body) == [
+        "f.yaml:7:29: error: clusters[0].databases[0].owner: CloudNativePG reserves the 'postgres' role; "
+        "give the database an owner of its own [engines]",
+        "f.yaml:7:47: error: clusters[0].databases[1].owner: CloudNativePG reserves the 'streaming_replica' role; "
+        "give the database an owner of its own [engines]",
+    ]

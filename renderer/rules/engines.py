@@ -15,7 +15,7 @@ ID = "engines"
 
 RENDERED_ENGINES = {"postgresql"}
 PG_VERSION = re.compile(r"(1[3-9])(\.[0-9]+)?(-[a-z0-9][a-z0-9.-]*)?\Z")
-CLOUD_STORES = ("s3", "gcs", "azure")
+RESERVED_ROLES = {"postgres", "streaming_replica"}
 
 
 def _store_kind(spec: PMap, name: str) -> str | None:
@@ -38,6 +38,14 @@ def _postgresql(spec: PMap, where: str, cluster: PMap) -> Iterator[Problem]:
             f"{where}.version: {version!r} is not a pinned PostgreSQL version; CloudNativePG "
             "refuses 'latest' and digest-only images: give a major 13-19 and a minor, such as \"16.4\"",
         )
+    for i, database in enumerate(cluster.get("databases") or []):
+        owner, owner_mark = located(database, "owner")
+        if (owner or database.get("name")) in RESERVED_ROLES:
+            yield Problem(
+                owner_mark if owner else database.mark,
+                f"{where}.databases[{i}].owner: CloudNativePG reserves the {owner or database.get('name')!r} role; "
+                "give the database an owner of its own",
+            )
     mode, mark = located(cluster, "pooler", "mode")
     if mode == "statement":
         yield Problem(mark, f"{where}.pooler.mode: CloudNativePG's PgBouncer offers session and transaction pooling only")
