@@ -75,17 +75,17 @@ def main() -> None:
 @_inputs
 @click.option("--check", is_flag=True, help="Write nothing; print a diff and exit 1 if the output is stale.")
 @_run
-def render(**kwargs: Any) -> int:
+def render(reporter: Reporter, check: bool, **inputs: Any) -> int:
     """Render the catalog (default catalog/) into the output folder."""
-    return commands.render(**kwargs)
+    return commands.render(commands.Inputs(**inputs), reporter=reporter, check=check)
 
 
 @main.command()
 @_inputs
 @_run
-def validate(**kwargs: Any) -> int:
+def validate(reporter: Reporter, **inputs: Any) -> int:
     """Check the catalog, and the rendered objects against every schema."""
-    return commands.validate(**kwargs)
+    return commands.validate(commands.Inputs(**inputs), reporter=reporter)
 
 
 @main.command()

@@ -1,6 +1,7 @@
 """What each command does, as plain functions of keyword arguments (the CLI only parses)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -35,46 +36,42 @@ def _digests(sources: Sequence[Source], templates: Path | None, envs: Iterable[s
     return {env: inputs_digest(code, sources, env) for env in envs}
 
 
-def _render(
-    paths: tuple[Path, ...],
-    overlays: Path,
-    envs: tuple[str, ...],
-    templates: Path | None,
-    validators: Validators,
-    jobs: int,
-) -> tuple[Catalog, Bundle]:
+def _render(inputs: Inputs, validators: Validators) -> tuple[Catalog, Bundle]:
     """Load, render and validate; raise on bad input (2) or invalid output (1)."""
-    catalog_files, overlay_files = _input_files(paths, overlays)
-    catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
+    catalog_files, overlay_files = _input_files(inputs.paths, inputs.overlays)
+    catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
     try:
-        compiled = Templates(templates)
+        compiled = Templates(inputs.templates)
     except TemplateError as exc:
-        raise DbfleetError([Problem(Mark(str(templates or "templates"), 0, 0), str(exc))]) from None
-    bundle = render_all(catalog, compiled, validators, jobs)
+        raise DbfleetError([Problem(Mark(str(inputs.templates or "templates"), 0, 0), str(exc))]) from None
+    bundle = render_all(catalog, compiled, validators, inputs.jobs)
     if bundle.problems:
         raise DbfleetError(bundle.problems, INVALID_OUTPUT)
     return catalog, bundle
 
 
-def _validators(schema_locations: tuple[str, ...], kube_version: str, ignore_missing_schemas: bool) -> Validators:
-    locations = [loc for value in schema_locations for loc in value.split(",") if loc]
-    return Validators(locations, kube_version, ignore_missing_schemas)
+def _validators(inputs: Inputs) -> Validators:
+    locations = [loc for value in inputs.schema_locations for loc in value.split(",") if loc]
+    return Validators(locations, inputs.kube_version, inputs.ignore_missing_schemas)
 
 
-def render(
-    *,
-    reporter: Reporter,
-    paths: tuple[Path, ...],
-    overlays: Path,
-    out: Path,
-    envs: tuple[str, ...],
-    templates: Path | None,
-    schema_locations: tuple[str, ...],
-    kube_version: str,
-    ignore_missing_schemas: bool,
-    jobs: int,
-    check: bool,
-) -> int:
+@dataclass(frozen=True)
+class Inputs:
+    """What ``render`` and ``validate`` read, and how they validate: the shared options."""
+
+    paths: tuple[Path, ...]
+    overlays: Path
+    out: Path
+    envs: tuple[str, ...]
+    templates: Path | None
+    schema_locations: tuple[str, ...]
+    kube_version: str
+    ignore_missing_schemas: bool
+    jobs: int
+
+
+def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
+    paths, overlays, out, envs, templates = inputs.paths, inputs.overlays, inputs.out, inputs.envs, inputs.templates
     if check:
         manifest = output.read_manifest(out)
         known = list(envs) or sorted(manifest.inputs)
@@ -84,8 +81,7 @@ def render(
             if output.up_to_date(out, manifest, digests):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
-    validators = _validators(schema_locations, kube_version, ignore_missing_schemas)
-    catalog, bundle = _render(paths, overlays, envs, templates, validators, jobs)
+    catalog, bundle = _render(inputs, _validators(inputs))
     rendered_envs = catalog.environments
     if check:
         foreign = output.foreign_problems(out, output.read_manifest(out))
@@ -131,22 +127,10 @@ def _committed_objects(out: Path, envs: list[str], rendered: dict[str, bytes]) -
     return count, objects, problems
 
 
-def validate(
-    *,
-    reporter: Reporter,
-    paths: tuple[Path, ...],
-    overlays: Path,
-    out: Path,
-    envs: tuple[str, ...],
-    templates: Path | None,
-    schema_locations: tuple[str, ...],
-    kube_version: str,
-    ignore_missing_schemas: bool,
-    jobs: int,
-) -> int:
-    validators = _validators(schema_locations, kube_version, ignore_missing_schemas)
-    catalog, bundle = _render(paths, overlays, envs, templates, validators, jobs)
-    committed, differing, unreadable = _committed_objects(out, catalog.environments, bundle.files)
+def validate(inputs: Inputs, *, reporter: Reporter) -> int:
+    validators = _validators(inputs)
+    catalog, bundle = _render(inputs, validators)
+    committed, differing, unreadable = _committed_objects(inputs.out, catalog.environments, bundle.files)
     problems = unreadable + validators.validate(differing) + validators.missing_problems()
     if problems:
         raise DbfleetError(problems, INVALID_OUTPUT)

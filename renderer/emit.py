@@ -107,18 +107,12 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
 def _emit_entry(head: str, item: Any, indent: str, out: list[str]) -> None:
     if type(item) is str and "\n" not in item:
         out.append(f"{head} {_string(item)}")
-    elif isinstance(item, dict):
+    elif isinstance(item, (dict, list)):
         if item:
             out.append(head)
             _emit(item, indent + "  ", out)
         else:
-            out.append(f"{head} {{}}")
-    elif isinstance(item, list):
-        if item:
-            out.append(head)
-            _emit(item, indent + "  ", out)
-        else:
-            out.append(f"{head} []")
+            out.append(f"{head} {{}}" if isinstance(item, dict) else f"{head} []")
     elif isinstance(item, str) and "\n" in item and _literal_ok(item):
         out.append(f"{head} |")
         pad = indent + "  "
