@@ -83,11 +83,14 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
                 return 0
     catalog, bundle = _render(inputs, _validators(inputs))
     rendered_envs = catalog.environments
+    manifest = output.read_manifest(out)
+    # Without --env, every environment is rendered: one that is gone from the catalog goes too.
+    scope = rendered_envs if envs else sorted(set(rendered_envs) | output.environments(manifest))
     if check:
-        foreign = output.foreign_problems(out, output.read_manifest(out))
+        foreign = output.foreign_problems(out, manifest)
         if foreign:
             raise DbfleetError(foreign)
-        text = output.diff(out, bundle.files, rendered_envs, str(out))
+        text = output.diff(out, bundle.files, scope, str(out))
         if text:
             reporter.diff(text)
             reporter.result(f"{out} is out of date: run dbfleet render", upToDate=False)
@@ -95,7 +98,7 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
         reporter.result(f"{out} is up to date", upToDate=True)
         return 0
     digests = _digests(catalog.sources, templates, rendered_envs)
-    changed = output.write(out, bundle.files, rendered_envs, digests)
+    changed = output.write(out, bundle.files, scope, digests)
     reporter.result(
         f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "
         f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed",

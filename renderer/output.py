@@ -92,6 +92,11 @@ def foreign_problems(out: Path, manifest: Manifest) -> list[Problem]:
     return problems
 
 
+def environments(manifest: Manifest) -> set[str]:
+    """The environments whose files the output folder holds."""
+    return {path.split("/", 1)[0] for path in manifest.files} | set(manifest.inputs)
+
+
 def in_scope(path: str, envs: list[str]) -> bool:
     return path.split("/", 1)[0] in envs
 

@@ -194,3 +194,14 @@ def test_readme_commands_are_the_ones_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = next(line.strip() for line in readme.splitlines() if "pytest" in line)
     assert test_command in ci
+
+
+def test_an_environment_removed_from_the_catalog_is_removed_from_the_output(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    (workdir / "overlays" / "prod.yaml").unlink()
+    check = run("render", "--check")
+    assert check.exit_code == 1
+    assert "--- a/rendered/prod/databases/orders/cluster-orders.yaml\n+++ /dev/null\n" in check.stdout
+    assert run("render").exit_code == 0
+    assert sorted(p.name for p in (workdir / "rendered").iterdir()) == [".dbfleet-manifest.json", "dev"]
+    assert run("render", "--check").exit_code == 0
