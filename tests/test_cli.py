@@ -205,3 +205,20 @@ def test_an_environment_removed_from_the_catalog_is_removed_from_the_output(work
     assert run("render").exit_code == 0
     assert sorted(p.name for p in (workdir / "rendered").iterdir()) == [".dbfleet-manifest.json", "dev"]
     assert run("render", "--check").exit_code == 0
+
+
+def test_check_with_nothing_changed_does_not_render(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from renderer import commands
+
+    assert run("render").exit_code == 0
+    calls: list[int] = []
+    real = commands.render_all
+    monkeypatch.setattr(commands, "render_all", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    assert run("render", "--check").exit_code == 0
+    assert calls == []
+    templates = workdir / "my-templates" / "postgresql"
+    templates.mkdir(parents=True)
+    (templates / "podmonitor.yaml.j2").write_text((ROOT / "templates/postgresql/podmonitor.yaml.j2").read_text() + "\n")
+    # Other templates change the digest: the check renders, and finds the same bytes.
+    assert run("render", "--check", "--templates", "my-templates").exit_code == 0
+    assert calls == [1]

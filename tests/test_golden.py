@@ -67,3 +67,24 @@ def test_example_renders_as_golden_through_the_cli(workdir: Path) -> None:
     written = tree(workdir / "rendered")
     del written[".dbfleet-manifest.json"]
     assert written == tree(ROOT / "golden")
+
+
+def test_every_object_is_labelled_and_data_is_protected(example_bundle: Bundle) -> None:
+    waves: dict[str, set[int]] = {}
+    for obj in example_bundle.objects:
+        metadata = obj.data["metadata"]
+        labels, annotations = metadata["labels"], metadata["annotations"]
+        assert labels["app.kubernetes.io/managed-by"] == "dbfleet"
+        assert labels["app.kubernetes.io/part-of"] == "acme"
+        assert {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"} <= set(labels)
+        holds_data = obj.data["kind"] in ("Cluster", "Namespace", "ExternalSecret")
+        protected = annotations.get("argocd.argoproj.io/sync-options") == "Prune=false,Delete=false"
+        assert protected is holds_data, obj.path
+        if holds_data:
+            assert annotations["kustomize.toolkit.fluxcd.io/prune"] == "disabled"
+            assert annotations["helm.sh/resource-policy"] == "keep"
+        waves.setdefault(obj.data["kind"], set()).add(int(annotations["argocd.argoproj.io/sync-wave"]))
+    # Namespaces, then object stores and secrets, then clusters, then what uses a cluster.
+    assert max(waves["Namespace"]) < min(waves["ObjectStore"] | waves["ExternalSecret"])
+    assert max(waves["ObjectStore"] | waves["ExternalSecret"]) < min(waves["Cluster"])
+    assert max(waves["Cluster"]) < min(waves["Pooler"] | waves["Database"] | waves["ScheduledBackup"] | waves["Service"])
