@@ -1,0 +1,119 @@
+"""The vocabulary of planning: components, units, sync waves, and what engines share."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+# Sync waves: namespaces, then configuration and secrets, clusters, then what uses a cluster.
+WAVE_NAMESPACE = -2
+WAVE_CONFIG = -1
+WAVE_CLUSTER = 0
+WAVE_DEPENDENT = 1
+@dataclass(frozen=True)
+class Fleet:
+    """What every entry's plan may need beyond the entry itself."""
+
+    name: str
+    env: str
+    stores: dict[str, dict[str, Any]]
+    secrets: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Component:
+    template: str
+    context: dict[str, Any]
+    component: str  # app.kubernetes.io/component
+    wave: int
+    holds_data: bool = False
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One folder of output: an entry in a namespace, a namespace itself, or the gitops objects."""
+
+    folder: tuple[str, ...]
+    app: str  # app.kubernetes.io/name
+    instance: str  # app.kubernetes.io/instance
+    components: tuple[Component, ...]
+
+
+
+def settings(values: dict[str, Any] | None) -> dict[str, str]:
+    """Server settings as strings, as the operators want them; booleans read best as on/off."""
+    out = {}
+    for key, value in (values or {}).items():
+        out[key] = ("on" if value else "off") if isinstance(value, bool) else str(value)
+    return out
+
+
+def guaranteed(resources: dict[str, Any]) -> dict[str, Any] | None:
+    """Requests equal to limits: the Guaranteed QoS class the database operators recommend."""
+    amounts = {k: str(v) for k, v in resources.items() if v is not None}
+    return {"requests": amounts, "limits": amounts} if amounts else None
+
+
+def tolerations(cluster: dict[str, Any]) -> list[dict[str, Any]]:
+    """Normalisation filled every toleration field; Kubernetes wants only those given."""
+    return [{k: v for k, v in t.items() if v is not None} for t in cluster["scheduling"]["tolerations"]]
+
+
+def owner(database: dict[str, Any]) -> str:
+    """A database without an owner gets a role of its own name, never the superuser."""
+    return str(database["owner"] or database["name"])
+
+
+def role_secret(cluster: str, role: str) -> str:
+    return f"{cluster}-{role.replace('_', '-')}"
+
+
+def role_secrets(fleet: Fleet, namespace: str, cluster: str, roles: list[str]) -> Iterator[Component]:
+    """With External Secrets, the Secrets that hold the roles' passwords; never the passwords."""
+    if not fleet.secrets or fleet.secrets["provider"] != "external-secrets":
+        return
+    for role in roles:
+        yield Component(
+            "common/role-externalsecret.yaml.j2",
+            {
+                "namespace": namespace,
+                "secret_name": role_secret(cluster, role),
+                "store": fleet.secrets["store"],
+                "role": role,
+                "remote_key": f"{fleet.name}/{fleet.env}/{cluster}/{role}",
+            },
+            "credentials",
+            WAVE_CONFIG,
+            holds_data=True,
+        )
+
+
+def proxy_services(
+    cluster: dict[str, Any],
+    database_type: str,
+    port: int,
+    direct: dict[str, str],
+    pooled: dict[str, str] | None,
+) -> Iterator[Component]:
+    """Services labelled for xdatabase-proxy: the direct one, and the pooler's when there is one."""
+    if not cluster["proxy"]["enabled"]:
+        return
+    name = cluster["name"]
+    services = [(f"{name}-proxy", direct, False)]
+    if pooled is not None:
+        services.append((f"{name}-pooler-proxy", pooled, True))
+    for service_name, selector, is_pooled in services:
+        yield Component(
+            "common/proxy-service.yaml.j2",
+            {
+                "namespace": cluster["namespace"],
+                "service_name": service_name,
+                "deployment_id": cluster["proxy"]["deploymentId"] or name,
+                "database_type": database_type,
+                "pooled": is_pooled,
+                "selector": selector,
+                "port": port,
+                "port_name": database_type,
+            },
+            "proxy",
+            WAVE_DEPENDENT,
+        )

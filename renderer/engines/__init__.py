@@ -1,0 +1,13 @@
+"""One module per engine: each turns a cluster entry into components."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+from renderer.components import Component, Fleet
+from renderer.engines import postgresql
+
+Engine = Callable[[dict[str, Any], Fleet], Iterator[Component]]
+
+ENGINES: dict[str, Engine] = {
+    "postgresql": postgresql.render,
+}
