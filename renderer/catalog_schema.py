@@ -36,7 +36,7 @@ def string_map() -> Schema:
 
 OFF = {"type": "boolean", "default": False}
 QUANTITY = {"type": ["string", "integer", "number"]}
-ENABLED = obj({"enabled": OFF})
+MONITORING = obj({"enabled": OFF, "pmmServer": string()})
 
 
 def backup(default_method: str) -> Schema:
@@ -46,6 +46,7 @@ def backup(default_method: str) -> Schema:
             "schedule": string(),
             "retention": string(),
             "store": string(),
+            "pitr": OFF,
         }
     )
 
@@ -88,7 +89,7 @@ SCHEDULING = obj(
 PROXY = obj({"enabled": OFF, "deploymentId": string()})
 TLS = obj({"enabled": OFF})
 RESTORE = obj(
-    {"fromStore": string(), "sourceCluster": string(), "pointInTime": string()},
+    {"fromStore": string(), "sourceCluster": string(), "backup": string(), "pointInTime": string()},
     required=("fromStore",),
 )
 CLUSTER_DATABASE = obj(
@@ -106,7 +107,7 @@ CLUSTER = obj(
         "resources": RESOURCES,
         "parameters": string_map(),
         "pooler": POOLER,
-        "monitoring": ENABLED,
+        "monitoring": MONITORING,
         "scheduling": SCHEDULING,
         "backup": CLUSTER_BACKUP,
         "restore": RESTORE,
@@ -144,7 +145,7 @@ AZURE = obj(
     {"container": string(), "storageAccount": string(), "path": string(), "credentialsSecret": string()},
     required=("container", "storageAccount"),
 )
-VOLUME = obj({"claim": string(), "path": string()}, required=("claim",))
+VOLUME = obj({"claim": string(), "path": string(), "size": QUANTITY, "class": string()}, required=("claim",))
 BACKUP_STORE = obj(
     {"name": string(), "s3": S3, "gcs": GCS, "azure": AZURE, "volume": VOLUME},
     required=("name",),
@@ -200,7 +201,7 @@ SPEC_PROPERTIES: Schema = {
             "backup": CLUSTER_BACKUP,
             "storage": STORAGE,
             "resources": RESOURCES,
-            "monitoring": ENABLED,
+            "monitoring": MONITORING,
             "scheduling": SCHEDULING,
             "pooler": POOLER,
             "proxy": PROXY,

@@ -109,9 +109,9 @@ def test_render_all_reports_problems_once_and_says_which_environments(tmp_path: 
     with pytest.raises(DbfleetError) as caught:
         render_all(catalog, Templates())
     assert [str(p) for p in caught.value.problems] == [
-        "c.yaml:6:7: error: clusters[0].storage.size: CloudNativePG needs a storage size (such as 20Gi) [engines]",
+        "c.yaml:6:7: error: clusters[0].storage.size: CloudNativePG needs a storage size (such as 20Gi) [postgresql]",
         "dev.yaml:6:17: error: clusters[0].version: 'latest' is not a pinned PostgreSQL version; CloudNativePG refuses "
-        "'latest' and digest-only images: give a major 13-19 and a minor, such as \"16.4\" [engines] (in dev)",
+        "'latest' and digest-only images: give a major 13-19 and a minor, such as \"16.4\" [postgresql] (in dev)",
     ]
 
 

@@ -110,7 +110,7 @@ def test_cloudnative_pg_reserved_roles_cannot_own_a_database() -> None:
     )
     assert spec_problems(body) == [
         "f.yaml:7:29: error: clusters[0].databases[0].owner: CloudNativePG reserves the 'postgres' role; "
-        "give the database an owner of its own [engines]",
+        "give the database an owner of its own [postgresql]",
         "f.yaml:7:47: error: clusters[0].databases[1].owner: CloudNativePG reserves the 'streaming_replica' role; "
-        "give the database an owner of its own [engines]",
+        "give the database an owner of its own [postgresql]",
     ]

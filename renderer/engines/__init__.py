@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from renderer.components import Component, Fleet
-from renderer.engines import postgresql
+from renderer.engines import mysql, postgresql
 
 Engine = Callable[[dict[str, Any], Fleet], Iterator[Component]]
 
 ENGINES: dict[str, Engine] = {
     "postgresql": postgresql.render,
+    "mysql": mysql.render,
 }

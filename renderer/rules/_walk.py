@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from renderer.errors import Mark
+from renderer.errors import Mark, Problem
 from renderer.positioned import PList, PMap
 
 
@@ -24,3 +24,66 @@ def located(node: PMap, *path: str) -> tuple[Any, Mark]:
         mark = node.keymarks.get(step, mark)
         node = node[step]
     return node, mark
+
+
+def clusters(spec: PMap, engine: str) -> Iterator[tuple[str, PMap]]:
+    for where, cluster in entries(spec, "clusters"):
+        if cluster.get("engine") == engine:
+            yield where, cluster
+
+
+def store_kind(spec: PMap, name: str) -> str | None:
+    """s3, gcs, azure or volume: the kind of a named backup store."""
+    for _, store in entries(spec, "backupStores"):
+        if store["name"] == name:
+            return next((k for k in ("s3", "gcs", "azure", "volume") if k in store), None)
+    return None
+
+
+def needs_storage_size(where: str, cluster: PMap, operator: str) -> Iterator[Problem]:
+    size, mark = located(cluster, "storage", "size")
+    if size is None:
+        yield Problem(mark, f"{where}.storage.size: {operator} needs a storage size (such as 20Gi)")
+
+
+def percona_common(spec: PMap, where: str, cluster: PMap, operator: str, stores: tuple[str, ...]) -> Iterator[Problem]:
+    """Rules the two Percona operators share: an odd size, TLS, backup stores, restores."""
+    replicas, mark = located(cluster, "replicas")
+    if not isinstance(replicas, int) or replicas < 3 or replicas % 2 == 0:
+        yield Problem(mark, f"{where}.replicas: {operator} needs an odd number of members, at least 3 (a quorum survives one loss)")
+    tls, mark = located(cluster, "tls", "enabled")
+    if tls is False:
+        yield Problem(mark, f"{where}.tls.enabled: {operator} runs with TLS; turning it off needs the operator's unsafe flags, which dbfleet does not set")
+    method, method_mark = located(cluster, "backup", "method")
+    store, store_mark = located(cluster, "backup", "store")
+    pitr, pitr_mark = located(cluster, "backup", "pitr")
+    allowed = ", ".join(stores)
+    if method == "dump":
+        yield Problem(method_mark, f"{where}.backup.method: dump backups of a {operator} cluster are not rendered yet; use native")
+    elif method in (None, "native"):
+        kind = store_kind(spec, store) if isinstance(store, str) else None
+        if store is None:
+            yield Problem(store_mark, f"{where}.backup.store: a native backup needs a backup store (or set backup.method: none)")
+        elif kind not in stores:
+            yield Problem(store_mark, f"{where}.backup.store: {operator} backs up to {allowed} stores, not {kind}")
+        elif kind == "volume" and _volume_size(spec, store) is None:
+            yield Problem(store_mark, f"{where}.backup.store: {operator} writes each backup to a new volume: give the store's volume.size")
+        if pitr and kind == "volume":
+            yield Problem(pitr_mark, f"{where}.backup.pitr: point-in-time recovery uploads to object storage, not to a volume store")
+    elif pitr:
+        yield Problem(pitr_mark, f"{where}.backup.pitr: point-in-time recovery needs native backups")
+    restore, mark = located(cluster, "restore")
+    if isinstance(restore, PMap):
+        if restore.get("backup") is None:
+            yield Problem(mark, f"{where}.restore.backup: name the backup to restore (its folder in the store)")
+        from_store, from_mark = located(restore, "fromStore")
+        kind = store_kind(spec, from_store) if isinstance(from_store, str) else None
+        if kind is not None and kind not in stores or kind == "volume":
+            yield Problem(from_mark, f"{where}.restore.fromStore: {operator} restores a new cluster from s3 or azure stores, not {kind}")
+
+
+def _volume_size(spec: PMap, name: str) -> object:
+    for _, store in entries(spec, "backupStores"):
+        if store["name"] == name and isinstance(store.get("volume"), PMap):
+            return store["volume"].get("size")
+    return None

@@ -1,10 +1,6 @@
-"""What the operators' admission webhooks would refuse, refused here first, with a position.
-
-Also what this version of dbfleet does not render yet: said plainly instead of ignored.
-"""
+"""What this version of dbfleet does not render yet: said plainly instead of ignored."""
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from renderer.errors import Problem
@@ -13,74 +9,15 @@ from renderer.rules._walk import entries, located
 
 ID = "engines"
 
-RENDERED_ENGINES = {"postgresql"}
-PG_VERSION = re.compile(r"(1[3-9])(\.[0-9]+)?(-[a-z0-9][a-z0-9.-]*)?\Z")
-RESERVED_ROLES = {"postgres", "streaming_replica"}
-
-
-def _store_kind(spec: PMap, name: str) -> str | None:
-    for _, store in entries(spec, "backupStores"):
-        if store["name"] == name:
-            return next((k for k in ("s3", "gcs", "azure", "volume") if k in store), None)
-    return None
-
-
-def _postgresql(spec: PMap, where: str, cluster: PMap) -> Iterator[Problem]:
-    size, mark = located(cluster, "storage", "size")
-    if size is None:
-        yield Problem(mark, f"{where}.storage.size: CloudNativePG needs a storage size (such as 20Gi)")
-    version, mark = located(cluster, "version")
-    if version is None:
-        yield Problem(mark, f"{where}.version: pin a PostgreSQL version (such as \"16.4\"); the image must not float")
-    elif "latest" in version or "@" in version or not PG_VERSION.match(version):
-        yield Problem(
-            mark,
-            f"{where}.version: {version!r} is not a pinned PostgreSQL version; CloudNativePG "
-            "refuses 'latest' and digest-only images: give a major 13-19 and a minor, such as \"16.4\"",
-        )
-    for i, database in enumerate(cluster.get("databases") or []):
-        owner, owner_mark = located(database, "owner")
-        if (owner or database.get("name")) in RESERVED_ROLES:
-            yield Problem(
-                owner_mark if owner else database.mark,
-                f"{where}.databases[{i}].owner: CloudNativePG reserves the {owner or database.get('name')!r} role; "
-                "give the database an owner of its own",
-            )
-    mode, mark = located(cluster, "pooler", "mode")
-    if mode == "statement":
-        yield Problem(mark, f"{where}.pooler.mode: CloudNativePG's PgBouncer offers session and transaction pooling only")
-    method, mark = located(cluster, "backup", "method")
-    store, store_mark = located(cluster, "backup", "store")
-    if method == "dump":
-        yield Problem(mark, f"{where}.backup.method: dump backups of a PostgreSQL cluster are not rendered yet; use native")
-    elif method in (None, "native"):
-        if store is None:
-            yield Problem(store_mark, f"{where}.backup.store: a native backup needs a backup store (or set backup.method: none)")
-        elif _store_kind(spec, store) == "volume":
-            yield Problem(store_mark, f"{where}.backup.store: the barman-cloud plugin writes to s3, gcs or azure, not to a volume store")
-    restore, mark = located(cluster, "restore")
-    if isinstance(restore, PMap):
-        source, source_mark = located(restore, "sourceCluster")
-        if source is None:
-            yield Problem(mark, f"{where}.restore.sourceCluster: name the cluster whose backups to restore (its folder in the store)")
-        elif source == cluster["name"] and restore.get("fromStore") == store and method != "none":
-            yield Problem(
-                source_mark,
-                f"{where}.restore.sourceCluster: the new cluster would archive into the backups it restores from; "
-                "give it another name or another backup store",
-            )
-        from_store, store_mark = located(restore, "fromStore")
-        if isinstance(from_store, str) and _store_kind(spec, from_store) == "volume":
-            yield Problem(store_mark, f"{where}.restore.fromStore: the barman-cloud plugin restores from s3, gcs or azure, not from a volume store")
+RENDERED_ENGINES = {"postgresql", "mysql"}
 
 
 def check(spec: PMap) -> Iterator[Problem]:
     for where, cluster in entries(spec, "clusters"):
         engine, mark = located(cluster, "engine")
-        if engine == "postgresql":
-            yield from _postgresql(spec, where, cluster)
-        elif engine not in RENDERED_ENGINES:
-            yield Problem(mark, f"{where}.engine: {engine} clusters are not rendered by this version of dbfleet yet (postgresql is)")
+        if engine not in RENDERED_ENGINES:
+            rendered = ", ".join(sorted(RENDERED_ENGINES))
+            yield Problem(mark, f"{where}.engine: {engine} clusters are not rendered by this version of dbfleet yet ({rendered} are)")
     for section in ("servers", "databases", "vclusters"):
         for where, entry in entries(spec, section):
             yield Problem(entry.mark, f"{where}: {section} are not rendered by this version of dbfleet yet")

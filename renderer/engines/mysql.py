@@ -1,0 +1,147 @@
+"""MySQL on the Percona Operator for MySQL based on Percona XtraDB Cluster 1.20.0."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from renderer.components import (
+    WAVE_CLUSTER,
+    WAVE_DEPENDENT,
+    Component,
+    Fleet,
+    guaranteed,
+    owner,
+    proxy_services,
+    role_secret,
+    role_secrets,
+    tolerations,
+)
+from renderer.engines import percona
+
+CR_VERSION = "1.20.0"
+PXC_IMAGE = "percona/percona-xtradb-cluster"
+HAPROXY_IMAGE = "percona/haproxy:2.8.15"
+# XtraBackup follows the server's major version.
+BACKUP_IMAGES = {"8.0": "percona/percona-xtrabackup:8.0.35-34.1", "8.4": "percona/percona-xtrabackup:8.4.0-5.1"}
+PORT = 3306
+PITR_UPLOAD_SECONDS = 60
+
+
+def storage(store: dict[str, Any]) -> dict[str, Any]:
+    """A ``backup.storages`` entry for a catalog backup store."""
+    if store["s3"]:
+        s3 = store["s3"]
+        settings = {"bucket": s3["bucket"], "prefix": percona.prefix(store), "credentialsSecret": s3["credentialsSecret"],
+                    "region": s3["region"], "endpointUrl": s3["endpoint"]}
+        return {"type": "s3", "verifyTLS": True, "s3": _given(settings)}
+    if store["azure"]:
+        azure = store["azure"]
+        settings = {"container": azure["container"], "prefix": percona.prefix(store), "credentialsSecret": azure["credentialsSecret"]}
+        return {"type": "azure", "azure": _given(settings)}
+    volume = store["volume"]
+    claim = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": str(volume["size"])}}}
+    if volume["class"]:
+        claim["storageClassName"] = volume["class"]
+    return {"type": "filesystem", "volume": {"persistentVolumeClaim": claim}}
+
+
+def _given(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if v is not None}
+
+
+def destination(store: dict[str, Any], backup: str) -> str:
+    """Where a backup of a store lives, as PerconaXtraDBClusterRestore names it."""
+    path = "/".join(p for p in (percona.prefix(store), backup) if p)
+    if store["s3"]:
+        return f"s3://{store['s3']['bucket']}/{path}"
+    return f"azure://{store['azure']['container']}/{path}"
+
+
+def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
+    name, namespace = cluster["name"], cluster["namespace"]
+    backup, restore, pooler = cluster["backup"], cluster["restore"], cluster["pooler"]
+    native = backup["method"] == "native"
+    storages: dict[str, dict[str, Any]] = {}
+    if native:
+        storages[backup["store"]] = storage(fleet.stores[backup["store"]])
+    if restore:
+        storages.setdefault(restore["fromStore"], storage(fleet.stores[restore["fromStore"]]))
+    owners = sorted({owner(db) for db in cluster["databases"]})
+    yield from role_secrets(fleet, namespace, name, owners)
+    users = [
+        {
+            "name": role,
+            "dbs": [db["name"] for db in cluster["databases"] if owner(db) == role],
+            "hosts": ["%"],
+            "grants": ["ALL"],
+            "passwordSecretRef": {"name": role_secret(name, role), "key": "password"},
+        }
+        for role in owners
+    ]
+    major = ".".join(cluster["version"].split(".")[:2])
+    yield Component(
+        "mysql/perconaxtradbcluster.yaml.j2",
+        {
+            "cluster": cluster,
+            "namespace": namespace,
+            "cr_version": CR_VERSION,
+            "image": f"{PXC_IMAGE}:{cluster['version']}",
+            "configuration": percona.config_file("mysqld", cluster["parameters"]),
+            "resources": guaranteed(cluster["resources"]),
+            "affinity": percona.anti_affinity(cluster, "pxc"),
+            "tolerations": tolerations(cluster),
+            "volume_claim": percona.volume_claim(cluster["storage"]),
+            "haproxy": pooler["enabled"] and {
+                "size": pooler["replicas"],
+                "image": HAPROXY_IMAGE,
+                "affinity": percona.anti_affinity(cluster, "haproxy"),
+            },
+            "pmm": cluster["monitoring"]["enabled"] and {
+                "image": percona.PMM_IMAGE,
+                "server": cluster["monitoring"]["pmmServer"] or percona.PMM_SERVER,
+            },
+            "backup": {
+                "image": BACKUP_IMAGES.get(major, BACKUP_IMAGES["8.4"]),
+                "storages": storages,
+                "schedule": native and backup["schedule"] and {
+                    "name": "scheduled",
+                    "schedule": backup["schedule"],
+                    "retention": percona.retention(backup),
+                    "storageName": backup["store"],
+                },
+                "pitr": native and backup["pitr"] and {
+                    "enabled": True,
+                    "storageName": backup["store"],
+                    "timeBetweenUploads": PITR_UPLOAD_SECONDS,
+                },
+            } if storages else None,
+            "users": users,
+        },
+        "database",
+        WAVE_CLUSTER,
+        holds_data=True,
+    )
+    if restore:
+        store = fleet.stores[restore["fromStore"]]
+        yield Component(
+            "mysql/perconaxtradbclusterrestore.yaml.j2",
+            {
+                "namespace": namespace,
+                "name": f"{name}-restore",
+                "cluster": name,
+                "source": {
+                    "destination": destination(store, restore["backup"]),
+                    **{k: v for k, v in storage(store).items() if k in ("s3", "azure")},
+                },
+                "point_in_time": percona.utc(restore["pointInTime"]),
+                "pitr_storage": restore["fromStore"],
+            },
+            "restore",
+            WAVE_DEPENDENT,
+        )
+    yield from proxy_services(
+        cluster,
+        "mysql",
+        PORT,
+        {"app.kubernetes.io/instance": name, "app.kubernetes.io/component": "pxc"},
+        {"app.kubernetes.io/instance": name, "app.kubernetes.io/component": "haproxy"} if pooler["enabled"] else None,
+    )
