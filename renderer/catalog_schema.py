@@ -114,6 +114,13 @@ CLUSTER = obj(
         "proxy": PROXY,
         "tls": TLS,
         "databases": listof(CLUSTER_DATABASE),
+        "sharding": obj(
+            {
+                "enabled": OFF,
+                "mongos": {"type": "integer", "minimum": 1, "default": 2},
+                "configServers": {"type": "integer", "minimum": 1, "default": 3},
+            }
+        ),
         "sqlite": obj(
             {
                 "file": string(),

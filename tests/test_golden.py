@@ -35,7 +35,8 @@ def test_every_golden_object_validates_strictly(crds: Path) -> None:
     ]
     kinds = {o.data["kind"] for o in objects}
     assert {"Cluster", "Pooler", "ObjectStore", "ScheduledBackup", "Database", "PodMonitor", "Service",
-            "Namespace", "Application", "ExternalSecret", "PerconaXtraDBCluster", "PerconaXtraDBClusterRestore"} <= kinds
+            "Namespace", "Application", "ExternalSecret", "PerconaXtraDBCluster", "PerconaXtraDBClusterRestore",
+            "PerconaServerMongoDB"} <= kinds
     assert validators.validate(objects) == []
 
 
@@ -77,7 +78,7 @@ def test_every_object_is_labelled_and_data_is_protected(example_bundle: Bundle) 
         assert labels["app.kubernetes.io/managed-by"] == "dbfleet"
         assert labels["app.kubernetes.io/part-of"] == "acme"
         assert {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"} <= set(labels)
-        holds_data = obj.data["kind"] in ("Cluster", "PerconaXtraDBCluster", "Namespace", "ExternalSecret")
+        holds_data = obj.data["kind"] in ("Cluster", "PerconaXtraDBCluster", "PerconaServerMongoDB", "Namespace", "ExternalSecret")
         protected = annotations.get("argocd.argoproj.io/sync-options") == "Prune=false,Delete=false"
         assert protected is holds_data, obj.path
         if holds_data:

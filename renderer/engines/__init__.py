@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from renderer.components import Component, Fleet
-from renderer.engines import mysql, postgresql
+from renderer.engines import mongodb, mysql, postgresql
 
 Engine = Callable[[dict[str, Any], Fleet], Iterator[Component]]
 
 ENGINES: dict[str, Engine] = {
     "postgresql": postgresql.render,
     "mysql": mysql.render,
+    "mongodb": mongodb.render,
 }

@@ -32,12 +32,17 @@ def clusters(spec: PMap, engine: str) -> Iterator[tuple[str, PMap]]:
             yield where, cluster
 
 
-def store_kind(spec: PMap, name: str) -> str | None:
-    """s3, gcs, azure or volume: the kind of a named backup store."""
-    for _, store in entries(spec, "backupStores"):
-        if store["name"] == name:
-            return next((k for k in ("s3", "gcs", "azure", "volume") if k in store), None)
+def store(spec: PMap, name: object) -> PMap | None:
+    for _, entry in entries(spec, "backupStores"):
+        if entry["name"] == name:
+            return entry
     return None
+
+
+def store_kind(spec: PMap, name: object) -> str | None:
+    """s3, gcs, azure or volume: the kind of a named backup store."""
+    entry = store(spec, name)
+    return next((k for k in ("s3", "gcs", "azure", "volume") if k in entry), None) if entry else None
 
 
 def needs_storage_size(where: str, cluster: PMap, operator: str) -> Iterator[Problem]:
@@ -83,7 +88,5 @@ def percona_common(spec: PMap, where: str, cluster: PMap, operator: str, stores:
 
 
 def _volume_size(spec: PMap, name: str) -> object:
-    for _, store in entries(spec, "backupStores"):
-        if store["name"] == name and isinstance(store.get("volume"), PMap):
-            return store["volume"].get("size")
-    return None
+    entry = store(spec, name)
+    return entry["volume"].get("size") if entry and isinstance(entry.get("volume"), PMap) else None

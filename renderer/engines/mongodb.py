@@ -1,0 +1,154 @@
+"""MongoDB on the Percona Operator for MongoDB 1.22.0: replica set rs0, mongos when sharded."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from renderer import emit
+from renderer.components import (
+    WAVE_CLUSTER,
+    WAVE_DEPENDENT,
+    Component,
+    Fleet,
+    guaranteed,
+    owner,
+    proxy_services,
+    role_secret,
+    role_secrets,
+    tolerations,
+)
+from renderer.engines import percona
+
+CR_VERSION = "1.22.0"
+MONGODB_IMAGE = "percona/percona-server-mongodb"
+BACKUP_IMAGE = "percona/percona-backup-mongodb:2.11.0"
+PORT = 27017
+REPLSET = "rs0"
+
+
+def storage(store: dict[str, Any]) -> dict[str, Any]:
+    """A ``backup.storages`` entry for a catalog backup store (Percona Backup for MongoDB)."""
+    prefix = percona.prefix(store)
+    if store["s3"]:
+        s3 = store["s3"]
+        settings = {"bucket": s3["bucket"], "prefix": prefix, "credentialsSecret": s3["credentialsSecret"],
+                    "region": s3["region"], "endpointUrl": s3["endpoint"]}
+        return {"type": "s3", "s3": _given(settings)}
+    if store["gcs"]:
+        gcs = store["gcs"]
+        return {"type": "gcs", "gcs": _given({"bucket": gcs["bucket"], "prefix": prefix, "credentialsSecret": gcs["credentialsSecret"]})}
+    azure = store["azure"]
+    settings = {"container": azure["container"], "prefix": prefix, "credentialsSecret": azure["credentialsSecret"]}
+    return {"type": "azure", "azure": _given(settings)}
+
+
+def _given(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if v is not None}
+
+
+def destination(store: dict[str, Any], backup: str) -> str:
+    path = "/".join(p for p in (percona.prefix(store), backup) if p)
+    if store["s3"]:
+        return f"s3://{store['s3']['bucket']}/{path}"
+    if store["gcs"]:
+        return f"gs://{store['gcs']['bucket']}/{path}"
+    return f"azure://{store['azure']['container']}/{path}"
+
+
+def mongod_conf(parameters: dict[str, Any] | None) -> str | None:
+    """mongod.conf from dotted parameters: ``operationProfiling.mode: slowOp`` nests."""
+    if not parameters:
+        return None
+    tree: dict[str, Any] = {}
+    for key, value in parameters.items():
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return emit.dump(tree)
+
+
+def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
+    name, namespace = cluster["name"], cluster["namespace"]
+    backup, restore, sharding = cluster["backup"], cluster["restore"], cluster["sharding"]
+    native = backup["method"] == "native"
+    storages: dict[str, dict[str, Any]] = {}
+    if native:
+        storages[backup["store"]] = storage(fleet.stores[backup["store"]])
+    if restore:
+        storages.setdefault(restore["fromStore"], storage(fleet.stores[restore["fromStore"]]))
+    owners = sorted({owner(db) for db in cluster["databases"]})
+    yield from role_secrets(fleet, namespace, name, owners)
+    users = [
+        {
+            "name": role,
+            "db": "admin",
+            "passwordSecretRef": {"name": role_secret(name, role), "key": "password"},
+            "roles": [{"name": "readWrite", "db": db["name"]} for db in cluster["databases"] if owner(db) == role],
+        }
+        for role in owners
+    ]
+    volume_claim = percona.volume_claim(cluster["storage"])
+    yield Component(
+        "mongodb/perconaservermongodb.yaml.j2",
+        {
+            "cluster": cluster,
+            "namespace": namespace,
+            "cr_version": CR_VERSION,
+            "image": f"{MONGODB_IMAGE}:{cluster['version']}",
+            "replset": REPLSET,
+            "configuration": mongod_conf(cluster["parameters"]),
+            "resources": guaranteed(cluster["resources"]),
+            "affinity": percona.anti_affinity(cluster, "mongod"),
+            "tolerations": tolerations(cluster),
+            "volume_claim": volume_claim,
+            "sharding": {
+                "config_servers": sharding["configServers"],
+                "config_affinity": percona.anti_affinity(cluster, "cfg"),
+                "mongos": sharding["mongos"],
+                "mongos_affinity": percona.anti_affinity(cluster, "mongos"),
+            } if sharding["enabled"] else None,
+            "pmm": {
+                "image": percona.PMM_IMAGE,
+                "server": cluster["monitoring"]["pmmServer"] or percona.PMM_SERVER,
+            } if cluster["monitoring"]["enabled"] else None,
+            "backup": {
+                "image": BACKUP_IMAGE,
+                "storages": storages,
+                "pitr": native and backup["pitr"],
+                "task": {
+                    "name": "scheduled",
+                    "enabled": True,
+                    "schedule": backup["schedule"],
+                    "retention": percona.retention(backup),
+                    "storageName": backup["store"],
+                    "type": "logical",
+                } if native and backup["schedule"] else None,
+            } if storages else None,
+            "users": users,
+        },
+        "database",
+        WAVE_CLUSTER,
+        holds_data=True,
+    )
+    if restore:
+        store = fleet.stores[restore["fromStore"]]
+        yield Component(
+            "mongodb/perconaservermongodbrestore.yaml.j2",
+            {
+                "namespace": namespace,
+                "name": f"{name}-restore",
+                "cluster": name,
+                "source": {
+                    "type": "logical",
+                    "destination": destination(store, restore["backup"]),
+                    **{k: v for k, v in storage(store).items() if k != "type"},
+                },
+                "point_in_time": percona.utc(restore["pointInTime"]),
+            },
+            "restore",
+            WAVE_DEPENDENT,
+        )
+    # Clients of a sharded cluster go through mongos; of a replica set, to its members.
+    component = "mongos" if sharding["enabled"] else "mongod"
+    yield from proxy_services(cluster, "mongodb", PORT, {"app.kubernetes.io/instance": name, "app.kubernetes.io/component": component}, None)
