@@ -212,6 +212,14 @@ DEFAULTS_FOR = {
 }
 
 
+# Fleet-wide defaults an engine has no use for (Kafka keeps data by replication, and so on).
+NOT_INHERITED = {
+    "kafka": ("backup", "pooler", "proxy"),
+    "mongodb": ("pooler",),
+    "sqlite": ("pooler", "proxy"),
+}
+
+
 def resolve(catalog: Catalog, env: str) -> PMap:
     """The spec of one environment: overlay merged over the catalog, defaults under each entry."""
     spec = catalog.spec
@@ -228,6 +236,8 @@ def resolve(catalog: Catalog, env: str) -> PMap:
             for item, mark in zip(value, value.itemmarks):
                 under = PMap(item.mark)
                 for name in DEFAULTS_FOR[key]:
+                    if name in NOT_INHERITED.get(str(item.get("engine")), ()):
+                        continue
                     if name in defaults:
                         under[name] = defaults[name]
                         under.keymarks[name] = defaults.keymarks[name]

@@ -114,6 +114,35 @@ CLUSTER = obj(
         "proxy": PROXY,
         "tls": TLS,
         "databases": listof(CLUSTER_DATABASE),
+        "kafka": obj(
+            {
+                "controllers": {"type": "integer", "minimum": 1},
+                "metadataVersion": string(),
+            }
+        ),
+        "topics": listof(
+            obj(
+                {
+                    "name": string(),
+                    "partitions": {"type": "integer", "minimum": 1, "default": 3},
+                    "replicas": {"type": "integer", "minimum": 1},
+                    "config": string_map(),
+                },
+                required=("name",),
+            )
+        ),
+        "users": listof(
+            obj(
+                {
+                    "name": string(),
+                    "authentication": {"enum": ["scram-sha-512", "tls"], "default": "scram-sha-512"},
+                    "read": listof(string()),
+                    "write": listof(string()),
+                    "groups": listof(string()),
+                },
+                required=("name",),
+            )
+        ),
         "sharding": obj(
             {
                 "enabled": OFF,

@@ -13,6 +13,10 @@ from renderer.render import Bundle
 from renderer.validate import Validators
 from tests.conftest import GOLDEN, ROOT, run, tree
 
+# Objects that hold data, or credentials, must never be pruned or deleted by a sync.
+DATA_KINDS = {"Cluster", "PerconaXtraDBCluster", "PerconaServerMongoDB", "Kafka", "KafkaNodePool", "Namespace", "ExternalSecret",
+              "PersistentVolumeClaim"}
+
 
 def test_golden_files(example_bundle: Bundle, golden: Any) -> None:
     """Every rendered file equals its snapshot in golden/ (update with --snapshot-update)."""
@@ -36,7 +40,7 @@ def test_every_golden_object_validates_strictly(crds: Path) -> None:
     kinds = {o.data["kind"] for o in objects}
     assert {"Cluster", "Pooler", "ObjectStore", "ScheduledBackup", "Database", "PodMonitor", "Service",
             "Namespace", "Application", "ExternalSecret", "PerconaXtraDBCluster", "PerconaXtraDBClusterRestore",
-            "PerconaServerMongoDB"} <= kinds
+            "PerconaServerMongoDB", "Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"} <= kinds
     assert validators.validate(objects) == []
 
 
@@ -78,7 +82,7 @@ def test_every_object_is_labelled_and_data_is_protected(example_bundle: Bundle) 
         assert labels["app.kubernetes.io/managed-by"] == "dbfleet"
         assert labels["app.kubernetes.io/part-of"] == "acme"
         assert {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"} <= set(labels)
-        holds_data = obj.data["kind"] in ("Cluster", "PerconaXtraDBCluster", "PerconaServerMongoDB", "Namespace", "ExternalSecret")
+        holds_data = obj.data["kind"] in DATA_KINDS
         protected = annotations.get("argocd.argoproj.io/sync-options") == "Prune=false,Delete=false"
         assert protected is holds_data, obj.path
         if holds_data:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from renderer.components import Component, Fleet
-from renderer.engines import mongodb, mysql, postgresql
+from renderer.engines import kafka, mongodb, mysql, postgresql
 
 Engine = Callable[[dict[str, Any], Fleet], Iterator[Component]]
 
@@ -12,4 +12,5 @@ ENGINES: dict[str, Engine] = {
     "postgresql": postgresql.render,
     "mysql": mysql.render,
     "mongodb": mongodb.render,
+    "kafka": kafka.render,
 }

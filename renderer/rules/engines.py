@@ -9,7 +9,7 @@ from renderer.rules._walk import entries, located
 
 ID = "engines"
 
-RENDERED_ENGINES = {"postgresql", "mysql", "mongodb"}
+RENDERED_ENGINES = {"postgresql", "mysql", "mongodb", "kafka"}
 
 
 def check(spec: PMap) -> Iterator[Problem]:

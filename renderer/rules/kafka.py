@@ -1,0 +1,61 @@
+"""Kafka: what Strimzi would refuse, and what a Kafka entry cannot ask for."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from renderer.errors import Problem
+from renderer.positioned import PList, PMap
+from renderer.rules._walk import clusters, located, needs_storage_size
+from renderer.rules.names import dns_label_problem
+
+ID = "kafka"
+
+VERSION = re.compile(r"4\.[1-3]\.[0-9]+\Z")
+TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}\Z")
+NOT_FOR_KAFKA = {
+    "backup": "Strimzi has no backups: Kafka keeps data by replication (mirror it to another cluster with MirrorMaker 2)",
+    "restore": "Strimzi cannot restore a Kafka cluster from a backup store: Kafka keeps data by replication",
+    "pooler": "Kafka has no pooler",
+    "databases": "Kafka has topics and users, not databases",
+    "proxy": "xdatabase-proxy does not route Kafka",
+}
+
+
+def check(spec: PMap) -> Iterator[Problem]:
+    for where, cluster in clusters(spec, "kafka"):
+        yield from needs_storage_size(where, cluster, "Strimzi")
+        version, mark = located(cluster, "version")
+        if not isinstance(version, str) or not VERSION.match(version):
+            shown = f"{version!r} is not" if version is not None else "give"
+            yield Problem(mark, f"{where}.version: {shown} a Kafka version Strimzi 1.2 runs (4.1.x to 4.3.x, such as \"4.1.1\")")
+        for key, reason in NOT_FOR_KAFKA.items():
+            value, mark = located(cluster, key)
+            asked = value not in (None, []) and not (
+                isinstance(value, PMap) and (value.get("method") == "none" or value.get("enabled") is False)
+            )
+            if asked:
+                yield Problem(mark, f"{where}.{key}: {reason}")
+        controllers, mark = located(cluster, "kafka", "controllers")
+        if isinstance(controllers, int) and controllers % 2 == 0:
+            yield Problem(mark, f"{where}.kafka.controllers: a KRaft quorum needs an odd number of controllers")
+        replicas = cluster.get("replicas", 1)
+        topics = cluster.get("topics") or PList(cluster.mark)
+        topic_names = set()
+        for i, topic in enumerate(topics):
+            name, mark = located(topic, "name")
+            topic_names.add(name)
+            if not TOPIC.match(str(name)):
+                yield Problem(mark, f"{where}.topics[{i}].name: {name!r} is not a Kafka topic name (letters, digits, '.', '_', '-')")
+            count, mark = located(topic, "replicas")
+            if isinstance(count, int) and isinstance(replicas, int) and count > replicas:
+                yield Problem(mark, f"{where}.topics[{i}].replicas: {count} replicas need at least {count} brokers; the cluster has {replicas}")
+        for i, user in enumerate(cluster.get("users") or []):
+            name, mark = located(user, "name")
+            if isinstance(name, str) and (not_a_label := dns_label_problem(name)):
+                yield Problem(mark, f"{where}.users[{i}].name: {not_a_label}")
+            for access in ("read", "write"):
+                for j, wanted in enumerate(user.get(access) or []):
+                    if not wanted.endswith("*") and wanted not in topic_names:
+                        _, mark = located(user, access)
+                        yield Problem(mark, f"{where}.users[{i}].{access}[{j}]: topic {wanted!r} is not among the cluster's topics (end a prefix with '*')")
