@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Any
+from typing import Any, Iterator
 
 from renderer.catalog import Catalog
 from renderer.errors import Problem, raise_if
+from renderer.components import Unit
 from renderer.plan import plan
 from renderer.render import Bundle, RenderedObject, Validator, assemble, by_environment, check_environment, render_unit
 from renderer.templating import Templates
@@ -16,13 +17,21 @@ from renderer.templating import Templates
 _SHARED: dict[str, Any] = {}
 PARALLEL_FROM = 400  # units; below this, starting processes costs more than it saves
 
+def _api_objects(work: list[tuple[str, Unit]], rendered: list[list[RenderedObject]]) -> Iterator[RenderedObject]:
+    """What the API server will see: not the kustomize Components, which kustomize reads."""
+    for (_, unit), objects in zip(work, rendered):
+        if not unit.kustomize_component:
+            yield from objects
+
+
 Slice = tuple[list[list[RenderedObject]], list[Problem], dict[tuple[str, str], tuple[str, str]]]
 
 
 def _render_slice(bounds: tuple[int, int]) -> Slice:
     work, fleet, templates, validator = (_SHARED[k] for k in ("work", "fleet", "templates", "validator"))
-    rendered = [render_unit(unit, fleet, env, templates) for env, unit in work[bounds[0]:bounds[1]]]
-    problems = validator.validate(o for objects in rendered for o in objects) if validator else []
+    part = work[bounds[0]:bounds[1]]
+    rendered = [render_unit(unit, fleet, env, templates) for env, unit in part]
+    problems = validator.validate(_api_objects(part, rendered)) if validator else []
     for objects in rendered:  # the parent needs paths and bytes only: do not pickle the data
         for obj in objects:
             obj.data = {}
@@ -56,7 +65,7 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
                 validator.record_missing(missing)
     else:
         rendered = [render_unit(unit, catalog.name, env, templates) for env, unit in work]
-        problems = validator.validate(o for objects in rendered for o in objects) if validator else []
+        problems = validator.validate(_api_objects(work, rendered)) if validator else []
     bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []))
     start = 0
     for env, units in plans.items():

@@ -35,6 +35,9 @@ def string_map() -> Schema:
 
 
 OFF = {"type": "boolean", "default": False}
+DEFAULT_NAMESPACE = "databases"
+# An entry's namespace: its own, else defaults.namespace, else this.
+NAMESPACE = {"type": "string", "default": DEFAULT_NAMESPACE}
 QUANTITY = {"type": ["string", "integer", "number"]}
 MONITORING = obj({"enabled": OFF, "pmmServer": string()})
 
@@ -100,7 +103,7 @@ CLUSTER = obj(
     {
         "name": string(),
         "engine": {"enum": ENGINES},
-        "namespace": string(),
+        "namespace": NAMESPACE,
         "version": string(),
         "replicas": {"type": "integer", "minimum": 1, "default": 1},
         "storage": STORAGE,
@@ -152,7 +155,7 @@ CLUSTER = obj(
         ),
         "sqlite": obj(
             {
-                "file": string(),
+                "file": string(default="app.db"),
                 "initSQL": string(),
                 "attachTo": obj(
                     {"kind": {"enum": ["Deployment", "StatefulSet"]}, "name": string()},
@@ -209,7 +212,7 @@ DATABASE = obj(
     {
         "name": string(),
         "on": string(),
-        "namespace": string(),
+        "namespace": NAMESPACE,
         "owner": string(),
         "credentialsSecret": string(),
         "extensions": listof(string()),
@@ -222,7 +225,7 @@ DATABASE = obj(
 VCLUSTER = obj(
     {
         "name": string(),
-        "namespace": string(),
+        "namespace": NAMESPACE,
         "database": string(),
         "chartVersion": string(),
         "values": {"type": "object"},
@@ -233,7 +236,7 @@ VCLUSTER = obj(
 SPEC_PROPERTIES: Schema = {
     "defaults": obj(
         {
-            "namespace": string(default="databases"),
+            "namespace": string(default=DEFAULT_NAMESPACE),
             "backup": CLUSTER_BACKUP,
             "storage": STORAGE,
             "resources": RESOURCES,

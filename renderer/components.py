@@ -26,6 +26,8 @@ class Component:
     component: str  # app.kubernetes.io/component
     wave: int
     holds_data: bool = False
+    # A kustomize Component for the user's own kustomization: its own folder, not a resource.
+    kustomize_component: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Unit:
     app: str  # app.kubernetes.io/name
     instance: str  # app.kubernetes.io/instance
     components: tuple[Component, ...]
+    kustomize_component: bool = False  # the folder is a kustomize Component, not a resource
 
 
 

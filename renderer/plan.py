@@ -19,14 +19,12 @@ def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
     namespaces: set[str] = set()
     for cluster in spec.get("clusters") or []:
         namespaces.add(cluster["namespace"])
-        units.append(
-            Unit(
-                (cluster["namespace"], cluster["name"]),
-                cluster["engine"],
-                cluster["name"],
-                tuple(ENGINES[cluster["engine"]](cluster, context)),
-            )
-        )
+        folder = (cluster["namespace"], cluster["name"])
+        components = list(ENGINES[cluster["engine"]](cluster, context))
+        units.append(Unit(folder, cluster["engine"], cluster["name"], tuple(c for c in components if not c.kustomize_component)))
+        for c in components:
+            if c.kustomize_component:
+                units.append(Unit((*folder, c.kustomize_component), cluster["engine"], cluster["name"], (c,), kustomize_component=True))
     for namespace in sorted(namespaces):
         units.append(
             Unit(

@@ -106,8 +106,11 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
             obj = templates.render(component.template, component.context)
         except TemplateError as exc:
             raise DbfleetError([Problem(Mark(component.template, 0, 0), str(exc))]) from None
-        obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
-        path = "/".join((env, *unit.folder, f"{str(obj['kind']).lower()}-{obj['metadata'].get('name')}.yaml"))
+        if unit.kustomize_component:  # kustomize reads it at build time; it is no API object
+            path = "/".join((env, *unit.folder, "kustomization.yaml"))
+        else:
+            obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
+            path = "/".join((env, *unit.folder, f"{str(obj['kind']).lower()}-{obj['metadata'].get('name')}.yaml"))
         objects.append(RenderedObject(path, obj, emit.dump(obj).encode()))
     return objects
 
@@ -118,13 +121,14 @@ def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], 
     once to bootstrap)."""
     folders: dict[tuple[str, ...], list[str]] = {}
     for unit, objects in zip(units, rendered):
-        names = folders.setdefault(unit.folder, [])
         for obj in objects:
             if obj.path in bundle.files:
                 raise DbfleetError([Problem(Mark(obj.path, 0, 0), "two objects would be written to this file")])
             bundle.files[obj.path] = obj.content
-            bundle.objects.append(obj)
-            names.append(obj.path.rsplit("/", 1)[1])
+        if unit.kustomize_component:
+            continue  # a folder of its own, which the user's kustomization names under components
+        bundle.objects.extend(objects)
+        folders.setdefault(unit.folder, []).extend(obj.path.rsplit("/", 1)[1] for obj in objects)
     children: dict[tuple[str, ...], set[str]] = {}
     for folder in folders:
         for depth in range(len(folder)):

@@ -16,6 +16,7 @@ except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
 _STR = "tag:yaml.org,2002:str"
+ASSETS = ("sh",)
 _SCALARS = yaml.constructor.SafeConstructor()
 
 
@@ -69,6 +70,12 @@ class Templates:
             keep_trailing_newline=True,
             autoescape=False,
         )
+        # Assets (scripts) are files that templates embed whole, with asset("sqlite/init.sh").
+        self._assets = {
+            name: env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+            for name in env.list_templates(extensions=list(ASSETS))
+        }
+        env.globals["asset"] = self._assets.__getitem__
         self._templates: dict[str, jinja2.Template] = {}
         for name in env.list_templates(extensions=["j2"]):
             try:

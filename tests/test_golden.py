@@ -40,7 +40,8 @@ def test_every_golden_object_validates_strictly(crds: Path) -> None:
     kinds = {o.data["kind"] for o in objects}
     assert {"Cluster", "Pooler", "ObjectStore", "ScheduledBackup", "Database", "PodMonitor", "Service",
             "Namespace", "Application", "ExternalSecret", "PerconaXtraDBCluster", "PerconaXtraDBClusterRestore",
-            "PerconaServerMongoDB", "Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"} <= kinds
+            "PerconaServerMongoDB", "Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "StatefulSet",
+            "PersistentVolumeClaim", "ConfigMap", "Ingress"} <= kinds
     assert validators.validate(objects) == []
 
 

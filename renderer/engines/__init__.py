@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from renderer.components import Component, Fleet
-from renderer.engines import kafka, mongodb, mysql, postgresql
+from renderer.engines import kafka, mongodb, mysql, postgresql, sqlite
 
 Engine = Callable[[dict[str, Any], Fleet], Iterator[Component]]
 
@@ -13,4 +13,5 @@ ENGINES: dict[str, Engine] = {
     "mysql": mysql.render,
     "mongodb": mongodb.render,
     "kafka": kafka.render,
+    "sqlite": sqlite.render,
 }

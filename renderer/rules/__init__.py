@@ -9,9 +9,9 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules import engines, formats, kafka, mongodb, mysql, names, postgresql, references, secrets
+from renderer.rules import engines, formats, kafka, mongodb, mysql, names, postgresql, references, secrets, sqlite
 
-RULES = (names, references, formats, secrets, postgresql, mysql, mongodb, kafka, engines)
+RULES = (names, references, formats, secrets, postgresql, mysql, mongodb, kafka, sqlite, engines)
 
 
 def check(spec: PMap) -> Iterator[Problem]:

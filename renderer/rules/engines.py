@@ -9,7 +9,7 @@ from renderer.rules._walk import entries, located
 
 ID = "engines"
 
-RENDERED_ENGINES = {"postgresql", "mysql", "mongodb", "kafka"}
+RENDERED_ENGINES = {"postgresql", "mysql", "mongodb", "kafka", "sqlite"}
 
 
 def check(spec: PMap) -> Iterator[Problem]:

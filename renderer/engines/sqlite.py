@@ -1,0 +1,223 @@
+"""SQLite with Litestream 0.5: one writer, its database on a volume, replicated to one store.
+
+Without ``sqlite.attachTo`` the writer is a StatefulSet of one pod (which serves sqlite-rest when
+asked); with it, a kustomize Component patches the user's own workload into that writer.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from renderer import cron, emit
+from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed
+
+LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
+SQLITE_IMAGE = "keinos/sqlite3:3.47.2"
+REST_IMAGE = "ghcr.io/b4fun/sqlite-rest/server:v0.4.0"
+DATA, CONFIG, BACKUP = "/data", "/etc/litestream", "/backup"
+GCS_CREDENTIALS = "/var/run/secrets/litestream/gcs"
+REST_AUTH = "/var/run/secrets/sqlite-rest"
+METRICS_PORT, REST_PORT = 9090, 8080
+USER_ID = 65532  # non-root, and the owner of the data volume (fsGroup)
+SNAPSHOT_INTERVAL = "24h"
+LABEL = "dbfleet.dev/sqlite"
+
+
+def replica(cluster: dict[str, Any], store: dict[str, Any]) -> dict[str, Any]:
+    """The database's one Litestream replica: settings only, credentials come from the environment."""
+    kind = next(k for k in ("s3", "gcs", "azure", "volume") if store[k])
+    settings = store[kind]
+    path = "/".join(p for p in ((settings["path"] or "").strip("/"), cluster["name"]) if p)
+    if kind == "s3":
+        out = {"type": "s3", "bucket": settings["bucket"], "path": path, "region": settings["region"], "endpoint": settings["endpoint"]}
+    elif kind == "gcs":
+        out = {"type": "gs", "bucket": settings["bucket"], "path": path}
+    elif kind == "azure":
+        out = {"type": "abs", "account-name": settings["storageAccount"], "bucket": settings["container"], "path": path}
+    else:
+        out = {"type": "file", "path": f"{BACKUP}/{path}"}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def litestream_config(cluster: dict[str, Any], store: dict[str, Any] | None) -> str:
+    """litestream.yml in the 0.5 format: metrics on :9090, snapshots, one replica."""
+    config: dict[str, Any] = {"addr": f":{METRICS_PORT}"}
+    retention = cluster["backup"]["retention"]
+    if store is not None and retention:
+        config["snapshot"] = {"interval": SNAPSHOT_INTERVAL, "retention": f"{cron.retention_days(retention) * 24}h"}
+    database: dict[str, Any] = {"path": f"{DATA}/{cluster['sqlite']['file']}"}
+    if store is not None:
+        database["replica"] = replica(cluster, store)
+    config["dbs"] = [database]
+    return emit.dump(config)
+
+
+def _credentials(store: dict[str, Any] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Environment, volumes and mounts that give Litestream the store's credentials."""
+    env: list[dict[str, Any]] = []
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    if store is None:
+        return env, volumes, mounts
+
+    def from_secret(name: str, secret: str, key: str) -> dict[str, Any]:
+        return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+    if store["s3"] and store["s3"]["credentialsSecret"]:
+        secret = store["s3"]["credentialsSecret"]
+        env += [from_secret("LITESTREAM_ACCESS_KEY_ID", secret, "ACCESS_KEY_ID"),
+                from_secret("LITESTREAM_SECRET_ACCESS_KEY", secret, "ACCESS_SECRET_KEY")]
+    elif store["gcs"] and store["gcs"]["credentialsSecret"]:
+        env.append({"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": f"{GCS_CREDENTIALS}/credentials.json"})
+        volumes.append({"name": "gcs-credentials", "secret": {"secretName": store["gcs"]["credentialsSecret"]}})
+        mounts.append({"name": "gcs-credentials", "mountPath": GCS_CREDENTIALS, "readOnly": True})
+    elif store["azure"] and store["azure"]["credentialsSecret"]:
+        env.append(from_secret("LITESTREAM_AZURE_ACCOUNT_KEY", store["azure"]["credentialsSecret"], "AZURE_STORAGE_KEY"))
+    elif store["volume"]:
+        volumes.append({"name": "backup", "persistentVolumeClaim": {"claimName": store["volume"]["claim"]}})
+        mounts.append({"name": "backup", "mountPath": BACKUP})
+    return env, volumes, mounts
+
+
+def pod_parts(cluster: dict[str, Any], store: dict[str, Any] | None, sidecar: bool) -> dict[str, Any]:
+    """Volumes, init containers and containers of the writer pod, for a StatefulSet or a patch.
+
+    In the user's own pod, Litestream is a native sidecar (an init container that keeps running):
+    it starts before the app and stops after it, and leaves the app's containers as they were."""
+    name, sqlite, rest = cluster["name"], cluster["sqlite"], cluster["rest"]
+    database = f"{DATA}/{sqlite['file']}"
+    env, volumes, credential_mounts = _credentials(store)
+    config_file = f"{CONFIG}/litestream.yml"
+    mounts = [{"name": "data", "mountPath": DATA}, {"name": "litestream-config", "mountPath": CONFIG, "readOnly": True}]
+    security = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+    init: list[dict[str, Any]] = [
+        {
+            "name": "litestream-restore",
+            "image": LITESTREAM_IMAGE,
+            # Restore only when the volume has no database and the store has a replica.
+            "args": ["restore", "-config", config_file, "-if-db-not-exists", "-if-replica-exists", database],
+            "env": env,
+            "volumeMounts": mounts + credential_mounts,
+            "securityContext": security,
+        },
+        {
+            "name": "sqlite-init",
+            "image": SQLITE_IMAGE,
+            "command": ["sh", f"{CONFIG}/init.sh", database, f"{CONFIG}/init.sql"],
+            "volumeMounts": mounts,
+            "securityContext": security,
+        },
+    ]
+    litestream: list[dict[str, Any]] = [
+        {
+            "name": "litestream",
+            "image": LITESTREAM_IMAGE,
+            "args": ["replicate", "-config", config_file],
+            "env": env,
+            "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
+            "volumeMounts": mounts + credential_mounts,
+            "securityContext": security,
+            **({"resources": guaranteed(cluster["resources"])} if guaranteed(cluster["resources"]) else {}),
+            **({"restartPolicy": "Always"} if sidecar else {}),
+        }
+    ]
+    if sidecar:
+        init, containers = init + litestream, []
+    else:
+        containers = litestream
+    if rest["enabled"]:
+        containers.append(
+            {
+                "name": "sqlite-rest",
+                "image": REST_IMAGE,
+                "args": ["serve", "--db-dsn", database, "--http-addr", f":{REST_PORT}",
+                         "--auth-token-file", f"{REST_AUTH}/token",
+                         "--security-allow-table", ",".join(rest["allowedTables"])],
+                "ports": [{"name": "http", "containerPort": REST_PORT}],
+                "volumeMounts": [{"name": "data", "mountPath": DATA},
+                                 {"name": "sqlite-rest-auth", "mountPath": REST_AUTH, "readOnly": True}],
+                "securityContext": security,
+            }
+        )
+        volumes.append({"name": "sqlite-rest-auth", "secret": {"secretName": rest["authSecret"]}})
+    volumes = [
+        {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}},
+        {"name": "litestream-config", "configMap": {"name": f"{name}-litestream"}},
+    ] + volumes
+    return {"volumes": volumes, "initContainers": init, "containers": containers}
+
+
+def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
+    name, namespace = cluster["name"], cluster["namespace"]
+    backup = cluster["backup"]
+    store = fleet.stores[backup["store"]] if backup["method"] != "none" and backup["store"] else None
+    selector = {LABEL: name}
+    yield Component(
+        "sqlite/persistentvolumeclaim.yaml.j2",
+        {"namespace": namespace, "name": f"{name}-data", "storage": cluster["storage"]},
+        "storage",
+        WAVE_CONFIG,
+        holds_data=True,
+    )
+    yield Component(
+        "sqlite/configmap.yaml.j2",
+        {"namespace": namespace, "name": f"{name}-litestream", "config": litestream_config(cluster, store),
+         "init_sql": cluster["sqlite"]["initSQL"] or ""},
+        "config",
+        WAVE_CONFIG,
+    )
+    attach = cluster["sqlite"]["attachTo"]
+    if attach is None:
+        yield Component(
+            "sqlite/statefulset.yaml.j2",
+            {"namespace": namespace, "name": name, "selector": selector, "user": USER_ID, **pod_parts(cluster, store, sidecar=False)},
+            "database",
+            WAVE_CLUSTER,
+        )
+    if cluster["rest"]["enabled"]:
+        yield Component(
+            "sqlite/service.yaml.j2",
+            {"namespace": namespace, "name": name, "selector": selector, "port": REST_PORT},
+            "rest",
+            WAVE_DEPENDENT,
+        )
+        if cluster["ingress"]:
+            yield Component(
+                "sqlite/ingress.yaml.j2",
+                {"namespace": namespace, "name": name, "ingress": cluster["ingress"], "port": REST_PORT},
+                "rest",
+                WAVE_DEPENDENT,
+            )
+    if cluster["monitoring"]["enabled"]:
+        yield Component("sqlite/podmonitor.yaml.j2", {"namespace": namespace, "name": name, "selector": selector},
+                        "monitoring", WAVE_DEPENDENT)
+    patch = attach_patch(cluster, fleet)
+    if patch is not None:
+        yield patch
+
+
+def attach_patch(cluster: dict[str, Any], fleet: Fleet) -> Component | None:
+    """The kustomize Component that makes the user's workload the database's single writer."""
+    attach = cluster["sqlite"]["attachTo"]
+    if attach is None:
+        return None
+    backup = cluster["backup"]
+    store = fleet.stores[backup["store"]] if backup["method"] != "none" and backup["store"] else None
+    parts = pod_parts(cluster, store, sidecar=True)
+    if not parts["containers"]:
+        del parts["containers"]  # the app's own containers stay as they are
+    spec: dict[str, Any] = {"replicas": 1}
+    if attach["kind"] == "Deployment":
+        # Recreate: the old pod stops before the new one starts, so two writers never overlap.
+        spec["strategy"] = {"type": "Recreate", "rollingUpdate": None}
+    spec["template"] = {
+        "metadata": {"labels": {LABEL: cluster["name"]}},
+        "spec": {"securityContext": {"fsGroup": USER_ID}, **parts},
+    }
+    patch = {"apiVersion": "apps/v1", "kind": attach["kind"], "metadata": {"name": attach["name"]}, "spec": spec}
+    return Component(
+        "sqlite/component.yaml.j2",
+        {"name": f"{cluster['name']}-litestream", "target": {"kind": attach["kind"], "name": attach["name"]}, "patch": emit.dump(patch)},
+        "attach",
+        WAVE_CLUSTER,
+        kustomize_component="attach",
+    )
