@@ -1,7 +1,8 @@
 """Benchmark: a generated catalog of N PostgreSQL clusters (pooler, native backup, proxy,
-monitoring, one logical database each), timed stage by stage.
+monitoring, one logical database each), or of all five engines in turn (--mixed), timed stage by
+stage.
 
-    python bench/render_bench.py [--sizes 10,100,1000] [--schemas ../shared/schemas/crds] [--repeat 3]
+    python bench/render_bench.py [--sizes 10,100,1000] [--schemas ../shared/schemas/crds] [--repeat 3] [--mixed]
 
 Prints seconds per stage (best of --repeat):
   load        read, parse, check the catalog's schema
@@ -47,6 +48,41 @@ spec:
       s3: {bucket: bench-backups, region: eu-west-1, path: prod, credentialsSecret: s3-creds}
   clusters:
 """
+MIXED = [
+    """    - name: my-{i}
+      engine: mysql
+      version: "8.0.42-33.1"
+      replicas: 3
+      storage: {{size: 50Gi}}
+      pooler: {{enabled: true, replicas: 2}}
+      backup: {{method: native, pitr: true}}
+      proxy: {{enabled: true}}
+      databases: [{{name: app_{i}, owner: app_{i}}}]
+""",
+    """    - name: mongo-{i}
+      engine: mongodb
+      version: "8.0.12-4"
+      replicas: 3
+      storage: {{size: 30Gi}}
+      sharding: {{enabled: true}}
+      backup: {{method: native}}
+      databases: [{{name: app_{i}, owner: app_{i}}}]
+""",
+    """    - name: kafka-{i}
+      engine: kafka
+      version: "4.1.1"
+      replicas: 3
+      storage: {{size: 100Gi}}
+      topics: [{{name: events-{i}, partitions: 6}}]
+      users: [{{name: app-{i}, write: [events-{i}]}}]
+""",
+    """    - name: lite-{i}
+      engine: sqlite
+      storage: {{size: 1Gi}}
+      sqlite: {{initSQL: "CREATE TABLE IF NOT EXISTS t (x);"}}
+      rest: {{enabled: true, allowedTables: [t], authSecret: jwt-{i}}}
+""",
+]
 CLUSTER = """    - name: pg-{i}
       engine: postgresql
       version: "16.4"
@@ -60,8 +96,10 @@ CLUSTER = """    - name: pg-{i}
 """
 
 
-def catalog_text(n: int) -> str:
-    return HEAD + "".join(CLUSTER.format(i=i) for i in range(n))
+def catalog_text(n: int, mixed: bool = False) -> str:
+    """N PostgreSQL clusters; with ``mixed``, the five engines in turn."""
+    kinds = [CLUSTER] + MIXED if mixed else [CLUSTER]
+    return HEAD + "".join(kinds[i % len(kinds)].format(i=i) for i in range(n))
 
 
 def best(repeat: int, func: Callable[[], object]) -> tuple[float, object]:
@@ -73,11 +111,11 @@ def best(repeat: int, func: Callable[[], object]) -> tuple[float, object]:
     return min(times), result
 
 
-def run(n: int, schemas: str, repeat: int, jobs: int) -> dict[str, float]:
+def run(n: int, schemas: str, repeat: int, jobs: int, mixed: bool) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="dbfleet-bench-"))
     try:
         path = work / "catalog.yaml"
-        path.write_text(catalog_text(n))
+        path.write_text(catalog_text(n, mixed))
         out = work / "rendered"
         figures: dict[str, float] = {}
         figures["load"], catalog = best(repeat, lambda: load([path], [], work))
@@ -132,12 +170,13 @@ def main() -> None:
     parser.add_argument("--schemas", default=str(ROOT.parent / "shared" / "schemas" / "crds"))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--mixed", action="store_true", help="all five engines in turn, not PostgreSQL only")
     args = parser.parse_args()
     stages = ["load", "render", "validate", "both", "write", "write-1%", "check", "check-full"]
     names = [f"both-j{args.jobs}" if s == "both" else s for s in stages]
     print(f"{'clusters':>8} {'objects':>8} " + " ".join(f"{s:>10}" for s in names) + f" {'full':>8}")
     for n in (int(s) for s in args.sizes.split(",")):
-        f = run(n, args.schemas, args.repeat, args.jobs)
+        f = run(n, args.schemas, args.repeat, args.jobs, args.mixed)
         full = f["load"] + f["both"] + f["write-1%"]
         print(f"{n:>8} {int(f['objects']):>8} " + " ".join(f"{f[s]:>10.3f}" for s in stages) + f" {full:>8.3f}")
 
