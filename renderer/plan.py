@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer.components import WAVE_NAMESPACE, Component, Fleet, Unit
-from renderer.engines import ENGINES
+from renderer.engines import ENGINES, databases
 
 
 def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
@@ -25,6 +25,11 @@ def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
         for c in components:
             if c.kustomize_component:
                 units.append(Unit((*folder, c.kustomize_component), cluster["engine"], cluster["name"], (c,), kustomize_component=True))
+    for database in spec.get("databases") or []:
+        namespaces.add(database["namespace"])
+        engine = databases.target(database["on"], spec).engine
+        units.append(Unit((database["namespace"], database["name"]), engine, database["name"],
+                          tuple(databases.render(database, spec, context))))
     for namespace in sorted(namespaces):
         units.append(
             Unit(

@@ -69,6 +69,7 @@ class Templates:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             autoescape=False,
+            auto_reload=False,  # compiled once: rendering must not look at the files again
         )
         # Assets (scripts) are files that templates embed whole, with asset("sqlite/init.sh").
         self._assets = {

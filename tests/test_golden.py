@@ -41,7 +41,7 @@ def test_every_golden_object_validates_strictly(crds: Path) -> None:
     assert {"Cluster", "Pooler", "ObjectStore", "ScheduledBackup", "Database", "PodMonitor", "Service",
             "Namespace", "Application", "ExternalSecret", "PerconaXtraDBCluster", "PerconaXtraDBClusterRestore",
             "PerconaServerMongoDB", "Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "StatefulSet",
-            "PersistentVolumeClaim", "ConfigMap", "Ingress"} <= kinds
+            "PersistentVolumeClaim", "ConfigMap", "Ingress", "Job", "CronJob", "EndpointSlice"} <= kinds
     assert validators.validate(objects) == []
 
 

@@ -9,9 +9,21 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules import engines, formats, kafka, mongodb, mysql, names, postgresql, references, secrets, sqlite
+from renderer.rules import (
+    databases,
+    engines,
+    formats,
+    kafka,
+    mongodb,
+    mysql,
+    names,
+    postgresql,
+    references,
+    secrets,
+    sqlite,
+)
 
-RULES = (names, references, formats, secrets, postgresql, mysql, mongodb, kafka, sqlite, engines)
+RULES = (names, references, formats, secrets, postgresql, mysql, mongodb, kafka, sqlite, databases, engines)
 
 
 def check(spec: PMap) -> Iterator[Problem]:

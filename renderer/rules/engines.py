@@ -18,7 +18,7 @@ def check(spec: PMap) -> Iterator[Problem]:
         if engine not in RENDERED_ENGINES:
             rendered = ", ".join(sorted(RENDERED_ENGINES))
             yield Problem(mark, f"{where}.engine: {engine} clusters are not rendered by this version of dbfleet yet ({rendered} are)")
-    for section in ("servers", "databases", "vclusters"):
+    for section in ("vclusters",):
         for where, entry in entries(spec, section):
             yield Problem(entry.mark, f"{where}: {section} are not rendered by this version of dbfleet yet")
     enabled, mark = located(spec, "proxy", "enabled")

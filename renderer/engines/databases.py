@@ -1,0 +1,293 @@
+"""Logical databases on servers dbfleet does not run (and on catalog MySQL clusters), as
+db-operator does with a controller: a provisioning Job, dump backups to a store, restores, the
+connection Secret, and a proxy Service.  Scripts live in ConfigMaps; passwords only in Secrets.
+
+A Job is immutable: each carries Argo CD's ``Replace=true,Force=true`` sync options and Flux's
+``force: enabled``, so a changed Job is deleted and created again by either engine, with no manual
+step; running it again is safe, since every statement is idempotent.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from renderer import cron
+from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet
+
+WAVE_JOB = 2
+DEFAULT_SCHEDULE = "0 2 * * *"
+IMAGES = {"postgresql": "docker.io/library/postgres:17.2-alpine", "mysql": "docker.io/library/mariadb:11.4.4"}
+RCLONE_IMAGE = "docker.io/rclone/rclone:1.68.2"
+PORTS = {"postgresql": 5432, "mysql": 3306}
+TOOLS, SCRIPTS, CA, BACKUP, GCS = "/tools", "/scripts", "/etc/db-ca", "/backup", "/var/run/secrets/rclone-gcs"
+REMOTE = "STORE"  # rclone remote name, configured from RCLONE_CONFIG_STORE_* variables
+FORCE_REPLACE = {
+    "argocd.argoproj.io/sync-options": "Replace=true,Force=true",
+    "kustomize.toolkit.fluxcd.io/force": "enabled",
+}
+# What db-operator's Secrets hold, by engine: database, user and password keys.
+SECRET_KEYS = {
+    "postgresql": ("POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"),
+    "mysql": ("DB", "USER", "PASSWORD"),
+}
+MYSQL_SSL_MODES = {"disable": "DISABLED", "require": "REQUIRED", "verify-ca": "VERIFY_CA", "verify-full": "VERIFY_IDENTITY"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a database lives and how to reach it as an administrator."""
+
+    engine: str
+    host: str
+    port: int
+    admin_secret: str
+    admin_user_key: str
+    admin_password_key: str
+    admin_user: str | None  # a fixed user name when the Secret holds only a password
+    tls_mode: str
+    ca_secret: str | None
+
+
+def target(on: str, spec: dict[str, Any]) -> Target:
+    for server in spec.get("servers") or []:
+        if server["name"] == on:
+            tls = server["tls"]
+            return Target(server["engine"], server["host"], server["port"] or PORTS[server["engine"]], server["adminSecret"],
+                          "username", "password", None, tls["mode"] or "require", tls["caSecret"])
+    cluster = next(c for c in spec["clusters"] if c["name"] == on)  # the rules allow MySQL clusters only
+    service = f"{on}-haproxy" if cluster["pooler"]["enabled"] else f"{on}-pxc"
+    return Target("mysql", f"{service}.{cluster['namespace']}.svc", 3306, f"{on}-secrets", "", "root", "root", "require", None)
+
+
+def quote_identifier(engine: str, name: str) -> str:
+    """An identifier as SQL writes it: names are refused on input if odd, and quoted anyway."""
+    if engine == "postgresql":
+        return '"' + name.replace('"', '""') + '"'
+    return "`" + name.replace("`", "``") + "`"
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def owner_of(database: dict[str, Any]) -> str:
+    return str(database["owner"] or database["name"].replace("-", "_"))
+
+
+def provision_sql(engine: str, database: dict[str, Any]) -> str:
+    """Idempotent statements: running them twice changes nothing and fails nothing."""
+    name, owner = database["name"], owner_of(database)
+    db, user = quote_identifier(engine, name), quote_identifier(engine, owner)
+    if engine == "postgresql":
+        lines = [
+            "\\set ON_ERROR_STOP on",
+            "\\getenv password DB_PASSWORD",
+            f"SELECT format('CREATE ROLE %I LOGIN', {quote_literal(owner)})",
+            f"  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {quote_literal(owner)}) \\gexec",
+            # The password comes from the environment through psql, which quotes it.
+            f"ALTER ROLE {user} WITH LOGIN PASSWORD :'password';",
+            # On managed servers the administrator is no superuser: it must be a member to hand over.
+            f"GRANT {user} TO CURRENT_USER;",
+            f"SELECT format('CREATE DATABASE %I OWNER %I', {quote_literal(name)}, {quote_literal(owner)})",
+            f"  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {quote_literal(name)}) \\gexec",
+            f"ALTER DATABASE {db} OWNER TO {user};",
+            f"REVOKE ALL ON DATABASE {db} FROM PUBLIC;",
+            f"GRANT ALL PRIVILEGES ON DATABASE {db} TO {user};",
+            f"\\connect {db}",
+            f"ALTER SCHEMA public OWNER TO {user};",
+        ]
+        lines += [f"CREATE EXTENSION IF NOT EXISTS {quote_identifier(engine, ext)};" for ext in database["extensions"]]
+    else:
+        account = f"{quote_literal(owner)}@'%'"
+        # The password arrives as @password (set by provision.sh); QUOTE() makes it a literal, and
+        # the account is written inside a string literal, so its quotes are doubled once more.
+        inner = account.replace("'", "''")
+        lines = [
+            f"CREATE DATABASE IF NOT EXISTS {db};",
+            f"SET @create = CONCAT('CREATE USER IF NOT EXISTS {inner} IDENTIFIED BY ', QUOTE(@password));",
+            "PREPARE statement FROM @create; EXECUTE statement; DEALLOCATE PREPARE statement;",
+            f"SET @alter = CONCAT('ALTER USER {inner} IDENTIFIED BY ', QUOTE(@password));",
+            "PREPARE statement FROM @alter; EXECUTE statement; DEALLOCATE PREPARE statement;",
+            f"GRANT ALL PRIVILEGES ON {db}.* TO {account};",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _server_env(t: Target) -> list[dict[str, Any]]:
+    """How to reach the server: address, port and TLS."""
+    env = [
+        {"name": "DB_HOST", "value": t.host},
+        {"name": "DB_PORT", "value": str(t.port)},
+        {"name": "DB_TLS_MODE", "value": t.tls_mode},
+    ]
+    if t.ca_secret:
+        env.append({"name": "DB_CA_FILE", "value": f"{CA}/ca.crt"})
+    return env
+
+
+def _admin_env(t: Target) -> list[dict[str, Any]]:
+    """The administrator's credentials, from adminSecret; only the provisioning Job has them."""
+    def key(name: str) -> dict[str, Any]:
+        return {"valueFrom": {"secretKeyRef": {"name": t.admin_secret, "key": name}}}
+
+    user = {"value": t.admin_user} if t.admin_user else key(t.admin_user_key)
+    return [{"name": "DB_ADMIN_USER", **user}, {"name": "DB_ADMIN_PASSWORD", **key(t.admin_password_key)}]
+
+
+def _rclone_env(store: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], str]:
+    """rclone's remote from environment variables fed by the store's Secret; and the path in it."""
+    def var(key: str, value: str) -> dict[str, Any]:
+        return {"name": f"RCLONE_CONFIG_{REMOTE}_{key}", "value": value}
+
+    def from_secret(key: str, secret: str, secret_key: str) -> dict[str, Any]:
+        return {"name": f"RCLONE_CONFIG_{REMOTE}_{key}", "valueFrom": {"secretKeyRef": {"name": secret, "key": secret_key}}}
+
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    if store["s3"]:
+        s3 = store["s3"]
+        env = [var("TYPE", "s3"), var("PROVIDER", "AWS" if not s3["endpoint"] else "Other")]
+        if s3["credentialsSecret"]:
+            env += [from_secret("ACCESS_KEY_ID", s3["credentialsSecret"], "ACCESS_KEY_ID"),
+                    from_secret("SECRET_ACCESS_KEY", s3["credentialsSecret"], "ACCESS_SECRET_KEY")]
+        else:
+            env.append(var("ENV_AUTH", "true"))
+        env += [var("REGION", s3["region"])] if s3["region"] else []
+        env += [var("ENDPOINT", s3["endpoint"])] if s3["endpoint"] else []
+        path = "/".join(p for p in (s3["bucket"], (s3["path"] or "").strip("/")) if p)
+    elif store["gcs"]:
+        gcs = store["gcs"]
+        env = [var("TYPE", "google cloud storage"), var("BUCKET_POLICY_ONLY", "true")]
+        if gcs["credentialsSecret"]:
+            env.append(var("SERVICE_ACCOUNT_FILE", f"{GCS}/credentials.json"))
+            volumes.append({"name": "gcs-credentials", "secret": {"secretName": gcs["credentialsSecret"]}})
+            mounts.append({"name": "gcs-credentials", "mountPath": GCS, "readOnly": True})
+        else:
+            env.append(var("ENV_AUTH", "true"))
+        path = "/".join(p for p in (gcs["bucket"], (gcs["path"] or "").strip("/")) if p)
+    elif store["azure"]:
+        azure = store["azure"]
+        env = [var("TYPE", "azureblob"), var("ACCOUNT", azure["storageAccount"])]
+        if azure["credentialsSecret"]:
+            env.append(from_secret("KEY", azure["credentialsSecret"], "AZURE_STORAGE_KEY"))
+        else:
+            env.append(var("ENV_AUTH", "true"))
+        path = "/".join(p for p in (azure["container"], (azure["path"] or "").strip("/")) if p)
+    else:
+        volume = store["volume"]
+        env = [var("TYPE", "local")]
+        volumes.append({"name": "backup", "persistentVolumeClaim": {"claimName": volume["claim"]}})
+        mounts.append({"name": "backup", "mountPath": BACKUP})
+        path = "/".join(p for p in (BACKUP, (volume["path"] or "").strip("/")) if p)
+    return env, volumes, mounts, path
+
+
+def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
+    name, namespace = database["name"], database["namespace"]
+    t = target(database["on"], spec)
+    keys = SECRET_KEYS[t.engine]
+    credentials = database["credentialsSecret"] or name
+    owner = owner_of(database)
+    if fleet.secrets and fleet.secrets["provider"] == "external-secrets":
+        yield Component(
+            "databases/externalsecret.yaml.j2",
+            {"namespace": namespace, "name": credentials, "store": fleet.secrets["store"], "keys": keys, "database": name,
+             "owner": owner, "remote_key": f"{fleet.name}/{fleet.env}/{name}", "connection": _connection_template(t, name, owner)},
+            "credentials",
+            WAVE_CONFIG,
+            holds_data=True,
+        )
+    backup, restore = database["backup"], database["restore"]
+    dumps = backup["method"] == "dump" and backup["store"] is not None
+    yield Component(
+        "databases/configmap.yaml.j2",
+        {"namespace": namespace, "name": f"{name}-scripts", "engine": t.engine,
+         "provision_sql": provision_sql(t.engine, database), "backup": dumps, "restore": restore is not None},
+        "config",
+        WAVE_CONFIG,
+    )
+    owner_env = [
+        {"name": "DB_NAME", "value": name},
+        {"name": "DB_OWNER", "value": owner},
+        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": credentials, "key": keys[2]}}},
+    ]
+    pod = {
+        "namespace": namespace,
+        "image": IMAGES[t.engine],
+        "rclone_image": RCLONE_IMAGE,
+        "scripts_config": f"{name}-scripts",
+        "ca_volumes": [{"name": "db-ca", "secret": {"secretName": t.ca_secret}}] if t.ca_secret else [],
+        "ca_mounts": [{"name": "db-ca", "mountPath": CA, "readOnly": True}] if t.ca_secret else [],
+        "security": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
+        "annotations": FORCE_REPLACE,
+        "volumes": [],
+        "mounts": [],
+        "rclone": False,
+    }
+    yield Component(
+        "databases/job.yaml.j2",
+        {**pod, "name": f"{name}-provision", "script": "provision.sh", "script_name": "provision",
+         "env": _server_env(t) + _admin_env(t) + owner_env},
+        "provisioning",
+        WAVE_JOB,
+    )
+    # Dumps and restores run as the owner: it owns everything in its database, and no more.
+    if dumps:
+        env, volumes, mounts, path = _rclone_env(fleet.stores[backup["store"]])
+        retention = f"{cron.retention_days(backup['retention'])}d" if backup["retention"] else ""
+        yield Component(
+            "databases/cronjob.yaml.j2",
+            {**pod, "name": f"{name}-backup", "schedule": backup["schedule"] or DEFAULT_SCHEDULE, "script": "backup.sh",
+             "script_name": "backup", "rclone": True, "volumes": volumes, "mounts": mounts,
+             "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}/{name}"},
+                                                        {"name": "BACKUP_RETENTION", "value": retention}]},
+            "backup",
+            WAVE_JOB,
+        )
+    if restore:
+        env, volumes, mounts, path = _rclone_env(fleet.stores[restore["fromStore"]])
+        yield Component(
+            "databases/job.yaml.j2",
+            {**pod, "name": f"{name}-restore", "script": "restore.sh", "script_name": "restore", "rclone": True,
+             "volumes": volumes, "mounts": mounts,
+             "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}/{name}"},
+                                                        {"name": "RESTORE_DUMP", "value": restore["dump"] or "latest"}]},
+            "restore",
+            WAVE_JOB + 1,
+        )
+    if database["proxy"]["enabled"]:
+        yield from _proxy(database, t)
+
+
+def _connection_template(t: Target, database: str, owner: str) -> str:
+    """The connection string, as an External Secrets template: the password is filled in the
+    cluster, never in Git."""
+    if t.engine == "postgresql":
+        query = f"?sslmode={t.tls_mode}"
+        return f"postgresql://{owner}:{{{{ .password | urlquery }}}}@{t.host}:{t.port}/{database}{query}"
+    return f"mysql://{owner}:{{{{ .password | urlquery }}}}@{t.host}:{t.port}/{database}"
+
+
+def _proxy(database: dict[str, Any], t: Target) -> Iterator[Component]:
+    """A Service labelled for xdatabase-proxy that reaches the server: ExternalName for a host
+    name, a selector-less Service with an EndpointSlice for an IP address."""
+    name, namespace = database["name"], database["namespace"]
+    try:
+        address = ipaddress.ip_address(t.host)
+    except ValueError:
+        address = None
+    context = {
+        "namespace": namespace,
+        "service_name": f"{name}-proxy",
+        "deployment_id": database["proxy"]["deploymentId"] or name,
+        "database_type": t.engine,
+        "port": t.port,
+        "port_name": t.engine,
+        "external_name": None if address else t.host,
+        "address": str(address) if address else None,
+        "address_type": f"IPv{address.version}" if address else None,
+    }
+    yield Component("databases/proxy-service.yaml.j2", context, "proxy", WAVE_DEPENDENT)
+    if address:
+        yield Component("databases/endpointslice.yaml.j2", context, "proxy", WAVE_DEPENDENT)

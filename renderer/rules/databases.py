@@ -1,0 +1,66 @@
+"""Logical databases on servers: where they can live, and what provisioning them needs."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from renderer.errors import Problem
+from renderer.positioned import PMap
+from renderer.rules._walk import entries, located
+from renderer.rules.names import SQL_IDENTIFIER
+
+ID = "databases"
+
+EXTENSION = re.compile(r"[a-z0-9_][a-z0-9_-]*\Z")
+DUMP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\.sql\.gz\Z")
+HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?\Z")
+ON_CLUSTERS = {
+    "postgresql": "declare the database in the cluster's own databases list (CloudNativePG manages it)",
+    "mongodb": "logical databases on a MongoDB cluster are not provisioned by this version of dbfleet yet",
+    "kafka": "a Kafka cluster has topics, not databases",
+    "sqlite": "a SQLite entry is one database file",
+}
+
+
+def check(spec: PMap) -> Iterator[Problem]:
+    servers = {s["name"]: s for _, s in entries(spec, "servers")}
+    clusters = {c["name"]: c for _, c in entries(spec, "clusters")}
+    provider, _ = located(spec, "secrets", "provider")
+    for where, server in entries(spec, "servers"):
+        host, mark = located(server, "host")
+        if isinstance(host, str) and not HOST.match(host):
+            yield Problem(mark, f"{where}.host: {host!r} is not a host name or an IP address")
+        mode, mark = located(server, "tls", "mode")
+        ca, _ = located(server, "tls", "caSecret")
+        if mode in ("verify-ca", "verify-full") and not ca:
+            yield Problem(mark, f"{where}.tls.mode: {mode} checks the server's certificate: name the caSecret that holds ca.crt")
+    for where, database in entries(spec, "databases"):
+        on, on_mark = located(database, "on")
+        engine = servers[on]["engine"] if on in servers else None
+        if on in clusters:
+            engine = clusters[on].get("engine")
+            if engine in ON_CLUSTERS:
+                yield Problem(on_mark, f"{where}.on: {on!r} is a {engine} cluster: {ON_CLUSTERS[engine]}")
+        owner, mark = located(database, "owner")
+        if isinstance(owner, str) and not SQL_IDENTIFIER.match(owner):
+            yield Problem(mark, f"{where}.owner: {owner!r} must be a lower-case SQL identifier (letters, digits, '_')")
+        for i, extension in enumerate(database.get("extensions") or []):
+            _, mark = located(database, "extensions")
+            if engine != "postgresql":
+                yield Problem(mark, f"{where}.extensions: extensions are a PostgreSQL feature")
+                break
+            if not EXTENSION.match(extension):
+                yield Problem(mark, f"{where}.extensions[{i}]: {extension!r} is not an extension name")
+        method, mark = located(database, "backup", "method")
+        store, store_mark = located(database, "backup", "store")
+        if method == "native":
+            yield Problem(mark, f"{where}.backup.method: no operator runs this server: its backups are dumps (method: dump)")
+        elif method in (None, "dump") and store is None:
+            yield Problem(store_mark, f"{where}.backup.store: a dump needs a backup store (or set backup.method: none)")
+        dump, mark = located(database, "restore", "dump")
+        if isinstance(dump, str) and dump != "latest" and not DUMP.match(dump):
+            yield Problem(mark, f"{where}.restore.dump: {dump!r} is neither 'latest' nor a dump file name (such as billing-20261120T023000Z.sql.gz)")
+        secret, mark = located(database, "credentialsSecret")
+        if provider != "external-secrets" and not secret:
+            yield Problem(database.mark, f"{where}.credentialsSecret: name the Secret that holds the owner's password "
+                                         "(or let secrets.provider: external-secrets make it)")
