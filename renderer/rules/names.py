@@ -57,8 +57,8 @@ def check(spec: PMap) -> Iterator[Problem]:
             yield Problem(mark, f"defaults.{key}: {reason}")
     clusters = {c["name"]: c for _, c in entries(spec, "clusters")}
     for where, database in entries(spec, "databases"):
-        cluster = clusters.get(database["name"])
-        if cluster is not None and cluster.get("namespace") == database.get("namespace"):
+        same_name = clusters.get(database["name"])
+        if same_name is not None and same_name.get("namespace") == database.get("namespace"):
             _, mark = located(database, "name")
             yield Problem(mark, f"{where}.name: {database['name']!r} is also a cluster in namespace "
                                 f"{database.get('namespace')!r}; both would be written to one folder")
