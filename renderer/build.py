@@ -46,7 +46,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     bytes are the same: each unit renders on its own, and results keep their order); their
     objects then carry paths and bytes only."""
     checked = {env: check_environment(catalog, env) for env in catalog.environments}
-    raise_if(by_environment({env: found for env, (_, found) in checked.items()}))
+    found = by_environment({env: problems for env, (_, problems) in checked.items()})
+    raise_if(found)
     plans = {env: plan(spec, catalog.name, env) for env, (spec, _) in checked.items()}
     work = [(env, unit) for env, units in plans.items() for unit in units]
     jobs = min(jobs, os.cpu_count() or 1)
@@ -66,7 +67,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     else:
         rendered = [render_unit(unit, catalog.name, env, templates) for env, unit in work]
         problems = validator.validate(_api_objects(work, rendered)) if validator else []
-    bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []))
+    bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []),
+                    warnings=sorted(p for p in found if p.severity == "warning"))
     start = 0
     for env, units in plans.items():
         assemble(env, units, rendered[start:start + len(units)], bundle)

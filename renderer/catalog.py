@@ -208,7 +208,6 @@ def merge(base: Any, over: Any) -> Any:
 DEFAULTS_FOR = {
     "clusters": ("namespace", "backup", "storage", "resources", "monitoring", "scheduling", "pooler", "proxy", "tls"),
     "databases": ("namespace", "backup", "proxy"),
-    "vclusters": ("namespace",),
 }
 
 

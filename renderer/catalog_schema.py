@@ -225,9 +225,10 @@ DATABASE = obj(
 VCLUSTER = obj(
     {
         "name": string(),
-        "namespace": NAMESPACE,
+        "namespace": string(),  # default: vcluster-<name>
         "database": string(),
-        "chartVersion": string(),
+        "chartVersion": string(default="0.36.1"),
+        "identityProvider": {"enum": ["aws"]},
         "values": {"type": "object"},
     },
     required=("name", "database"),
@@ -255,9 +256,14 @@ SPEC_PROPERTIES: Schema = {
     "proxy": obj(
         {
             "enabled": OFF,
-            "namespace": string(),
-            "image": string(),
-            "replicas": {"type": "integer", "minimum": 1},
+            "namespace": string(default="xdatabase-proxy"),
+            "image": string(default="ghcr.io/hasirciogluhq/xdatabase-proxy:v2.0.0"),
+            "replicas": {"type": "integer", "minimum": 1, "default": 2},
+            "databaseType": {"enum": ["postgresql", "mysql", "mongodb"], "default": "postgresql"},
+            "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5432},
+            "host": string(),  # how clients reach it; default: the Service's cluster DNS name
+            "tlsSecret": string(default="xdatabase-proxy-tls"),
+            "resources": RESOURCES,
         }
     ),
     "secrets": obj(

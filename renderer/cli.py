@@ -52,6 +52,9 @@ def _inputs(func: F) -> F:
         click.option("--schema-location", "schema_locations", multiple=True, envvar="DBFLEET_SCHEMA_LOCATION",
                      help="CRD schemas: a folder or a URL template with {group}, {kind}, {version} "
                      "(kubeconform layout). Repeatable."),
+        click.option("--chart-schema-location", "chart_schema_locations", multiple=True,
+                     envvar="DBFLEET_CHART_SCHEMA_LOCATION",
+                     help="Helm chart values schemas: a folder of <chart>-<version>/values.schema.json. Repeatable."),
         click.option("--kube-version", default=DEFAULT_KUBE_VERSION, show_default=True,
                      help="Kubernetes version whose schemas validate core kinds."),
         click.option("--ignore-missing-schemas", is_flag=True,
@@ -86,6 +89,17 @@ def render(reporter: Reporter, check: bool, **inputs: Any) -> int:
 def validate(reporter: Reporter, **inputs: Any) -> int:
     """Check the catalog, and the rendered objects against every schema."""
     return commands.validate(commands.Inputs(**inputs), reporter=reporter)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--overlays", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True)
+@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable).")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_run
+def connections(**kwargs: Any) -> int:
+    """Print the connection string of every database reached through xdatabase-proxy."""
+    return commands.connections(**kwargs)
 
 
 @main.command()

@@ -9,10 +9,11 @@ import yaml
 
 from renderer import output
 from renderer.catalog import Catalog, Source, load, read_sources, yaml_files
-from renderer.errors import DbfleetError, Mark, Problem
+from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.fingerprint import code_digest, inputs_digest
 from renderer.build import render_all
-from renderer.render import Bundle, RenderedObject
+from renderer.connections import connections as proxy_connections
+from renderer.render import Bundle, RenderedObject, check_environment
 from renderer.reporting import Reporter
 from renderer.templating import TemplateError, Templates, builtin_templates_dir, parse_object
 from renderer.validate import Validators
@@ -36,8 +37,8 @@ def _digests(sources: Sequence[Source], templates: Path | None, envs: Iterable[s
     return {env: inputs_digest(code, sources, env) for env in envs}
 
 
-def _render(inputs: Inputs, validators: Validators) -> tuple[Catalog, Bundle]:
-    """Load, render and validate; raise on bad input (2) or invalid output (1)."""
+def _render(inputs: Inputs, validators: Validators, reporter: Reporter) -> tuple[Catalog, Bundle]:
+    """Load, render and validate; raise on bad input (2) or invalid output (1); report warnings."""
     catalog_files, overlay_files = _input_files(inputs.paths, inputs.overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
     try:
@@ -45,14 +46,18 @@ def _render(inputs: Inputs, validators: Validators) -> tuple[Catalog, Bundle]:
     except TemplateError as exc:
         raise DbfleetError([Problem(Mark(str(inputs.templates or "templates"), 0, 0), str(exc))]) from None
     bundle = render_all(catalog, compiled, validators, inputs.jobs)
+    reporter.problems(bundle.warnings)
     if bundle.problems:
         raise DbfleetError(bundle.problems, INVALID_OUTPUT)
     return catalog, bundle
 
 
 def _validators(inputs: Inputs) -> Validators:
-    locations = [loc for value in inputs.schema_locations for loc in value.split(",") if loc]
-    return Validators(locations, inputs.kube_version, inputs.ignore_missing_schemas)
+    def split(values: tuple[str, ...]) -> list[str]:
+        return [location for value in values for location in value.split(",") if location]
+
+    return Validators(split(inputs.schema_locations), inputs.kube_version, inputs.ignore_missing_schemas,
+                      split(inputs.chart_schema_locations))
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Inputs:
     envs: tuple[str, ...]
     templates: Path | None
     schema_locations: tuple[str, ...]
+    chart_schema_locations: tuple[str, ...]
     kube_version: str
     ignore_missing_schemas: bool
     jobs: int
@@ -81,7 +87,7 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
             if output.up_to_date(out, manifest, digests):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
-    catalog, bundle = _render(inputs, _validators(inputs))
+    catalog, bundle = _render(inputs, _validators(inputs), reporter)
     rendered_envs = catalog.environments
     manifest = output.read_manifest(out)
     # Without --env, every environment is rendered: one that is gone from the catalog goes too.
@@ -132,7 +138,7 @@ def _committed_objects(out: Path, envs: list[str], rendered: dict[str, bytes]) -
 
 def validate(inputs: Inputs, *, reporter: Reporter) -> int:
     validators = _validators(inputs)
-    catalog, bundle = _render(inputs, validators)
+    catalog, bundle = _render(inputs, validators, reporter)
     committed, differing, unreadable = _committed_objects(inputs.out, catalog.environments, bundle.files)
     problems = unreadable + validators.validate(differing) + validators.missing_problems()
     if problems:
@@ -144,3 +150,18 @@ def validate(inputs: Inputs, *, reporter: Reporter) -> int:
     )
     return 0
 
+
+
+def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path, envs: tuple[str, ...]) -> int:
+    """Print how clients reach each proxied database through xdatabase-proxy."""
+    catalog_files, overlay_files = _input_files(paths, overlays)
+    catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
+    found = {env: check_environment(catalog, env) for env in catalog.environments}
+    raise_if([problem for _, problems in found.values() for problem in problems])
+    lines = [line for env, (spec, _) in found.items() for line in proxy_connections(spec, env)]
+    if not lines:
+        raise DbfleetError([Problem(Mark("proxy.enabled", 0, 0), "no proxied database: enable proxy (the deployment) "
+                                    "and proxy on the clusters and databases to reach through it")])
+    reporter.raw("".join(f"{line.environment}\t{line.url}\n" for line in lines) if not reporter.wants_data else "")
+    reporter.result(f"{len(lines)} connection{'s' if len(lines) != 1 else ''}", connections=[line.as_json() for line in lines])
+    return 0

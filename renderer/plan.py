@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer.components import WAVE_NAMESPACE, Component, Fleet, Unit
-from renderer.engines import ENGINES, databases
+from renderer.engines import ENGINES, databases, proxy, vcluster
 
 
 def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
@@ -30,6 +30,17 @@ def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
         engine = databases.target(database["on"], spec).engine
         units.append(Unit((database["namespace"], database["name"]), engine, database["name"],
                           tuple(databases.render(database, spec, context))))
+    gitops = spec.get("gitops") or {}
+    gitops_namespace = gitops.get("namespace") or ("argocd" if gitops.get("engine") == "argocd" else "flux-system")
+    for vc in spec.get("vclusters") or []:
+        ns = vcluster.namespace(vc)
+        namespaces.add(ns)
+        parts = tuple(vcluster.render(vc, spec, context, gitops.get("engine", "argocd"), gitops_namespace))
+        units.append(Unit((ns, vc["name"]), "vcluster", vc["name"], parts))
+    proxy_spec = spec.get("proxy")
+    if proxy_spec and proxy_spec["enabled"]:
+        namespaces.add(proxy_spec["namespace"])
+        units.append(Unit((proxy_spec["namespace"], proxy.NAME), proxy.NAME, proxy.NAME, tuple(proxy.render(proxy_spec))))
     for namespace in sorted(namespaces):
         units.append(
             Unit(
@@ -39,7 +50,6 @@ def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
                 (Component("common/namespace.yaml.j2", {"namespace": namespace}, "namespace", WAVE_NAMESPACE, holds_data=True),),
             )
         )
-    gitops = spec.get("gitops")
     if gitops:
         units.append(Unit(("gitops",), "gitops", f"{fleet}-{env}", tuple(_gitops(gitops, fleet, env))))
     return units

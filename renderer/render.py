@@ -38,6 +38,7 @@ class Bundle:
     files: dict[str, bytes] = field(default_factory=dict)
     objects: list[RenderedObject] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 class Validator(Protocol):

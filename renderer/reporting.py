@@ -11,6 +11,8 @@ from renderer.errors import Problem
 
 
 class Reporter(Protocol):
+    wants_data: bool  # JSON: results as data, not as text lines
+
     def problems(self, problems: Sequence[Problem]) -> None: ...
 
     def result(self, message: str, **data: Any) -> None: ...
@@ -21,6 +23,8 @@ class Reporter(Protocol):
 
 
 class TextReporter:
+    wants_data = False
+
     def problems(self, problems: Sequence[Problem]) -> None:
         for problem in problems:
             click.echo(str(problem), err=True)
@@ -40,6 +44,8 @@ class TextReporter:
 
 class JsonReporter:
     """Collects everything and prints one JSON document when closed."""
+
+    wants_data = True
 
     def __init__(self) -> None:
         self.data: dict[str, Any] = {"problems": []}

@@ -6,7 +6,7 @@ import json
 import re
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import jsonschema
 from kubernetes_validate import utils as kv
@@ -37,8 +37,10 @@ class Validators:
         schema_locations: Iterable[str] = (),
         kube_version: str = DEFAULT_KUBE_VERSION,
         ignore_missing: bool = False,
+        chart_schema_locations: Iterable[str] = (),
     ) -> None:
         self.locations = list(schema_locations)
+        self.chart_locations = list(chart_schema_locations)
         self.kube_version = kube_version.lstrip("v")
         self.ignore_missing = ignore_missing
         self._cache: dict[tuple[str, str], jsonschema.protocols.Validator | SchemaNotFound] = {}
@@ -85,13 +87,30 @@ class Validators:
         hint = f" (looked in {', '.join(tried)})" if tried else ": give --schema-location"
         raise SchemaNotFound(f"no schema for {kind} {api_version}{hint}")
 
+    def _chart(self, chart: str, version: str) -> jsonschema.protocols.Validator:
+        """A Helm chart's values.schema.json, from ``<location>/<chart>-<version>/``."""
+        tried = []
+        for location in self.chart_locations:
+            where = str(Path(location) / f"{chart}-{version}" / "values.schema.json")
+            tried.append(where)
+            schema = _read_schema(where)
+            if schema is not None:
+                return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+        hint = f" (looked in {', '.join(tried)})" if tried else ": give --chart-schema-location"
+        raise SchemaNotFound(f"no values schema for the {chart} chart {version}{hint}")
+
     def validator(self, api_version: str, kind: str) -> jsonschema.protocols.Validator | SchemaNotFound:
-        """The compiled validator of a kind, or why there is none; looked up once per kind."""
+        """The compiled validator of a kind (or of a chart's values: ``CHART_VALUES + chart``, with the
+        chart's version as the kind), or why there is none; looked up once."""
         key = (api_version, kind)
         if key not in self._cache:
             try:
-                find: Callable[[str, str], jsonschema.protocols.Validator] = self._kube if is_core(api_version) else self._crd
-                self._cache[key] = find(api_version, kind)
+                if api_version.startswith(CHART_VALUES):
+                    self._cache[key] = self._chart(api_version.removeprefix(CHART_VALUES), kind)
+                elif is_core(api_version):
+                    self._cache[key] = self._kube(api_version, kind)
+                else:
+                    self._cache[key] = self._crd(api_version, kind)
             except SchemaNotFound as exc:
                 self._cache[key] = exc
         return self._cache[key]
@@ -103,13 +122,19 @@ class Validators:
         kind, api_version = obj.get("kind", "?"), obj.get("apiVersion", "?")
         name = (obj.get("metadata") or {}).get("name", "?")
         found = [Problem(where, f"{kind}/{name}: {message}") for message in _metadata_problems(obj)]
-        validator = self.validator(api_version, kind)
-        if isinstance(validator, SchemaNotFound):
-            self.record_missing({(api_version, kind): (rendered.path, str(validator))})
-        else:
-            for error in validator.iter_errors(obj):
-                path = format_path(list(error.absolute_path)) or "(root)"
-                found.append(Problem(where, f"{kind}/{name}: {path}: {error.message}"))
+        checks = [(api_version, kind, obj, "")]
+        chart = chart_values(obj)
+        if chart is not None:  # a HelmRelease's or an Application's values, against the chart's schema
+            chart_name, version, values, at = chart
+            checks.append((CHART_VALUES + chart_name, version, values, at))
+        for key_api, key_kind, document, prefix in checks:
+            validator = self.validator(key_api, key_kind)
+            if isinstance(validator, SchemaNotFound):
+                self.record_missing({(key_api, key_kind): (rendered.path, str(validator))})
+                continue
+            for error in validator.iter_errors(document):
+                path = format_path([*prefix.split("."), *error.absolute_path] if prefix else list(error.absolute_path))
+                found.append(Problem(where, f"{kind}/{name}: {path or '(root)'}: {error.message}"))
         return found
 
     def validate(self, objects: Iterable[RenderedObject]) -> list[Problem]:
@@ -128,6 +153,24 @@ class Validators:
             Problem(Mark(path, 0, 0), f"{reason}; objects of this kind are not validated (or give --ignore-missing-schemas)")
             for path, reason in sorted(self.missing.values())
         ]
+
+
+CHART_VALUES = "helm-chart-values/"
+
+
+def chart_values(obj: dict[str, Any]) -> tuple[str, str, Any, str] | None:
+    """(chart, version, values, where) of a Flux HelmRelease or an Argo CD Application of a chart."""
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "HelmRelease":
+        chart = ((spec.get("chart") or {}).get("spec")) or {}
+        if chart.get("chart") and chart.get("version"):
+            return chart["chart"], chart["version"], spec.get("values") or {}, "spec.values"
+    if obj.get("kind") == "Application":
+        source = spec.get("source") or {}
+        if source.get("chart") and source.get("targetRevision"):
+            values = (source.get("helm") or {}).get("valuesObject") or {}
+            return source["chart"], source["targetRevision"], values, "spec.source.helm.valuesObject"
+    return None
 
 
 def _version_key(version: str) -> tuple[int, ...]:

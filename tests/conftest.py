@@ -87,8 +87,9 @@ def run(*args: str, schemas: Path | None = SHARED_CRDS) -> Result:
     if schemas and args and args[0] in ("render", "validate"):
         if not schemas.is_dir():
             pytest.skip(f"the shared CRD schemas are not at {schemas}")
-        extra = ["--schema-location", str(schemas)]
-    return CliRunner().invoke(cli.main, [*args, *extra], catch_exceptions=False, env={"DBFLEET_SCHEMA_LOCATION": None})
+        extra = ["--schema-location", str(schemas), "--chart-schema-location", str(schemas.parent / "helm")]
+    env = {"DBFLEET_SCHEMA_LOCATION": None, "DBFLEET_CHART_SCHEMA_LOCATION": None}
+    return CliRunner().invoke(cli.main, [*args, *extra], catch_exceptions=False, env=env)
 
 
 def tree(path: Path) -> dict[str, bytes]:

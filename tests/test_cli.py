@@ -9,11 +9,16 @@ import pytest
 import yaml
 
 from renderer import output
-from renderer.validate import is_core
+from renderer.validate import chart_values, is_core
 from tests.conftest import GOLDEN, ROOT, run, tree
 
 GOLDEN_OBJECTS = [yaml.safe_load(data) for path, data in tree(GOLDEN).items() if not path.endswith("kustomization.yaml")]
 CRD_KINDS = {o["kind"] for o in GOLDEN_OBJECTS if not is_core(o["apiVersion"])}
+CHARTS = {chart[:2] for o in GOLDEN_OBJECTS if (chart := chart_values(o))}
+
+
+def errors_of(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ": error: " in line]
 
 
 def test_render_then_check_is_clean_and_writes_nothing(workdir: Path) -> None:
@@ -75,7 +80,7 @@ def test_render_refuses_foreign_files_and_deletes_nothing(workdir: Path) -> None
     before = tree(workdir)
     result = run("render")
     assert result.exit_code == 2
-    assert result.stderr.startswith("rendered/dev/notes.md: error: not written by dbfleet")
+    assert errors_of(result.stderr)[0].startswith("rendered/dev/notes.md: error: not written by dbfleet")
     assert tree(workdir) == before
 
 
@@ -148,14 +153,15 @@ def test_render_without_crd_schemas_fails_unless_told(workdir: Path) -> None:
     lines = result.stderr.splitlines()
     assert "dev/databases-dev/billing/cluster-billing.yaml: error: no schema for Cluster postgresql.cnpg.io/v1: give "\
         "--schema-location; objects of this kind are not validated (or give --ignore-missing-schemas)" in lines
-    assert lines[-1] == f"{len(CRD_KINDS)} errors"  # once per kind, not once per object
+    assert lines[-1] == f"{len(CRD_KINDS) + len(CHARTS)} errors"  # once per kind, not once per object
     assert not (workdir / "rendered").exists()
     assert run("render", "--ignore-missing-schemas", schemas=None).exit_code == 0
 
 
 def test_schema_location_as_url_template(workdir: Path, crds: Path) -> None:
     template = f"file://{crds}/{{group}}/{{kind}}_{{version}}.json"
-    assert run("render", "--schema-location", template, schemas=None).exit_code == 0
+    result = run("render", "--schema-location", template, "--chart-schema-location", str(crds.parent / "helm"), schemas=None)
+    assert result.exit_code == 0, result.output
 
 
 def test_validate_checks_the_committed_output(workdir: Path) -> None:
@@ -167,7 +173,7 @@ def test_validate_checks_the_committed_output(workdir: Path) -> None:
     pooler.write_text(pooler.read_text().replace("poolMode: transaction", "poolMode: statement"))
     result = run("validate")
     assert result.exit_code == 1
-    assert result.stderr.startswith(
+    assert errors_of(result.stderr)[0].startswith(
         "rendered/prod/databases/orders/pooler-orders-pooler.yaml: error: Pooler/orders-pooler: spec.pgbouncer.poolMode: 'statement' is not one of ['session', 'transaction']"
     )
 

@@ -29,7 +29,7 @@ def test_golden_has_no_stale_files(example_bundle: Bundle) -> None:
 
 
 def test_every_golden_object_validates_strictly(crds: Path) -> None:
-    validators = Validators([str(crds)])
+    validators = Validators([str(crds)], chart_schema_locations=[str(crds.parent / "helm")])
     from renderer.render import RenderedObject
 
     objects = [
@@ -41,7 +41,8 @@ def test_every_golden_object_validates_strictly(crds: Path) -> None:
     assert {"Cluster", "Pooler", "ObjectStore", "ScheduledBackup", "Database", "PodMonitor", "Service",
             "Namespace", "Application", "ExternalSecret", "PerconaXtraDBCluster", "PerconaXtraDBClusterRestore",
             "PerconaServerMongoDB", "Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "StatefulSet",
-            "PersistentVolumeClaim", "ConfigMap", "Ingress", "Job", "CronJob", "EndpointSlice"} <= kinds
+            "PersistentVolumeClaim", "ConfigMap", "Ingress", "Job", "CronJob", "EndpointSlice", "HelmRelease",
+            "HelmRepository", "Deployment", "ClusterRole", "Role", "PodDisruptionBudget"} <= kinds
     assert validators.validate(objects) == []
 
 
@@ -64,7 +65,9 @@ def test_kubectl_kustomize_builds(workdir: Path, env: str) -> None:
     assert len(objects) == len(expected)
     assert objects[0]["kind"] == "Namespace"
     gitops = subprocess.run([kubectl, "kustomize", f"rendered/{env}/gitops"], capture_output=True, text=True, check=True)
-    assert yaml.safe_load(gitops.stdout)["spec"]["source"]["path"] == f"rendered/{env}"
+    synced = [d["spec"].get("path") or d["spec"]["source"]["path"] for d in yaml.safe_load_all(gitops.stdout)
+              if d["kind"] in ("Application", "Kustomization")]
+    assert [path.removeprefix("./") for path in synced] == [f"rendered/{env}"]
 
 
 def test_example_renders_as_golden_through_the_cli(workdir: Path) -> None:

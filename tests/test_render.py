@@ -140,7 +140,7 @@ def test_flux_gets_a_git_repository_and_a_kustomization_per_environment(workdir:
 
 def test_forked_workers_give_the_same_bytes_and_problems(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, example_bundle: Bundle) -> None:
     import renderer.build
-    from renderer.validate import Validators, is_core
+    from renderer.validate import Validators, chart_values, is_core
 
     monkeypatch.setattr(renderer.build, "PARALLEL_FROM", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
@@ -152,4 +152,5 @@ def test_forked_workers_give_the_same_bytes_and_problems(monkeypatch: pytest.Mon
     assert list(parallel.files) == list(example_bundle.files)
     assert [o.path for o in parallel.objects] == [o.path for o in example_bundle.objects]
     assert parallel.problems == sequential.problems
-    assert len(parallel.problems) == len({o.data["kind"] for o in example_bundle.objects if not is_core(o.data["apiVersion"])})
+    charts = {chart[:2] for o in example_bundle.objects if (chart := chart_values(o.data))}
+    assert len(parallel.problems) == len({o.data["kind"] for o in example_bundle.objects if not is_core(o.data["apiVersion"])}) + len(charts)

@@ -87,14 +87,36 @@ def test_secret_keys_anywhere_are_refused_but_secret_references_are_not() -> Non
     ]
 
 
-def test_unrendered_parts_of_the_format_are_said_plainly() -> None:
+def test_vclusters_need_a_database_of_their_own_and_a_way_to_get_its_password() -> None:
     body = (
-        "vclusters: [{name: team-a, database: team-a-db}]\n"
-        "proxy: {enabled: true}\n"
+        "servers: [{name: pg, engine: postgresql, host: pg.example.com, adminSecret: admin}]\n"
+        "clusters: [{name: shop, engine: mysql, version: 8.0.42-33.1, replicas: 3, storage: {size: 1Gi}, backup: {method: none}}]\n"
+        "databases:\n"
+        "  - {name: a-db, on: pg, credentialsSecret: a}\n"
+        "  - {name: s-db, on: shop, credentialsSecret: s}\n"
+        "vclusters:\n"
+        "  - {name: a, database: a-db}\n"
+        "  - {name: b, database: a-db, identityProvider: aws}\n"
+        "  - {name: c, database: s-db, identityProvider: aws}\n"
+        "gitops: {engine: argocd, repoURL: https://git.example.com/fleet.git}\n"
+        "proxy: {enabled: true, image: ghcr.io/hasirciogluhq/xdatabase-proxy:latest}\n"
     )
-    assert [p for p in spec_problems(body) if p.endswith("[engines]")] == [
-        "f.yaml:1:13: error: vclusters[0]: vclusters are not rendered by this version of dbfleet yet [engines]",
-        "f.yaml:2:9: error: proxy.enabled: the xdatabase-proxy deployment is not rendered by this version of dbfleet yet [engines]",
+    found = [p for p in spec_problems(body) if p.endswith("[vclusters]")]
+    assert found == [
+        "f.yaml:7:5: error: vclusters[0]: Argo CD cannot take a Helm value from a Secret, and the data source carries a "
+        "password: set identityProvider: aws (RDS IAM authentication, no password), or use gitops.engine: flux (the data "
+        "source then comes from a Secret through valuesFrom) [vclusters]",
+        "f.yaml:7:5: warning: vclusters[0]: an external database backing store needs the vCluster Pro image and a licence; "
+        "the open-source image refuses it at start-up [vclusters]",
+        "f.yaml:8:15: error: vclusters[1].database: 'a-db' already backs vclusters 'a'; each vCluster needs a database of its own [vclusters]",
+        "f.yaml:8:5: warning: vclusters[1]: an external database backing store needs the vCluster Pro image and a licence; "
+        "the open-source image refuses it at start-up [vclusters]",
+        "f.yaml:9:15: error: vclusters[2].database: 's-db' is not on a server; a vCluster's backing store is a database on one of "
+        "the catalog's servers [vclusters]",
+        "f.yaml:9:5: warning: vclusters[2]: an external database backing store needs the vCluster Pro image and a licence; "
+        "the open-source image refuses it at start-up [vclusters]",
+        "f.yaml:11:24: error: proxy.image: 'ghcr.io/hasirciogluhq/xdatabase-proxy:latest' does not pin a version; give a tag "
+        "such as :v2.0.0 [vclusters]",
     ]
 
 

@@ -11,7 +11,6 @@ from renderer.errors import Problem
 from renderer.positioned import PMap
 from renderer.rules import (
     databases,
-    engines,
     formats,
     kafka,
     mongodb,
@@ -21,9 +20,10 @@ from renderer.rules import (
     references,
     secrets,
     sqlite,
+    vclusters,
 )
 
-RULES = (names, references, formats, secrets, postgresql, mysql, mongodb, kafka, sqlite, databases, engines)
+RULES = (names, references, formats, secrets, postgresql, mysql, mongodb, kafka, sqlite, databases, vclusters)
 
 
 def check(spec: PMap) -> Iterator[Problem]:
