@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import jsonschema
 
 from renderer.errors import Problem
-from renderer.positioned import PMap, format_path, locate
+from renderer.positioned import format_path, locate
 
 
 def _leaf_errors(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:

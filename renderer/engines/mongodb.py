@@ -6,7 +6,6 @@ from typing import Any, Iterator
 from renderer import emit
 from renderer.components import (
     WAVE_CLUSTER,
-    WAVE_DEPENDENT,
     Component,
     Fleet,
     guaranteed,
@@ -32,26 +31,13 @@ def storage(store: dict[str, Any]) -> dict[str, Any]:
         s3 = store["s3"]
         settings = {"bucket": s3["bucket"], "prefix": prefix, "credentialsSecret": s3["credentialsSecret"],
                     "region": s3["region"], "endpointUrl": s3["endpoint"]}
-        return {"type": "s3", "s3": _given(settings)}
+        return {"type": "s3", "s3": percona.given(settings)}
     if store["gcs"]:
         gcs = store["gcs"]
-        return {"type": "gcs", "gcs": _given({"bucket": gcs["bucket"], "prefix": prefix, "credentialsSecret": gcs["credentialsSecret"]})}
+        return {"type": "gcs", "gcs": percona.given({"bucket": gcs["bucket"], "prefix": prefix, "credentialsSecret": gcs["credentialsSecret"]})}
     azure = store["azure"]
     settings = {"container": azure["container"], "prefix": prefix, "credentialsSecret": azure["credentialsSecret"]}
-    return {"type": "azure", "azure": _given(settings)}
-
-
-def _given(settings: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in settings.items() if v is not None}
-
-
-def destination(store: dict[str, Any], backup: str) -> str:
-    path = "/".join(p for p in (percona.prefix(store), backup) if p)
-    if store["s3"]:
-        return f"s3://{store['s3']['bucket']}/{path}"
-    if store["gcs"]:
-        return f"gs://{store['gcs']['bucket']}/{path}"
-    return f"azure://{store['azure']['container']}/{path}"
+    return {"type": "azure", "azure": percona.given(settings)}
 
 
 def mongod_conf(parameters: dict[str, Any] | None) -> str | None:
@@ -70,13 +56,9 @@ def mongod_conf(parameters: dict[str, Any] | None) -> str | None:
 
 def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     name, namespace = cluster["name"], cluster["namespace"]
-    backup, restore, sharding = cluster["backup"], cluster["restore"], cluster["sharding"]
-    native = backup["method"] == "native"
-    storages: dict[str, dict[str, Any]] = {}
-    if native:
-        storages[backup["store"]] = storage(fleet.stores[backup["store"]])
-    if restore:
-        storages.setdefault(restore["fromStore"], storage(fleet.stores[restore["fromStore"]]))
+    backup, sharding = cluster["backup"], cluster["sharding"]
+    storages = percona.storages(cluster, fleet, storage)
+    task = percona.scheduled(backup)
     owners = sorted({owner(db) for db in cluster["databases"]})
     yield from role_secrets(fleet, namespace, name, owners)
     users = [
@@ -108,22 +90,13 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
                 "mongos": sharding["mongos"],
                 "mongos_affinity": percona.anti_affinity(cluster, "mongos"),
             } if sharding["enabled"] else None,
-            "pmm": {
-                "image": percona.PMM_IMAGE,
-                "server": cluster["monitoring"]["pmmServer"] or percona.PMM_SERVER,
-            } if cluster["monitoring"]["enabled"] else None,
+            "pmm": percona.pmm(cluster),
             "backup": {
                 "image": BACKUP_IMAGE,
                 "storages": storages,
-                "pitr": native and backup["pitr"],
-                "task": {
-                    "name": "scheduled",
-                    "enabled": True,
-                    "schedule": backup["schedule"],
-                    "retention": percona.retention(backup),
-                    "storageName": backup["store"],
-                    "type": "logical",
-                } if native and backup["schedule"] else None,
+                "pitr": backup["method"] == "native" and backup["pitr"],
+                # PBM tasks also say whether they run, and what kind of backup they take.
+                "task": {"name": task.pop("name"), "enabled": True, **task, "type": "logical"} if task else None,
             } if storages else None,
             "users": users,
         },
@@ -131,24 +104,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         WAVE_CLUSTER,
         holds_data=True,
     )
-    if restore:
-        store = fleet.stores[restore["fromStore"]]
-        yield Component(
-            "mongodb/perconaservermongodbrestore.yaml.j2",
-            {
-                "namespace": namespace,
-                "name": f"{name}-restore",
-                "cluster": name,
-                "source": {
-                    "type": "logical",
-                    "destination": destination(store, restore["backup"]),
-                    **{k: v for k, v in storage(store).items() if k != "type"},
-                },
-                "point_in_time": percona.utc(restore["pointInTime"]),
-            },
-            "restore",
-            WAVE_DEPENDENT,
-        )
+    yield from percona.restore("mongodb/perconaservermongodbrestore.yaml.j2", cluster, fleet, storage, {"type": "logical"})
     # Clients of a sharded cluster go through mongos; of a replica set, to its members.
     component = "mongos" if sharding["enabled"] else "mongod"
     yield from proxy_services(cluster, "mongodb", PORT, {"app.kubernetes.io/instance": name, "app.kubernetes.io/component": component}, None)

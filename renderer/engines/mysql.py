@@ -5,7 +5,6 @@ from typing import Any, Iterator
 
 from renderer.components import (
     WAVE_CLUSTER,
-    WAVE_DEPENDENT,
     Component,
     Fleet,
     guaranteed,
@@ -32,11 +31,11 @@ def storage(store: dict[str, Any]) -> dict[str, Any]:
         s3 = store["s3"]
         settings = {"bucket": s3["bucket"], "prefix": percona.prefix(store), "credentialsSecret": s3["credentialsSecret"],
                     "region": s3["region"], "endpointUrl": s3["endpoint"]}
-        return {"type": "s3", "verifyTLS": True, "s3": _given(settings)}
+        return {"type": "s3", "verifyTLS": True, "s3": percona.given(settings)}
     if store["azure"]:
         azure = store["azure"]
         settings = {"container": azure["container"], "prefix": percona.prefix(store), "credentialsSecret": azure["credentialsSecret"]}
-        return {"type": "azure", "azure": _given(settings)}
+        return {"type": "azure", "azure": percona.given(settings)}
     volume = store["volume"]
     claim = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": str(volume["size"])}}}
     if volume["class"]:
@@ -44,27 +43,10 @@ def storage(store: dict[str, Any]) -> dict[str, Any]:
     return {"type": "filesystem", "volume": {"persistentVolumeClaim": claim}}
 
 
-def _given(settings: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in settings.items() if v is not None}
-
-
-def destination(store: dict[str, Any], backup: str) -> str:
-    """Where a backup of a store lives, as PerconaXtraDBClusterRestore names it."""
-    path = "/".join(p for p in (percona.prefix(store), backup) if p)
-    if store["s3"]:
-        return f"s3://{store['s3']['bucket']}/{path}"
-    return f"azure://{store['azure']['container']}/{path}"
-
-
 def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     name, namespace = cluster["name"], cluster["namespace"]
-    backup, restore, pooler = cluster["backup"], cluster["restore"], cluster["pooler"]
-    native = backup["method"] == "native"
-    storages: dict[str, dict[str, Any]] = {}
-    if native:
-        storages[backup["store"]] = storage(fleet.stores[backup["store"]])
-    if restore:
-        storages.setdefault(restore["fromStore"], storage(fleet.stores[restore["fromStore"]]))
+    backup, pooler = cluster["backup"], cluster["pooler"]
+    storages = percona.storages(cluster, fleet, storage)
     owners = sorted({owner(db) for db in cluster["databases"]})
     yield from role_secrets(fleet, namespace, name, owners)
     users = [
@@ -95,20 +77,12 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
                 "image": HAPROXY_IMAGE,
                 "affinity": percona.anti_affinity(cluster, "haproxy"),
             },
-            "pmm": cluster["monitoring"]["enabled"] and {
-                "image": percona.PMM_IMAGE,
-                "server": cluster["monitoring"]["pmmServer"] or percona.PMM_SERVER,
-            },
+            "pmm": percona.pmm(cluster),
             "backup": {
                 "image": BACKUP_IMAGES.get(major, BACKUP_IMAGES["8.4"]),
                 "storages": storages,
-                "schedule": native and backup["schedule"] and {
-                    "name": "scheduled",
-                    "schedule": backup["schedule"],
-                    "retention": percona.retention(backup),
-                    "storageName": backup["store"],
-                },
-                "pitr": native and backup["pitr"] and {
+                "schedule": percona.scheduled(backup),
+                "pitr": backup["method"] == "native" and backup["pitr"] and {
                     "enabled": True,
                     "storageName": backup["store"],
                     "timeBetweenUploads": PITR_UPLOAD_SECONDS,
@@ -120,24 +94,8 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         WAVE_CLUSTER,
         holds_data=True,
     )
-    if restore:
-        store = fleet.stores[restore["fromStore"]]
-        yield Component(
-            "mysql/perconaxtradbclusterrestore.yaml.j2",
-            {
-                "namespace": namespace,
-                "name": f"{name}-restore",
-                "cluster": name,
-                "source": {
-                    "destination": destination(store, restore["backup"]),
-                    **{k: v for k, v in storage(store).items() if k in ("s3", "azure")},
-                },
-                "point_in_time": percona.utc(restore["pointInTime"]),
-                "pitr_storage": restore["fromStore"],
-            },
-            "restore",
-            WAVE_DEPENDENT,
-        )
+    yield from percona.restore("mysql/perconaxtradbclusterrestore.yaml.j2", cluster, fleet, storage, {},
+                               pitr_storage=cluster["restore"] and cluster["restore"]["fromStore"])
     yield from proxy_services(
         cluster,
         "mysql",

@@ -4,9 +4,10 @@ from the catalog's stores, count-based retention, and anti-affinity."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from renderer import cron
+from renderer.components import WAVE_DEPENDENT, Component, Fleet
 
 PMM_IMAGE = "percona/pmm-client:3.3.1"
 PMM_SERVER = "monitoring-service"
@@ -73,3 +74,67 @@ def utc(point_in_time: str | None) -> str | None:
         return None
     moment = datetime.fromisoformat(point_in_time.replace("Z", "+00:00")).astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+Storage = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def given(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings the catalog gave, without the empty ones."""
+    return {k: v for k, v in settings.items() if v is not None}
+
+
+def storages(cluster: dict[str, Any], fleet: Fleet, storage: Storage) -> dict[str, dict[str, Any]]:
+    """``backup.storages``: the store backups go to, and the one a restore reads from."""
+    backup, restore = cluster["backup"], cluster["restore"]
+    found: dict[str, dict[str, Any]] = {}
+    if backup["method"] == "native":
+        found[backup["store"]] = storage(fleet.stores[backup["store"]])
+    if restore:
+        found.setdefault(restore["fromStore"], storage(fleet.stores[restore["fromStore"]]))
+    return found
+
+
+def scheduled(backup: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields the two operators' scheduled backups share."""
+    if backup["method"] != "native" or not backup["schedule"]:
+        return None
+    return {"name": "scheduled", "schedule": backup["schedule"], "retention": retention(backup), "storageName": backup["store"]}
+
+
+def pmm(cluster: dict[str, Any]) -> dict[str, Any] | None:
+    monitoring = cluster["monitoring"]
+    return {"image": PMM_IMAGE, "server": monitoring["pmmServer"] or PMM_SERVER} if monitoring["enabled"] else None
+
+
+def destination(store: dict[str, Any], backup: str) -> str:
+    """Where a backup lives in a store, as the restores name it."""
+    path = "/".join(p for p in (prefix(store), backup) if p)
+    if store["s3"]:
+        return f"s3://{store['s3']['bucket']}/{path}"
+    if store["gcs"]:
+        return f"gs://{store['gcs']['bucket']}/{path}"
+    return f"azure://{store['azure']['container']}/{path}"
+
+
+def restore(template: str, cluster: dict[str, Any], fleet: Fleet, storage: Storage, source: dict[str, Any],
+            **extra: Any) -> Iterator[Component]:
+    """The operator's restore object for a cluster bootstrapped from a backup of another."""
+    wanted = cluster["restore"]
+    if not wanted:
+        return
+    store = fleet.stores[wanted["fromStore"]]
+    settings = {k: v for k, v in storage(store).items() if k in ("s3", "gcs", "azure")}
+    yield Component(
+        template,
+        {
+            "namespace": cluster["namespace"],
+            "name": f"{cluster['name']}-restore",
+            "cluster": cluster["name"],
+            "source": {**source, "destination": destination(store, wanted["backup"]), **settings},
+            "point_in_time": utc(wanted["pointInTime"]),
+            **extra,
+        },
+        "restore",
+        WAVE_DEPENDENT,
+    )

@@ -18,7 +18,7 @@ def _names(spec: PMap, *sections: str) -> list[str]:
 def _missing(where: str, what: str, value: str, known: Iterable[str]) -> str:
     known = sorted(known)
     close = difflib.get_close_matches(value, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else (f"; known: {', '.join(known)}" if known else f"; there are none")
+    hint = f"; did you mean {close[0]!r}?" if close else (f"; known: {', '.join(known)}" if known else "; there are none")
     return f"{where}: {what} {value!r} is not defined{hint}"
 
 
