@@ -74,30 +74,17 @@ class Validators:
 
     def _crd(self, api_version: str, kind: str) -> jsonschema.protocols.Validator:
         group, _, version = api_version.rpartition("/")
-        tried = []
-        for location in self.locations:
-            if "{" in location:
-                where = location.format(group=group, kind=kind.lower(), version=version)
-            else:
-                where = str(Path(location) / group / f"{kind.lower()}_{version}.json")
-            tried.append(where)
-            schema = _read_schema(where)
-            if schema is not None:
-                return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
-        hint = f" (looked in {', '.join(tried)})" if tried else ": give --schema-location"
-        raise SchemaNotFound(f"no schema for {kind} {api_version}{hint}")
+        candidates = [
+            location.format(group=group, kind=kind.lower(), version=version) if "{" in location
+            else str(Path(location) / group / f"{kind.lower()}_{version}.json")
+            for location in self.locations
+        ]
+        return _first_schema(candidates, f"no schema for {kind} {api_version}", "--schema-location")
 
     def _chart(self, chart: str, version: str) -> jsonschema.protocols.Validator:
         """A Helm chart's values.schema.json, from ``<location>/<chart>-<version>/``."""
-        tried = []
-        for location in self.chart_locations:
-            where = str(Path(location) / f"{chart}-{version}" / "values.schema.json")
-            tried.append(where)
-            schema = _read_schema(where)
-            if schema is not None:
-                return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
-        hint = f" (looked in {', '.join(tried)})" if tried else ": give --chart-schema-location"
-        raise SchemaNotFound(f"no values schema for the {chart} chart {version}{hint}")
+        candidates = [str(Path(location) / f"{chart}-{version}" / "values.schema.json") for location in self.chart_locations]
+        return _first_schema(candidates, f"no values schema for the {chart} chart {version}", "--chart-schema-location")
 
     def validator(self, api_version: str, kind: str) -> jsonschema.protocols.Validator | SchemaNotFound:
         """The compiled validator of a kind (or of a chart's values: ``CHART_VALUES + chart``, with the
@@ -175,6 +162,16 @@ def chart_values(obj: dict[str, Any]) -> tuple[str, str, Any, str] | None:
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
+
+
+def _first_schema(candidates: list[str], missing: str, option: str) -> jsonschema.protocols.Validator:
+    """The validator of the first schema found among ``candidates``."""
+    for where in candidates:
+        schema = _read_schema(where)
+        if schema is not None:
+            return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+    hint = f" (looked in {', '.join(candidates)})" if candidates else f": give {option}"
+    raise SchemaNotFound(f"{missing}{hint}")
 
 
 def _read_schema(where: str) -> dict[str, Any] | None:

@@ -1,6 +1,7 @@
 """Helpers the rules share: iterate entries and point at their keys."""
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 from renderer.errors import Mark, Problem
@@ -90,3 +91,29 @@ def percona_common(spec: PMap, where: str, cluster: PMap, operator: str, stores:
 def _volume_size(spec: PMap, name: str) -> object:
     entry = store(spec, name)
     return entry["volume"].get("size") if entry and isinstance(entry.get("volume"), PMap) else None
+
+
+def pinned_version(where: str, cluster: PMap, pattern: re.Pattern[str], what: str) -> Iterator[Problem]:
+    """The entry's version must be a pinned ``what`` (an image tag, a release)."""
+    version, mark = located(cluster, "version")
+    if not isinstance(version, str) or not pattern.match(version):
+        shown = f"{version!r} is not" if version is not None else "give"
+        yield Problem(mark, f"{where}.version: {shown} {what}")
+
+
+def not_for(where: str, cluster: PMap, reasons: dict[str, str]) -> Iterator[Problem]:
+    """Keys an engine has no use for: refused with the reason, unless turned off."""
+    for key, reason in reasons.items():
+        value, mark = located(cluster, key)
+        off = isinstance(value, PMap) and (value.get("method") == "none" or value.get("enabled") is False)
+        if value not in (None, []) and not off:
+            yield Problem(mark, f"{where}.{key}: {reason}")
+
+
+def reserved_owners(where: str, cluster: PMap, reserved: set[str], reason: str) -> Iterator[Problem]:
+    """Databases owned by a role the operator keeps for itself; ``reason`` names it as {role!r}."""
+    for i, database in enumerate(cluster.get("databases") or []):
+        owner, mark = located(database, "owner")
+        role = owner or database.get("name")
+        if role in reserved:
+            yield Problem(mark if owner else database.mark, f"{where}.databases[{i}].owner: {reason.format(role=role)}")

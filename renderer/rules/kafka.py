@@ -6,7 +6,7 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PList, PMap
-from renderer.rules._walk import clusters, located, needs_storage_size
+from renderer.rules._walk import clusters, located, needs_storage_size, not_for, pinned_version
 from renderer.rules.names import dns_label_problem
 
 ID = "kafka"
@@ -25,17 +25,8 @@ NOT_FOR_KAFKA = {
 def check(spec: PMap) -> Iterator[Problem]:
     for where, cluster in clusters(spec, "kafka"):
         yield from needs_storage_size(where, cluster, "Strimzi")
-        version, mark = located(cluster, "version")
-        if not isinstance(version, str) or not VERSION.match(version):
-            shown = f"{version!r} is not" if version is not None else "give"
-            yield Problem(mark, f"{where}.version: {shown} a Kafka version Strimzi 1.2 runs (4.1.x to 4.3.x, such as \"4.1.1\")")
-        for key, reason in NOT_FOR_KAFKA.items():
-            value, mark = located(cluster, key)
-            asked = value not in (None, []) and not (
-                isinstance(value, PMap) and (value.get("method") == "none" or value.get("enabled") is False)
-            )
-            if asked:
-                yield Problem(mark, f"{where}.{key}: {reason}")
+        yield from pinned_version(where, cluster, VERSION, 'a Kafka version Strimzi 1.2 runs (4.1.x to 4.3.x, such as "4.1.1")')
+        yield from not_for(where, cluster, NOT_FOR_KAFKA)
         controllers, mark = located(cluster, "kafka", "controllers")
         if isinstance(controllers, int) and controllers % 2 == 0:
             yield Problem(mark, f"{where}.kafka.controllers: a KRaft quorum needs an odd number of controllers")

@@ -6,7 +6,16 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import clusters, located, needs_storage_size, percona_common, store, store_kind
+from renderer.rules._walk import (
+    clusters,
+    located,
+    needs_storage_size,
+    percona_common,
+    pinned_version,
+    reserved_owners,
+    store,
+    store_kind,
+)
 
 ID = "mongodb"
 
@@ -17,10 +26,7 @@ SYSTEM_USERS = {"databaseAdmin", "clusterAdmin", "userAdmin", "clusterMonitor", 
 def check(spec: PMap) -> Iterator[Problem]:
     for where, cluster in clusters(spec, "mongodb"):
         yield from needs_storage_size(where, cluster, "Percona Server for MongoDB")
-        version, mark = located(cluster, "version")
-        if not isinstance(version, str) or not VERSION.match(version):
-            shown = f"{version!r} is not" if version is not None else "give"
-            yield Problem(mark, f"{where}.version: {shown} a Percona Server for MongoDB image tag (such as \"8.0.12-4\")")
+        yield from pinned_version(where, cluster, VERSION, 'a Percona Server for MongoDB image tag (such as "8.0.12-4")')
         yield from percona_common(spec, where, cluster, "Percona Server for MongoDB", ("s3", "gcs", "azure"))
         enabled, mark = located(cluster, "pooler", "enabled")
         if enabled:
@@ -30,11 +36,7 @@ def check(spec: PMap) -> Iterator[Problem]:
             kind, entry = store_kind(spec, name), store(spec, name)
             if entry and kind in ("gcs", "azure") and not entry[kind].get("credentialsSecret"):
                 yield Problem(mark, f"{where}.{'.'.join(path)}: Percona Backup for MongoDB needs a credentialsSecret in {kind} stores")
-        for i, database in enumerate(cluster.get("databases") or []):
-            owner, owner_mark = located(database, "owner")
-            if (owner or database.get("name")) in SYSTEM_USERS:
-                yield Problem(owner_mark if owner else database.mark,
-                              f"{where}.databases[{i}].owner: the operator keeps the {owner or database.get('name')!r} user for itself")
+        yield from reserved_owners(where, cluster, SYSTEM_USERS, "the operator keeps the {role!r} user for itself")
         count, mark = located(cluster, "sharding", "configServers")
         if isinstance(count, int) and (count < 3 or count % 2 == 0):
             yield Problem(mark, f"{where}.sharding.configServers: the config server replica set needs an odd size of at least 3")

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import clusters, located, needs_storage_size, store_kind
+from renderer.rules._walk import clusters, located, needs_storage_size, reserved_owners, store_kind
 
 ID = "postgresql"
 
@@ -30,14 +30,8 @@ def _cluster(spec: PMap, where: str, cluster: PMap) -> Iterator[Problem]:
             f"{where}.version: {version!r} is not a pinned PostgreSQL version; CloudNativePG "
             "refuses 'latest' and digest-only images: give a major 13-19 and a minor, such as \"16.4\"",
         )
-    for i, database in enumerate(cluster.get("databases") or []):
-        owner, owner_mark = located(database, "owner")
-        if (owner or database.get("name")) in RESERVED_ROLES:
-            yield Problem(
-                owner_mark if owner else database.mark,
-                f"{where}.databases[{i}].owner: CloudNativePG reserves the {owner or database.get('name')!r} role; "
-                "give the database an owner of its own",
-            )
+    yield from reserved_owners(where, cluster, RESERVED_ROLES,
+                               "CloudNativePG reserves the {role!r} role; give the database an owner of its own")
     mode, mark = located(cluster, "pooler", "mode")
     if mode == "statement":
         yield Problem(mark, f"{where}.pooler.mode: CloudNativePG's PgBouncer offers session and transaction pooling only")

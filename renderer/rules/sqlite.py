@@ -6,7 +6,7 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import clusters, located, needs_storage_size
+from renderer.rules._walk import clusters, located, needs_storage_size, not_for
 
 ID = "sqlite"
 
@@ -27,10 +27,7 @@ def check(spec: PMap) -> Iterator[Problem]:
         name, mark = located(cluster, "sqlite", "file")
         if isinstance(name, str) and not FILE.match(name):
             yield Problem(mark, f"{where}.sqlite.file: {name!r} must be a plain file name (letters, digits, '.', '_', '-')")
-        for key, reason in NOT_FOR_SQLITE.items():
-            value, mark = located(cluster, key)
-            if value not in (None, []) and not (isinstance(value, PMap) and value.get("enabled") is False):
-                yield Problem(mark, f"{where}.{key}: {reason}")
+        yield from not_for(where, cluster, NOT_FOR_SQLITE)
         method, mark = located(cluster, "backup", "method")
         if method == "dump":
             yield Problem(mark, f"{where}.backup.method: Litestream replicates continuously; use native (or none)")
