@@ -69,10 +69,12 @@ def disk_files(out: Path) -> list[str]:
     if not out.is_dir():
         return []
     found = []
+    skip = len(str(out)) + 1
     for root, dirs, files in os.walk(out):
         dirs.sort()
+        folder = root[skip:].replace(os.sep, "/")
         for name in sorted(files):
-            rel = os.path.relpath(os.path.join(root, name), out).replace(os.sep, "/")
+            rel = f"{folder}/{name}" if folder else name
             if rel != MANIFEST:
                 found.append(rel)
     return found
