@@ -18,7 +18,6 @@ from renderer.positioned import PList, PMap, load_documents
 from renderer.schema_errors import schema_problems
 
 NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters")
-SINGLE_SECTIONS = ("defaults", "proxy", "secrets", "gitops")
 DEFAULT_ENV = "default"
 
 _CATALOG_VALIDATOR = jsonschema.Draft202012Validator(CATALOG_SCHEMA)

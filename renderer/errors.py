@@ -15,7 +15,6 @@ class Mark(NamedTuple):
         return f"{self.file}:{self.line}:{self.col}"
 
 
-NOWHERE = Mark("<catalog>", 0, 0)
 
 
 class Problem(NamedTuple):

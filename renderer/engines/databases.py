@@ -20,7 +20,7 @@ DEFAULT_SCHEDULE = "0 2 * * *"
 IMAGES = {"postgresql": "docker.io/library/postgres:17.2-alpine", "mysql": "docker.io/library/mariadb:11.4.4"}
 RCLONE_IMAGE = "docker.io/rclone/rclone:1.68.2"
 PORTS = {"postgresql": 5432, "mysql": 3306}
-TOOLS, SCRIPTS, CA, BACKUP, GCS = "/tools", "/scripts", "/etc/db-ca", "/backup", "/var/run/secrets/rclone-gcs"
+CA, BACKUP, GCS = "/etc/db-ca", "/backup", "/var/run/secrets/rclone-gcs"  # mount paths (pod.yaml.j2 has /scripts, /tools)
 REMOTE = "STORE"  # rclone remote name, configured from RCLONE_CONFIG_STORE_* variables
 FORCE_REPLACE = {
     "argocd.argoproj.io/sync-options": "Replace=true,Force=true",
@@ -31,7 +31,6 @@ SECRET_KEYS = {
     "postgresql": ("POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"),
     "mysql": ("DB", "USER", "PASSWORD"),
 }
-MYSQL_SSL_MODES = {"disable": "DISABLED", "require": "REQUIRED", "verify-ca": "VERIFY_CA", "verify-full": "VERIFY_IDENTITY"}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ CHART = "vcluster"
 WAVE_VCLUSTER = 3
 TLS_MOUNT = "/var/lib/vcluster/db-tls"
 DATA_SOURCE_PATH = "controlPlane.backingStore.database.external.dataSource"
-SCHEMES = {"postgresql": "postgres", "mysql": "mysql"}
 
 
 def namespace(vcluster: dict[str, Any]) -> str:
