@@ -188,3 +188,42 @@ def test_a_failed_dump_leaves_no_file(postgresql: servers.Server, tmp_path: Path
 )
 def test_identifiers_are_quoted_even_past_the_input_rules(engine: str, name: str, quoted: str) -> None:
     assert quote_identifier(engine, name) == quoted
+
+
+def _golden_scripts() -> list[tuple[str, str, str]]:
+    from tests.conftest import GOLDEN
+
+    found = []
+    for path in sorted(GOLDEN.rglob("configmap-*.yaml")):
+        for key, text in (yaml.safe_load(path.read_text()).get("data") or {}).items():
+            if key.endswith((".sh", ".js")):
+                found.append((str(path.relative_to(GOLDEN)), key, text))
+    return found
+
+
+@pytest.mark.parametrize(("path", "key", "text"), _golden_scripts(), ids=lambda value: str(value)[-40:])
+def test_every_rendered_script_parses(path: str, key: str, text: str, tmp_path: Path) -> None:
+    """sh -n for the shell scripts (POSIX sh, as in the images), node --check for mongosh's JS."""
+    script = tmp_path / key
+    script.write_text(text)
+    if key.endswith(".js"):
+        needs("node")
+        command = ["node", "--check", str(script)]
+    else:
+        command = ["sh", "-n", str(script)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, f"{path}:{key}: {result.stderr}"
+
+
+def test_mongodb_database_on_a_catalog_cluster_uses_the_operators_secrets() -> None:
+    from tests.conftest import GOLDEN
+
+    job = yaml.safe_load((GOLDEN / "prod/databases/reviews/job-reviews-provision.yaml").read_text())
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert env["DB_HOST"] == "catalog-mongos.databases.svc" and env["DB_PORT"] == "27017"
+    assert env["DB_ADMIN_USER"] == {"secretKeyRef": {"name": "catalog-secrets", "key": "MONGODB_USER_ADMIN_USER"}}
+    assert env["DB_CA_FILE"] == "/etc/db-ca/ca.crt"
+    assert {"name": "db-ca", "secret": {"secretName": "catalog-ssl"}} in job["spec"]["template"]["spec"]["volumes"]
+    assert container["image"] == "docker.io/library/mongo:8.0.4"
+    assert not any("PASSWORD" in arg for arg in container["command"])

@@ -9,6 +9,7 @@ step; running it again is safe, since every statement is idempotent.
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -17,19 +18,27 @@ from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet
 
 WAVE_JOB = 2
 DEFAULT_SCHEDULE = "0 2 * * *"
-IMAGES = {"postgresql": "docker.io/library/postgres:17.2-alpine", "mysql": "docker.io/library/mariadb:11.4.4"}
+IMAGES = {
+    "postgresql": "docker.io/library/postgres:17.2-alpine",
+    "mysql": "docker.io/library/mariadb:11.4.4",
+    "mongodb": "docker.io/library/mongo:8.0.4",
+}
 RCLONE_IMAGE = "docker.io/rclone/rclone:1.68.2"
-PORTS = {"postgresql": 5432, "mysql": 3306}
+PORTS = {"postgresql": 5432, "mysql": 3306, "mongodb": 27017}
+# What a dump is: SQL text, or a mongodump archive.
+DUMP_SUFFIXES = {"postgresql": ".sql.gz", "mysql": ".sql.gz", "mongodb": ".archive.gz"}
 CA, BACKUP, GCS = "/etc/db-ca", "/backup", "/var/run/secrets/rclone-gcs"  # mount paths (pod.yaml.j2 has /scripts, /tools)
 REMOTE = "STORE"  # rclone remote name, configured from RCLONE_CONFIG_STORE_* variables
 FORCE_REPLACE = {
     "argocd.argoproj.io/sync-options": "Replace=true,Force=true",
     "kustomize.toolkit.fluxcd.io/force": "enabled",
 }
-# What db-operator's Secrets hold, by engine: database, user and password keys.
+# What db-operator's Secrets hold, by engine: database, user and password keys (MongoDB, which
+# db-operator does not serve, in the same manner).
 SECRET_KEYS = {
     "postgresql": ("POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"),
     "mysql": ("DB", "USER", "PASSWORD"),
+    "mongodb": ("MONGODB_DATABASE", "MONGODB_USER", "MONGODB_PASSWORD"),
 }
 
 
@@ -54,7 +63,12 @@ def target(on: str, spec: dict[str, Any]) -> Target:
             tls = server["tls"]
             return Target(server["engine"], server["host"], server["port"] or PORTS[server["engine"]], server["adminSecret"],
                           "username", "password", None, tls["mode"] or "require", tls["caSecret"])
-    cluster = next(c for c in spec["clusters"] if c["name"] == on)  # the rules allow MySQL clusters only
+    # A catalog cluster (the rules allow MySQL and MongoDB): its service, and the operator's Secrets.
+    cluster = next(c for c in spec["clusters"] if c["name"] == on)
+    if cluster["engine"] == "mongodb":
+        service = f"{on}-mongos" if cluster["sharding"]["enabled"] else f"{on}-rs0"
+        return Target("mongodb", f"{service}.{cluster['namespace']}.svc", 27017, f"{on}-secrets",
+                      "MONGODB_USER_ADMIN_USER", "MONGODB_USER_ADMIN_PASSWORD", None, "verify-full", f"{on}-ssl")
     service = f"{on}-haproxy" if cluster["pooler"]["enabled"] else f"{on}-pxc"
     return Target("mysql", f"{service}.{cluster['namespace']}.svc", 3306, f"{on}-secrets", "", "root", "root", "require", None)
 
@@ -74,8 +88,30 @@ def owner_of(database: dict[str, Any]) -> str:
     return str(database["owner"] or database["name"].replace("-", "_"))
 
 
+def provision_js(database: dict[str, Any]) -> str:
+    """mongosh: the owner, created or brought in line; MongoDB makes the database on first write.
+    Credentials come from the environment, never from the command line."""
+    name, owner = json.dumps(database["name"]), json.dumps(owner_of(database))
+    return f"""// Creates the database's owner, or brings it in line: running it twice changes nothing.
+const env = process.env;
+const connection = new Mongo(`mongodb://${{env.DB_HOST}}:${{env.DB_PORT}}/?${{env.DB_TLS_OPTIONS}}`);
+const admin = connection.getDB("admin");
+admin.auth(env.DB_ADMIN_USER, env.DB_ADMIN_PASSWORD);
+const user = {owner};
+const roles = [{{ role: "readWrite", db: {name} }}];
+if (admin.getUser(user) === null) {{
+  admin.createUser({{ user: user, pwd: env.DB_PASSWORD, roles: roles }});
+}} else {{
+  admin.updateUser(user, {{ pwd: env.DB_PASSWORD, roles: roles }});
+}}
+print(`database ${{{name}}} and user ${{user}} are provisioned`);
+"""
+
+
 def provision_sql(engine: str, database: dict[str, Any]) -> str:
     """Idempotent statements: running them twice changes nothing and fails nothing."""
+    if engine == "mongodb":
+        return provision_js(database)
     name, owner = database["name"], owner_of(database)
     db, user = quote_identifier(engine, name), quote_identifier(engine, owner)
     if engine == "postgresql":
@@ -202,7 +238,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
     yield Component(
         "databases/configmap.yaml.j2",
         {"namespace": namespace, "name": f"{name}-scripts", "engine": t.engine,
-         "provision_sql": provision_sql(t.engine, database), "backup": dumps, "restore": restore is not None},
+         "provision_file": "provision.js" if t.engine == "mongodb" else "provision.sql",
+         "provision": provision_sql(t.engine, database), "backup": dumps, "restore": restore is not None},
         "config",
         WAVE_CONFIG,
     )
@@ -240,6 +277,7 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
             {**pod, "name": f"{name}-backup", "schedule": backup["schedule"] or DEFAULT_SCHEDULE, "script": "backup.sh",
              "script_name": "backup", "rclone": True, "volumes": volumes, "mounts": mounts,
              "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}/{name}"},
+                                                        {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
                                                         {"name": "BACKUP_RETENTION", "value": retention}]},
             "backup",
             WAVE_JOB,
@@ -251,6 +289,7 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
             {**pod, "name": f"{name}-restore", "script": "restore.sh", "script_name": "restore", "rclone": True,
              "volumes": volumes, "mounts": mounts,
              "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}/{name}"},
+                                                        {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
                                                         {"name": "RESTORE_DUMP", "value": restore["dump"] or "latest"}]},
             "restore",
             WAVE_JOB + 1,
@@ -262,10 +301,12 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
 def _connection_template(t: Target, database: str, owner: str) -> str:
     """The connection string, as an External Secrets template: the password is filled in the
     cluster, never in Git."""
+    password = "{{ .password | urlquery }}"
     if t.engine == "postgresql":
-        query = f"?sslmode={t.tls_mode}"
-        return f"postgresql://{owner}:{{{{ .password | urlquery }}}}@{t.host}:{t.port}/{database}{query}"
-    return f"mysql://{owner}:{{{{ .password | urlquery }}}}@{t.host}:{t.port}/{database}"
+        return f"postgresql://{owner}:{password}@{t.host}:{t.port}/{database}?sslmode={t.tls_mode}"
+    if t.engine == "mongodb":
+        return f"mongodb://{owner}:{password}@{t.host}:{t.port}/{database}?authSource=admin&tls=true"
+    return f"mysql://{owner}:{password}@{t.host}:{t.port}/{database}"
 
 
 def _proxy(database: dict[str, Any], t: Target) -> Iterator[Component]:

@@ -12,11 +12,10 @@ from renderer.rules.names import SQL_IDENTIFIER
 ID = "databases"
 
 EXTENSION = re.compile(r"[a-z0-9_][a-z0-9_-]*\Z")
-DUMP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\.sql\.gz\Z")
+DUMP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\.(sql|archive)\.gz\Z")
 HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?\Z")
 ON_CLUSTERS = {
     "postgresql": "declare the database in the cluster's own databases list (CloudNativePG manages it)",
-    "mongodb": "logical databases on a MongoDB cluster are not provisioned by this version of dbfleet yet",
     "kafka": "a Kafka cluster has topics, not databases",
     "sqlite": "a SQLite entry is one database file",
 }

@@ -2,7 +2,7 @@
 fetch_dump() {
   rclone="${RCLONE:-/tools/rclone}"
   if [ "$RESTORE_DUMP" = latest ]; then
-    dump=$("$rclone" lsf --files-only --include "$DB_NAME-*.sql.gz" "$BACKUP_PATH" | sort | tail -n 1)
+    dump=$("$rclone" lsf --files-only --include "$DB_NAME-*${DUMP_SUFFIX:-.sql.gz}" "$BACKUP_PATH" | sort | tail -n 1)
   else
     dump="$RESTORE_DUMP"
   fi
@@ -10,7 +10,7 @@ fetch_dump() {
     echo "no dump of $DB_NAME in $BACKUP_PATH" >&2
     exit 1
   fi
-  local_copy="${TMPDIR:-/tmp}/restore.sql.gz"
+  local_copy="${TMPDIR:-/tmp}/restore${DUMP_SUFFIX:-.sql.gz}"
   "$rclone" copyto "$BACKUP_PATH/$dump" "$local_copy"
   gzip -t "$local_copy"
   echo "restoring $dump" >&2

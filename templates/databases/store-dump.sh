@@ -2,7 +2,7 @@
 # deletes the partial upload when the dump fails; then deletes dumps older than the retention.
 store_dump() {
   rclone="${RCLONE:-/tools/rclone}"
-  dump="$DB_NAME-$(date -u +%Y%m%dT%H%M%SZ).sql.gz"
+  dump="$DB_NAME-$(date -u +%Y%m%dT%H%M%SZ)${DUMP_SUFFIX:-.sql.gz}"
   failed="${TMPDIR:-/tmp}/dump-failed"
   rm -f "$failed"
   { "$@" || touch "$failed"; } | gzip | "$rclone" rcat "$BACKUP_PATH/$dump"
@@ -13,6 +13,6 @@ store_dump() {
   fi
   echo "wrote $BACKUP_PATH/$dump"
   if [ -n "${BACKUP_RETENTION:-}" ]; then
-    "$rclone" delete --min-age "$BACKUP_RETENTION" --include "$DB_NAME-*.sql.gz" "$BACKUP_PATH"
+    "$rclone" delete --min-age "$BACKUP_RETENTION" --include "$DB_NAME-*${DUMP_SUFFIX:-.sql.gz}" "$BACKUP_PATH"
   fi
 }
