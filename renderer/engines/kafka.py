@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from renderer.components import WAVE_CLUSTER, WAVE_DEPENDENT, Component, Fleet, guaranteed
+from renderer.components import WAVE_CLUSTER, WAVE_DEPENDENT, Component, Fleet, guaranteed, tolerations
 
 PLAIN_PORT, TLS_PORT, MTLS_PORT = 9092, 9093, 9094
 # Settings that must follow the cluster's size, unless the catalog sets them.
@@ -28,6 +28,27 @@ def _acls(user: dict[str, Any]) -> list[dict[str, Any]]:
     return acls
 
 
+def pod_template(cluster: dict[str, Any], pool: str) -> dict[str, Any] | None:
+    """The catalog's scheduling for a node pool's pods: Strimzi has no nodeSelector, so a node
+    affinity says the same; anti-affinity spreads the pool's pods over nodes."""
+    scheduling = cluster["scheduling"]
+    affinity: dict[str, Any] = {}
+    if scheduling["nodeSelector"]:
+        terms = [{"key": key, "operator": "In", "values": [value]} for key, value in scheduling["nodeSelector"].items()]
+        affinity["nodeAffinity"] = {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": terms}]}}
+    term = {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"strimzi.io/pool-name": pool}}}
+    if scheduling["antiAffinity"] == "required":
+        affinity["podAntiAffinity"] = {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+    elif scheduling["antiAffinity"] == "preferred":
+        affinity["podAntiAffinity"] = {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": term}]}
+    pod: dict[str, Any] = {}
+    if affinity:
+        pod["affinity"] = affinity
+    if tolerations(cluster):
+        pod["tolerations"] = tolerations(cluster)
+    return pod or None
+
+
 def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     name, namespace = cluster["name"], cluster["namespace"]
     controllers = cluster["kafka"]["controllers"]
@@ -43,7 +64,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         yield Component(
             "kafka/kafkanodepool.yaml.j2",
             {"namespace": namespace, "cluster": name, "name": pool, "replicas": replicas, "roles": roles, "storage": storage,
-             "resources": guaranteed(cluster["resources"])},
+             "resources": guaranteed(cluster["resources"]), "pod": pod_template(cluster, pool)},
             "broker" if "broker" in roles else "controller",
             WAVE_CLUSTER,
             holds_data=True,

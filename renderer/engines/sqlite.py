@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer import cron, emit
-from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed
+from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, tolerations
 
 LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
 SQLITE_IMAGE = "keinos/sqlite3:3.47.2"
@@ -169,7 +169,9 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     if attach is None:
         yield Component(
             "sqlite/statefulset.yaml.j2",
-            {"namespace": namespace, "name": name, "selector": selector, "user": USER_ID, **pod_parts(cluster, store, sidecar=False)},
+            {"namespace": namespace, "name": name, "selector": selector, "user": USER_ID,
+             "node_selector": cluster["scheduling"]["nodeSelector"], "tolerations": tolerations(cluster),
+             **pod_parts(cluster, store, sidecar=False)},
             "database",
             WAVE_CLUSTER,
         )
