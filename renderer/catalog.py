@@ -15,6 +15,7 @@ import jsonschema
 from renderer.catalog_schema import CATALOG_SCHEMA, OVERLAY_SCHEMA
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.positioned import PList, PMap, load_documents
+from renderer.rules.names import dns_label_problem
 from renderer.schema_errors import schema_problems
 
 NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters")
@@ -81,6 +82,10 @@ def _parse(sources: list[Source], kind: str, problems: list[Problem]) -> list[tu
                 )
                 continue
             errors = schema_problems(doc, validator)
+            name = doc.get("metadata", {}).get("name") if isinstance(doc.get("metadata"), dict) else None
+            if isinstance(name, str) and (reason := dns_label_problem(name)):
+                # The fleet names labels and GitOps objects; an environment names a folder of output.
+                errors.append(Problem(doc["metadata"].keymarks["name"], f"metadata.name: {reason}"))
             problems.extend(errors)
             if not errors and not found:
                 parsed.append((source, doc))
@@ -144,6 +149,9 @@ def load(
         raise DbfleetError([Problem(Mark(", ".join(str(p) for p in catalog_paths) or "catalog/", 0, 0), "no catalog files found")])
     documents = _parse(catalog_sources, "Catalog", problems)
     overlay_docs = _parse(overlay_sources, "Overlay", problems)
+    if not documents and not problems:
+        where = Mark(catalog_sources[0].name if len(catalog_sources) == 1 else "catalog", 0, 0)
+        problems.append(Problem(where, "no Catalog document: the catalog files are empty"))
     fleet, spec = merge_files(documents, problems)
     overlays: dict[str, PMap] = {}
     for source, doc in overlay_docs:
