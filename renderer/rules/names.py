@@ -51,10 +51,10 @@ def check(spec: PMap) -> Iterator[Problem]:
                         f"{where}.databases[{i}].{key}: {value!r} must be a lower-case SQL "
                         "identifier of at most 63 characters (letters, digits, '_')",
                     )
-    for key in ("namespace",):
-        value, mark = located(spec, "defaults", key)
+    for section in ("defaults", "proxy", "gitops"):
+        value, mark = located(spec, section, "namespace")
         if isinstance(value, str) and (reason := dns_label_problem(value)):
-            yield Problem(mark, f"defaults.{key}: {reason}")
+            yield Problem(mark, f"{section}.namespace: {reason}")
     clusters = {c["name"]: c for _, c in entries(spec, "clusters")}
     for where, database in entries(spec, "databases"):
         same_name = clusters.get(database["name"])
