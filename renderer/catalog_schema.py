@@ -203,6 +203,7 @@ SERVER = obj(
             {
                 "mode": {"enum": ["disable", "require", "verify-ca", "verify-full"]},
                 "caSecret": string(),
+                "clientSecret": string(),  # a kubernetes.io/tls Secret: a client certificate
             }
         ),
     },

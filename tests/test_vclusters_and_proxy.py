@@ -26,7 +26,7 @@ def test_flux_takes_the_data_source_from_a_secret_made_by_external_secrets() -> 
     external = release["spec"]["values"]["controlPlane"]["backingStore"]["database"]["external"]
     assert external == {"enabled": True, "caFile": "/var/lib/vcluster/db-tls/ca.crt"}  # no password in Git
     assert release["spec"]["values"]["controlPlane"]["statefulSet"]["persistence"]["addVolumes"] == [
-        {"name": "db-tls", "secret": {"secretName": "shared-pg-ca"}}]
+        {"name": "db-tls", "projected": {"sources": [{"secret": {"name": "shared-pg-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]}}]
     assert release["spec"]["values"]["controlPlane"]["statefulSet"]["resources"] == {"requests": {"cpu": "200m", "memory": "512Mi"}}
     secret = golden("dev/vcluster-team-b/team-b/externalsecret-team-b-datasource.yaml")
     assert secret["spec"]["target"]["template"]["data"]["dataSource"] == (
@@ -111,3 +111,18 @@ def test_connections_without_a_proxy_is_an_error(workdir: Path) -> None:
     result = run("connections")
     assert result.exit_code == 2
     assert "no proxied database" in result.stderr
+
+
+def test_a_client_certificate_reaches_kine_through_the_same_volume(crds: Path) -> None:
+    from renderer.engines import databases, vcluster
+
+    t = databases.Target("mysql", "10.0.0.5", 3306, "admin", "username", "password", None, "verify-full", "ca", "client")
+    values = vcluster.values({"identityProvider": None, "values": None}, t, {"name": "vc-db", "owner": None})
+    external = values["controlPlane"]["backingStore"]["database"]["external"]
+    assert (external["caFile"], external["certFile"], external["keyFile"]) == (
+        "/var/lib/vcluster/db-tls/ca.crt", "/var/lib/vcluster/db-tls/tls.crt", "/var/lib/vcluster/db-tls/tls.key")
+    sources = values["controlPlane"]["statefulSet"]["persistence"]["addVolumes"][0]["projected"]["sources"]
+    assert [s["secret"]["name"] for s in sources] == ["ca", "client"]
+    validators = Validators([str(crds)], chart_schema_locations=[str(crds.parent / "helm")])
+    schema = validators.validator("helm-chart-values/vcluster", "0.36.1")
+    assert not isinstance(schema, Exception) and list(schema.iter_errors(values)) == []

@@ -27,7 +27,7 @@ RCLONE_IMAGE = "docker.io/rclone/rclone:1.68.2"
 PORTS = {"postgresql": 5432, "mysql": 3306, "mongodb": 27017}
 # What a dump is: SQL text, or a mongodump archive.
 DUMP_SUFFIXES = {"postgresql": ".sql.gz", "mysql": ".sql.gz", "mongodb": ".archive.gz"}
-CA, BACKUP, GCS = "/etc/db-ca", "/backup", "/var/run/secrets/rclone-gcs"  # mount paths (pod.yaml.j2 has /scripts, /tools)
+CA, CLIENT, BACKUP, GCS = "/etc/db-ca", "/etc/db-client", "/backup", "/var/run/secrets/rclone-gcs"  # mount paths (pod.yaml.j2 has /scripts, /tools)
 REMOTE = "STORE"  # rclone remote name, configured from RCLONE_CONFIG_STORE_* variables
 FORCE_REPLACE = {
     "argocd.argoproj.io/sync-options": "Replace=true,Force=true",
@@ -55,6 +55,7 @@ class Target:
     admin_user: str | None  # a fixed user name when the Secret holds only a password
     tls_mode: str
     ca_secret: str | None
+    client_secret: str | None = None  # tls.crt and tls.key of a client certificate
 
 
 def target(on: str, spec: dict[str, Any]) -> Target:
@@ -62,7 +63,7 @@ def target(on: str, spec: dict[str, Any]) -> Target:
         if server["name"] == on:
             tls = server["tls"]
             return Target(server["engine"], server["host"], server["port"] or PORTS[server["engine"]], server["adminSecret"],
-                          "username", "password", None, tls["mode"] or "require", tls["caSecret"])
+                          "username", "password", None, tls["mode"] or "require", tls["caSecret"], tls["clientSecret"])
     # A catalog cluster (the rules allow MySQL and MongoDB): its service, and the operator's Secrets.
     cluster = next(c for c in spec["clusters"] if c["name"] == on)
     if cluster["engine"] == "mongodb":
@@ -149,6 +150,21 @@ def provision_sql(engine: str, database: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tls_volumes(t: Target) -> list[dict[str, Any]]:
+    """The server's CA, and the client certificate when it asks for one."""
+    volumes = [{"name": "db-ca", "secret": {"secretName": t.ca_secret}}] if t.ca_secret else []
+    if t.client_secret:
+        volumes.append({"name": "db-client", "secret": {"secretName": t.client_secret, "defaultMode": 0o400}})
+    return volumes
+
+
+def tls_mounts(t: Target) -> list[dict[str, Any]]:
+    mounts = [{"name": "db-ca", "mountPath": CA, "readOnly": True}] if t.ca_secret else []
+    if t.client_secret:
+        mounts.append({"name": "db-client", "mountPath": CLIENT, "readOnly": True})
+    return mounts
+
+
 def _server_env(t: Target) -> list[dict[str, Any]]:
     """How to reach the server: address, port and TLS."""
     env = [
@@ -158,6 +174,8 @@ def _server_env(t: Target) -> list[dict[str, Any]]:
     ]
     if t.ca_secret:
         env.append({"name": "DB_CA_FILE", "value": f"{CA}/ca.crt"})
+    if t.client_secret:
+        env += [{"name": "DB_CERT_FILE", "value": f"{CLIENT}/tls.crt"}, {"name": "DB_KEY_FILE", "value": f"{CLIENT}/tls.key"}]
     return env
 
 
@@ -253,8 +271,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         "image": IMAGES[t.engine],
         "rclone_image": RCLONE_IMAGE,
         "scripts_config": f"{name}-scripts",
-        "ca_volumes": [{"name": "db-ca", "secret": {"secretName": t.ca_secret}}] if t.ca_secret else [],
-        "ca_mounts": [{"name": "db-ca", "mountPath": CA, "readOnly": True}] if t.ca_secret else [],
+        "ca_volumes": tls_volumes(t),
+        "ca_mounts": tls_mounts(t),
         "security": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
         "annotations": FORCE_REPLACE,
         "volumes": [],

@@ -49,11 +49,19 @@ def values(vcluster: dict[str, Any], t: databases.Target, database: dict[str, An
         # No password: kine asks the cloud for a short-lived token as this user.
         external["dataSource"] = data_source(t, database["name"], databases.owner_of(database), None)
     statefulset: dict[str, Any] = {}
+    sources = []
     if t.ca_secret:
         external["caFile"] = f"{TLS_MOUNT}/ca.crt"
+        sources.append({"secret": {"name": t.ca_secret, "items": [{"key": "ca.crt", "path": "ca.crt"}]}})
+    if t.client_secret:
+        external["certFile"], external["keyFile"] = f"{TLS_MOUNT}/tls.crt", f"{TLS_MOUNT}/tls.key"
+        sources.append({"secret": {"name": t.client_secret, "items": [{"key": "tls.crt", "path": "tls.crt"},
+                                                                       {"key": "tls.key", "path": "tls.key"}]}})
+    if sources:
+        # One folder for the CA and the client certificate: a projected volume of both Secrets.
         statefulset = {
             "persistence": {
-                "addVolumes": [{"name": "db-tls", "secret": {"secretName": t.ca_secret}}],
+                "addVolumes": [{"name": "db-tls", "projected": {"sources": sources}}],
                 "addVolumeMounts": [{"name": "db-tls", "mountPath": TLS_MOUNT, "readOnly": True}],
             }
         }

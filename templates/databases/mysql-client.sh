@@ -5,5 +5,6 @@ mariadb_options() {
     require) tls="--ssl --skip-ssl-verify-server-cert" ;;
     *) tls="--ssl --ssl-ca=$DB_CA_FILE --ssl-verify-server-cert" ;;
   esac
+  if [ -n "${DB_CERT_FILE:-}" ]; then tls="$tls --ssl-cert=$DB_CERT_FILE --ssl-key=$DB_KEY_FILE"; fi
   echo "--host=$DB_HOST --port=$DB_PORT $tls"
 }
