@@ -3,10 +3,8 @@
 # database must be empty (freshly provisioned): a restore never overwrites data.
 set -eu
 . "${SCRIPTS:-/scripts}/restore-fetch.sh"
-export PGHOST="$DB_HOST" PGPORT="$DB_PORT" PGUSER="$DB_OWNER" PGPASSWORD="$DB_PASSWORD"
-export PGSSLMODE="$DB_TLS_MODE" PGDATABASE="$DB_NAME" PGCONNECT_TIMEOUT=10
-if [ -n "${DB_CA_FILE:-}" ]; then export PGSSLROOTCERT="$DB_CA_FILE"; fi
-if [ -n "${DB_CERT_FILE:-}" ]; then export PGSSLCERT="$DB_CERT_FILE" PGSSLKEY="$DB_KEY_FILE"; fi
+. "${SCRIPTS:-/scripts}/postgresql-client.sh"
+pg_connect "$DB_OWNER" "$DB_PASSWORD" "$DB_NAME"
 tables=$(psql --no-psqlrc -At -c "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
 if [ "$tables" != 0 ]; then
   echo "$DB_NAME has $tables tables: a restore goes into an empty database, it never overwrites one" >&2
