@@ -78,8 +78,8 @@ class Inputs:
 
 def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
     paths, overlays, out, envs, templates = inputs.paths, inputs.overlays, inputs.out, inputs.envs, inputs.templates
+    manifest = output.read_manifest(out)
     if check:
-        manifest = output.read_manifest(out)
         known = list(envs) or sorted(manifest.inputs)
         if known:
             catalog_files, overlay_files = _input_files(paths, overlays)
@@ -89,7 +89,6 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
                 return 0
     catalog, bundle = _render(inputs, _validators(inputs), reporter)
     rendered_envs = catalog.environments
-    manifest = output.read_manifest(out)
     # Without --env, every environment is rendered: one that is gone from the catalog goes too.
     scope = rendered_envs if envs else sorted(set(rendered_envs) | output.environments(manifest))
     if check:
