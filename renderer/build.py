@@ -24,7 +24,7 @@ def _api_objects(work: list[tuple[str, Unit]], rendered: list[list[RenderedObjec
             yield from objects
 
 
-Slice = tuple[list[list[RenderedObject]], list[Problem], dict[tuple[str, str], tuple[str, str]]]
+Slice = tuple[list[list[RenderedObject]], list[Problem], dict[tuple[str, str], tuple[str, str, bool]]]
 
 
 def _render_slice(bounds: tuple[int, int]) -> Slice:

@@ -50,11 +50,12 @@ def _inputs(func: F) -> F:
         click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="Folder of templates that override the built-in ones."),
         click.option("--schema-location", "schema_locations", multiple=True, envvar="DBFLEET_SCHEMA_LOCATION",
-                     help="CRD schemas: a folder or a URL template with {group}, {kind}, {version} "
-                     "(kubeconform layout). Repeatable."),
+                     help="More CRD schemas, searched before the embedded ones: a folder or a URL template "
+                     "with {group}, {kind}, {version} (kubeconform layout). Repeatable."),
         click.option("--chart-schema-location", "chart_schema_locations", multiple=True,
                      envvar="DBFLEET_CHART_SCHEMA_LOCATION",
-                     help="Helm chart values schemas: a folder of <chart>-<version>/values.schema.json. Repeatable."),
+                     help="More Helm chart values schemas, searched before the embedded ones: a folder of "
+                     "<chart>-<version>/values.schema.json, or a URL template with {chart}, {version}. Repeatable."),
         click.option("--kube-version", default=DEFAULT_KUBE_VERSION, show_default=True,
                      help="Kubernetes version whose schemas validate core kinds."),
         click.option("--ignore-missing-schemas", is_flag=True,
@@ -79,7 +80,15 @@ def main() -> None:
 @click.option("--check", is_flag=True, help="Write nothing; print a diff and exit 1 if the output is stale.")
 @_run
 def render(reporter: Reporter, check: bool, **inputs: Any) -> int:
-    """Render the catalog (default catalog/) into the output folder."""
+    """Render the catalog (default catalog/) into the output folder.
+
+    \b
+    Exit codes:
+      0  rendered (with --check: the output folder is up to date)
+      1  with --check: the output folder is stale (a diff is printed)
+      2  bad input: the catalog, an overlay or an option (nothing is written)
+      3  invalid output: rendered objects fail their schemas (nothing is written)
+    """
     return commands.render(commands.Inputs(**inputs), reporter=reporter, check=check)
 
 
@@ -87,7 +96,14 @@ def render(reporter: Reporter, check: bool, **inputs: Any) -> int:
 @_inputs
 @_run
 def validate(reporter: Reporter, **inputs: Any) -> int:
-    """Check the catalog, and the rendered objects against every schema."""
+    """Check the catalog, and the rendered and committed objects against every schema.
+
+    \b
+    Exit codes:
+      0  valid
+      1  invalid output: rendered or committed objects fail their schemas
+      2  bad input: the catalog, an overlay or an option
+    """
     return commands.validate(commands.Inputs(**inputs), reporter=reporter)
 
 

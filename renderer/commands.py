@@ -19,7 +19,10 @@ from renderer.templating import TemplateError, Templates, builtin_templates_dir,
 from renderer.validate import Validators
 
 DEFAULT_CATALOG = Path("catalog")
-INVALID_OUTPUT = 1
+# Exit codes, one meaning each, so CI can tell them apart (bad input is DbfleetError's 2).
+STALE = 1  # render --check: the output folder differs from what the catalog renders
+INVALID = 1  # validate: what it checks (the output) is invalid
+INVALID_OUTPUT = 3  # render: the catalog is fine, but what it renders fails the schemas
 
 
 def _input_files(paths: Iterable[Path], overlays: Path) -> tuple[list[Path], list[Path]]:
@@ -37,8 +40,9 @@ def _digests(sources: Sequence[Source], templates: Path | None, envs: Iterable[s
     return {env: inputs_digest(code, sources, env) for env in envs}
 
 
-def _render(inputs: Inputs, validators: Validators, reporter: Reporter) -> tuple[Catalog, Bundle]:
-    """Load, render and validate; raise on bad input (2) or invalid output (1); report warnings."""
+def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid: int) -> tuple[Catalog, Bundle]:
+    """Load, render and validate; raise on bad input (2) or invalid output (``invalid``); report
+    warnings."""
     catalog_files, overlay_files = _input_files(inputs.paths, inputs.overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
     try:
@@ -48,7 +52,7 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter) -> tuple
     bundle = render_all(catalog, compiled, validators, inputs.jobs)
     reporter.problems(bundle.warnings)
     if bundle.problems:
-        raise DbfleetError(bundle.problems, INVALID_OUTPUT)
+        raise DbfleetError(bundle.problems, invalid)
     return catalog, bundle
 
 
@@ -87,7 +91,7 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
             if output.up_to_date(out, manifest, digests):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
-    catalog, bundle = _render(inputs, _validators(inputs), reporter)
+    catalog, bundle = _render(inputs, _validators(inputs), reporter, INVALID_OUTPUT)
     rendered_envs = catalog.environments
     # Without --env, every environment is rendered: one that is gone from the catalog goes too.
     scope = rendered_envs if envs else sorted(set(rendered_envs) | output.environments(manifest))
@@ -99,7 +103,7 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
         if text:
             reporter.diff(text)
             reporter.result(f"{out} is out of date: run dbfleet render", upToDate=False)
-            return 1
+            return STALE
         reporter.result(f"{out} is up to date", upToDate=True)
         return 0
     digests = _digests(catalog.sources, templates, rendered_envs)
@@ -137,11 +141,11 @@ def _committed_objects(out: Path, envs: list[str], rendered: dict[str, bytes]) -
 
 def validate(inputs: Inputs, *, reporter: Reporter) -> int:
     validators = _validators(inputs)
-    catalog, bundle = _render(inputs, validators, reporter)
+    catalog, bundle = _render(inputs, validators, reporter, INVALID)
     committed, differing, unreadable = _committed_objects(inputs.out, catalog.environments, bundle.files)
     problems = unreadable + validators.validate(differing) + validators.missing_problems()
     if problems:
-        raise DbfleetError(problems, INVALID_OUTPUT)
+        raise DbfleetError(problems, INVALID)
     reporter.result(
         f"catalog valid; {len(bundle.objects)} rendered and {committed} committed objects valid",
         rendered=len(bundle.objects),

@@ -42,11 +42,11 @@ class Bundle:
 
 
 class Validator(Protocol):
-    missing: dict[tuple[str, str], tuple[str, str]]
+    missing: dict[tuple[str, str], tuple[str, str, bool]]
 
     def validate(self, objects: Iterable[RenderedObject]) -> list[Problem]: ...
 
-    def record_missing(self, missing: dict[tuple[str, str], tuple[str, str]]) -> None: ...
+    def record_missing(self, missing: dict[tuple[str, str], tuple[str, str, bool]]) -> None: ...
 
     def missing_problems(self) -> list[Problem]: ...
 

@@ -2,21 +2,21 @@
 kubernetes-validate (strict).  One compiled validator per schema, reused for every object."""
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
-from pathlib import Path
 from typing import Any, Iterable
 
 import jsonschema
 from kubernetes_validate import utils as kv
 from referencing import Registry, Resource
 
-from renderer.errors import Mark, Problem
+from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import format_path
 from renderer.render import RenderedObject
+from renderer.schemas import (CHART_LAYOUT, CRD_LAYOUT, EMBEDDED_CHARTS, EMBEDDED_CRDS, FETCH_TIMEOUT, SchemaNotFound,
+                              SchemaSearch, SchemaUnavailable, location_problems)
 
 DEFAULT_KUBE_VERSION = "1.33"
+Missing = tuple[str, str, bool]  # the first object of a kind without a schema, why, and whether it may be skipped
 DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 
@@ -27,10 +27,6 @@ def is_core(api_version: str) -> bool:
     return "." not in group or group.endswith(".k8s.io")
 
 
-class SchemaNotFound(Exception):
-    pass
-
-
 class Validators:
     def __init__(
         self,
@@ -38,14 +34,23 @@ class Validators:
         kube_version: str = DEFAULT_KUBE_VERSION,
         ignore_missing: bool = False,
         chart_schema_locations: Iterable[str] = (),
+        fetch_timeout: float = FETCH_TIMEOUT,
     ) -> None:
-        self.locations = list(schema_locations)
-        self.chart_locations = list(chart_schema_locations)
+        """The user's schema locations are searched before the embedded schemas; a folder that
+        does not exist is bad input (DbfleetError)."""
+        locations, chart_locations = list(schema_locations), list(chart_schema_locations)
+        bad_locations = [Problem(Mark(option, 0, 0), reason)
+                        for option, given in (("--schema-location", locations), ("--chart-schema-location", chart_locations))
+                        for reason in location_problems(given)]
+        if bad_locations:
+            raise DbfleetError(bad_locations)
+        self.crds = SchemaSearch(locations, CRD_LAYOUT, EMBEDDED_CRDS, "--schema-location", fetch_timeout)
+        self.charts = SchemaSearch(chart_locations, CHART_LAYOUT, EMBEDDED_CHARTS, "--chart-schema-location", fetch_timeout)
         self.kube_version = kube_version.lstrip("v")
         self.ignore_missing = ignore_missing
-        self._cache: dict[tuple[str, str], jsonschema.protocols.Validator | SchemaNotFound] = {}
-        # (apiVersion, kind) -> (first object without a schema, why): reported once per kind
-        self.missing: dict[tuple[str, str], tuple[str, str]] = {}
+        self._cache: dict[tuple[str, str], jsonschema.protocols.Validator | SchemaNotFound | SchemaUnavailable] = {}
+        # (apiVersion, kind) -> (first object without a schema, why, skippable): reported once per kind
+        self.missing: dict[tuple[str, str], Missing] = {}
         self._kube_registry: Registry | None = None
         self._kube_dir: str | None = None
 
@@ -74,19 +79,15 @@ class Validators:
 
     def _crd(self, api_version: str, kind: str) -> jsonschema.protocols.Validator:
         group, _, version = api_version.rpartition("/")
-        candidates = [
-            location.format(group=group, kind=kind.lower(), version=version) if "{" in location
-            else str(Path(location) / group / f"{kind.lower()}_{version}.json")
-            for location in self.locations
-        ]
-        return _first_schema(candidates, f"no schema for {kind} {api_version}", "--schema-location")
+        fields = {"group": group, "kind": kind.lower(), "version": version}
+        return _compiled(self.crds.find(fields, f"no schema for {kind} {api_version}"))
 
     def _chart(self, chart: str, version: str) -> jsonschema.protocols.Validator:
-        """A Helm chart's values.schema.json, from ``<location>/<chart>-<version>/``."""
-        candidates = [str(Path(location) / f"{chart}-{version}" / "values.schema.json") for location in self.chart_locations]
-        return _first_schema(candidates, f"no values schema for the {chart} chart {version}", "--chart-schema-location")
+        """A Helm chart's values.schema.json."""
+        return _compiled(self.charts.find({"chart": chart, "version": version},
+                                          f"no values schema for the {chart} chart {version}"))
 
-    def validator(self, api_version: str, kind: str) -> jsonschema.protocols.Validator | SchemaNotFound:
+    def validator(self, api_version: str, kind: str) -> jsonschema.protocols.Validator | SchemaNotFound | SchemaUnavailable:
         """The compiled validator of a kind (or of a chart's values: ``CHART_VALUES + chart``, with the
         chart's version as the kind), or why there is none; looked up once."""
         key = (api_version, kind)
@@ -98,7 +99,7 @@ class Validators:
                     self._cache[key] = self._kube(api_version, kind)
                 else:
                     self._cache[key] = self._crd(api_version, kind)
-            except SchemaNotFound as exc:
+            except (SchemaNotFound, SchemaUnavailable) as exc:
                 self._cache[key] = exc
         return self._cache[key]
 
@@ -116,8 +117,9 @@ class Validators:
             checks.append((CHART_VALUES + chart_name, version, values, at))
         for key_api, key_kind, document, prefix in checks:
             validator = self.validator(key_api, key_kind)
-            if isinstance(validator, SchemaNotFound):
-                self.record_missing({(key_api, key_kind): (rendered.path, str(validator))})
+            if isinstance(validator, (SchemaNotFound, SchemaUnavailable)):
+                skippable = isinstance(validator, SchemaNotFound)
+                self.record_missing({(key_api, key_kind): (rendered.path, str(validator), skippable)})
                 continue
             for error in validator.iter_errors(document):
                 path = format_path([*prefix.split("."), *error.absolute_path] if prefix else list(error.absolute_path))
@@ -128,17 +130,18 @@ class Validators:
         """Problems of each object; kinds without a schema are kept for ``missing_problems``."""
         return [problem for rendered in objects for problem in self.problems(rendered)]
 
-    def record_missing(self, missing: dict[tuple[str, str], tuple[str, str]]) -> None:
+    def record_missing(self, missing: dict[tuple[str, str], Missing]) -> None:
         for key, found in missing.items():
             self.missing[key] = min(found, self.missing.get(key, found))
 
     def missing_problems(self) -> list[Problem]:
-        """One problem per kind that has no schema, unless told to skip those kinds."""
-        if self.ignore_missing:
-            return []
+        """One problem per kind whose schema was not found (unless told to skip those kinds) or
+        could not be read or fetched (never skipped: the schema may well be there)."""
         return [
-            Problem(Mark(path, 0, 0), f"{reason}; objects of this kind are not validated (or give --ignore-missing-schemas)")
-            for path, reason in sorted(self.missing.values())
+            Problem(Mark(path, 0, 0), f"{reason}; objects of this kind are not validated"
+                                      + (" (or give --ignore-missing-schemas)" if skippable else ""))
+            for path, reason, skippable in sorted(self.missing.values())
+            if not (skippable and self.ignore_missing)
         ]
 
 
@@ -164,29 +167,8 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-def _first_schema(candidates: list[str], missing: str, option: str) -> jsonschema.protocols.Validator:
-    """The validator of the first schema found among ``candidates``."""
-    for where in candidates:
-        schema = _read_schema(where)
-        if schema is not None:
-            return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
-    hint = f" (looked in {', '.join(candidates)})" if candidates else f": give {option}"
-    raise SchemaNotFound(f"{missing}{hint}")
-
-
-def _read_schema(where: str) -> dict[str, Any] | None:
-    try:
-        if re.match(r"https?://", where):
-            with urllib.request.urlopen(where, timeout=30) as response:  # noqa: S310 - user's URL
-                data = json.load(response)
-        else:
-            path = Path(where.removeprefix("file://"))
-            if not path.is_file():
-                return None
-            data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+def _compiled(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
 
 
 def _metadata_problems(obj: dict[str, Any]) -> Iterable[str]:

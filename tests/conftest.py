@@ -18,7 +18,6 @@ from renderer.templating import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "golden"
-SHARED_CRDS = ROOT.parent / "shared" / "schemas" / "crds"
 
 
 class GoldenFiles(SingleFileSnapshotExtension):
@@ -57,13 +56,6 @@ def golden(snapshot: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def crds() -> Path:
-    if not SHARED_CRDS.is_dir():
-        pytest.skip(f"the shared CRD schemas are not at {SHARED_CRDS}")
-    return SHARED_CRDS
-
-
-@pytest.fixture(scope="session")
 def example_bundle() -> Bundle:
     catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
     return render_all(catalog, Templates())
@@ -81,15 +73,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def run(*args: str, schemas: Path | None = SHARED_CRDS) -> Result:
-    """The CLI as a user runs it, from the current directory, with the shared CRD schemas."""
-    extra = []
-    if schemas and args and args[0] in ("render", "validate"):
-        if not schemas.is_dir():
-            pytest.skip(f"the shared CRD schemas are not at {schemas}")
-        extra = ["--schema-location", str(schemas), "--chart-schema-location", str(schemas.parent / "helm")]
+def run(*args: str) -> Result:
+    """The CLI as a user runs it, from the current directory, with no schema option: the
+    schemas embedded in the package."""
     env = {"DBFLEET_SCHEMA_LOCATION": None, "DBFLEET_CHART_SCHEMA_LOCATION": None}
-    return CliRunner().invoke(cli.main, [*args, *extra], catch_exceptions=False, env=env)
+    return CliRunner().invoke(cli.main, list(args), catch_exceptions=False, env=env)
 
 
 def tree(path: Path) -> dict[str, bytes]:
@@ -101,3 +89,22 @@ def tree(path: Path) -> dict[str, bytes]:
 
 
 os.environ.pop("DBFLEET_SCHEMA_LOCATION", None)
+os.environ.pop("DBFLEET_CHART_SCHEMA_LOCATION", None)
+
+
+@pytest.fixture(autouse=True)
+def schema_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Fetched schemas are cached in a folder of the test's own, never in the user's home."""
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache / "dbfleet" / "schemas"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a test that did not run: the run fails."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if os.environ.get("CI") and skipped and exitstatus == 0:
+        reporter.write_line(f"CI: {skipped} test{'s were' if skipped != 1 else ' was'} skipped; "
+                            "install what they need (.ci/run) instead", red=True)
+        session.exitstatus = 1

@@ -147,21 +147,36 @@ def test_unchanged_output_is_not_rewritten(workdir: Path) -> None:
     assert cluster.stat().st_ino == inode
 
 
-def test_render_without_crd_schemas_fails_unless_told(workdir: Path) -> None:
-    result = run("render", schemas=None)
-    assert result.exit_code == 1
-    lines = result.stderr.splitlines()
-    assert "dev/databases-dev/billing/cluster-billing.yaml: error: no schema for Cluster postgresql.cnpg.io/v1: give "\
-        "--schema-location; objects of this kind are not validated (or give --ignore-missing-schemas)" in lines
-    assert lines[-1] == f"{len(CRD_KINDS) + len(CHARTS)} errors"  # once per kind, not once per object
-    assert not (workdir / "rendered").exists()
-    assert run("render", "--ignore-missing-schemas", schemas=None).exit_code == 0
-
-
-def test_schema_location_as_url_template(workdir: Path, crds: Path) -> None:
-    template = f"file://{crds}/{{group}}/{{kind}}_{{version}}.json"
-    result = run("render", "--schema-location", template, "--chart-schema-location", str(crds.parent / "helm"), schemas=None)
+def test_render_validates_with_the_embedded_schemas_and_no_option(workdir: Path) -> None:
+    result = run("render")
     assert result.exit_code == 0, result.output
+    assert "error" not in result.stderr
+
+
+def test_a_kind_with_no_schema_anywhere_fails_unless_told(workdir: Path) -> None:
+    """A kind a user adds with --templates: reported once per kind, not once per object."""
+    custom = workdir / "my-templates" / "postgresql"
+    custom.mkdir(parents=True)
+    (custom / "podmonitor.yaml.j2").write_text(
+        (ROOT / "templates/postgresql/podmonitor.yaml.j2").read_text().replace("monitoring.coreos.com/v1", "example.com/v1"))
+    result = run("render", "--templates", "my-templates")
+    assert result.exit_code == 3
+    lines = errors_of(result.stderr)
+    assert result.stderr.endswith("\n1 error\n")
+    assert len(lines) == 1 and lines[0].startswith("prod/databases/billing/podmonitor-billing.yaml: error: no schema for PodMonitor "
+                               "example.com/v1: not among the schemas embedded in dbfleet; give --schema-location;")
+    assert not (workdir / "rendered").exists()
+    assert run("render", "--templates", "my-templates", "--ignore-missing-schemas").exit_code == 0
+
+
+def test_schema_location_as_a_file_url_template(workdir: Path) -> None:
+    schemas = workdir / "schemas" / "postgresql.cnpg.io"
+    schemas.mkdir(parents=True)
+    (schemas / "cluster_v1.json").write_text('{"properties": {"spec": {"required": ["imageCatalogRef"]}}}')
+    result = run("render", "--schema-location", f"file://{workdir}/schemas/{{group}}/{{kind}}_{{version}}.json")
+    assert result.exit_code == 3
+    assert "Cluster/orders: spec: 'imageCatalogRef' is a required property" in result.stderr
+    assert not (workdir / "rendered").exists()
 
 
 def test_validate_checks_the_committed_output(workdir: Path) -> None:

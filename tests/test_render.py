@@ -18,7 +18,7 @@ from renderer.catalog import load, yaml_files
 from renderer.build import render_all
 from renderer.render import Bundle, render
 from renderer.templating import Templates
-from tests.conftest import GOLDEN, ROOT, SHARED_CRDS, run, tree
+from tests.conftest import GOLDEN, ROOT, run, tree
 
 
 def _forbidden(*args: Any, **kwargs: Any) -> NoReturn:
@@ -43,7 +43,7 @@ def test_same_bytes_whatever_the_machine_says(tmp_path: Path) -> None:
     out = tmp_path / "elsewhere"
     subprocess.run(
         [sys.executable, "-m", "renderer.cli", "render", str(ROOT / "catalog"), "--overlays", str(ROOT / "overlays"),
-         "-o", str(out), "--ignore-missing-schemas"],
+         "-o", str(out)],
         cwd=tmp_path, env=env, check=True, capture_output=True,
     )
     rendered = tree(out)
@@ -115,12 +115,6 @@ def test_render_all_reports_problems_once_and_says_which_environments(tmp_path: 
     ]
 
 
-def test_shared_schemas_are_where_the_tests_expect() -> None:
-    if not SHARED_CRDS.is_dir():
-        pytest.skip("no ../shared/schemas here")
-    assert (SHARED_CRDS / "postgresql.cnpg.io" / "cluster_v1.json").is_file()
-
-
 def test_flux_gets_a_git_repository_and_a_kustomization_per_environment(workdir: Path) -> None:
     fleet = workdir / "catalog" / "fleet.yaml"
     fleet.write_text(fleet.read_text().replace("engine: argocd", "engine: flux"))
@@ -145,12 +139,20 @@ def test_forked_workers_give_the_same_bytes_and_problems(monkeypatch: pytest.Mon
     monkeypatch.setattr(renderer.build, "PARALLEL_FROM", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
-    validators = Validators([str(tmp_path)])  # no CRD schemas there: every CRD object is a problem
+    # Schemas searched first that every CRD object fails, and a chart whose schema is nowhere.
+    for api_version, kind in {(o.data["apiVersion"], o.data["kind"]) for o in example_bundle.objects}:
+        if not is_core(api_version):
+            schema = tmp_path / api_version.rpartition("/")[0] / f"{kind.lower()}_{api_version.rpartition('/')[2]}.json"
+            schema.parent.mkdir(exist_ok=True)
+            schema.write_text('{"required": ["status"]}')
+    (tmp_path / "charts" / "vcluster-0.36.1").mkdir(parents=True)
+    (tmp_path / "charts" / "vcluster-0.36.1" / "values.schema.json").write_text("[]")
+    validators = Validators([str(tmp_path)], chart_schema_locations=[str(tmp_path / "charts")])
     parallel = render_all(catalog, Templates(), validators, jobs=2)
-    sequential = render_all(catalog, Templates(), Validators([str(tmp_path)]), jobs=1)
+    sequential = render_all(catalog, Templates(), Validators([str(tmp_path)], chart_schema_locations=[str(tmp_path / "charts")]), jobs=1)
     assert parallel.files == example_bundle.files
     assert list(parallel.files) == list(example_bundle.files)
     assert [o.path for o in parallel.objects] == [o.path for o in example_bundle.objects]
     assert parallel.problems == sequential.problems
     charts = {chart[:2] for o in example_bundle.objects if (chart := chart_values(o.data))}
-    assert len(parallel.problems) == len({o.data["kind"] for o in example_bundle.objects if not is_core(o.data["apiVersion"])}) + len(charts)
+    assert len(parallel.problems) == len([o for o in example_bundle.objects if not is_core(o.data["apiVersion"])]) + len(charts)

@@ -1,11 +1,17 @@
 """Output validation against the pinned CRD schemas and strict Kubernetes schemas."""
 from __future__ import annotations
 
+import http.server
+import json
+import socket
+import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
+from renderer.errors import DbfleetError
 from renderer.render import RenderedObject
 from renderer.validate import Validators, is_core
 
@@ -28,16 +34,16 @@ def test_core_kinds_are_told_from_crds(api_version: str, core: bool) -> None:
     assert is_core(api_version) is core
 
 
-def test_core_kinds_are_strict(crds: Path) -> None:
-    validators = Validators([str(crds)])
+def test_core_kinds_are_strict() -> None:
+    validators = Validators()
     assert messages(validators, service()) == []
     assert messages(validators, service(selectr={"a": "b"})) == [
         "Service/s: spec: Additional properties are not allowed ('selectr' was unexpected)"
     ]
 
 
-def test_crds_are_strict(crds: Path) -> None:
-    validators = Validators([str(crds)])
+def test_crds_are_strict() -> None:
+    validators = Validators()
     cluster = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "c"},
                "spec": {"instances": "3", "storage": {"size": "1Gi"}, "imagename": "x"}}
     assert sorted(messages(validators, cluster)) == [
@@ -51,24 +57,147 @@ def test_a_missing_schema_is_an_error_unless_ignored(tmp_path: Path) -> None:
     validators = Validators([str(tmp_path)])
     assert validators.validate([RenderedObject("a.yaml", obj), RenderedObject("b.yaml", obj)]) == []
     assert [str(p) for p in validators.missing_problems()] == [
-        f"a.yaml: error: no schema for Widget example.com/v1 (looked in {tmp_path}/example.com/widget_v1.json); "
+        "a.yaml: error: no schema for Widget example.com/v1: not among the schemas embedded in dbfleet "
+        f"(looked in {tmp_path}/example.com/widget_v1.json); give --schema-location; "
         "objects of this kind are not validated (or give --ignore-missing-schemas)"
     ]
     ignoring = Validators([str(tmp_path)], ignore_missing=True)
     assert ignoring.validate([RenderedObject("a.yaml", obj)]) == ignoring.missing_problems() == []
 
 
-def test_metadata_is_checked_as_the_api_server_would(crds: Path) -> None:
+CLUSTER = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "c"},
+           "spec": {"instances": 1, "storage": {"size": "1Gi"}}}
+WIDGET = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1}}
+STRICT_WIDGET = {"type": "object", "properties": {"spec": {"properties": {"size": {"type": "string"}}}}}
+
+
+def test_the_embedded_schemas_need_no_option() -> None:
+    validators = Validators()
+    assert messages(validators, CLUSTER) == []
+    assert messages(validators, {**CLUSTER, "spec": {"instances": "1"}}) == ["Cluster/c: spec.instances: '1' is not of type 'integer'"]
+    assert validators.missing_problems() == []
+
+
+def test_a_users_folder_is_searched_before_the_embedded_schemas(tmp_path: Path) -> None:
+    (tmp_path / "postgresql.cnpg.io").mkdir()
+    (tmp_path / "postgresql.cnpg.io" / "cluster_v1.json").write_text('{"required": ["status"]}')
+    (tmp_path / "example.com").mkdir()
+    (tmp_path / "example.com" / "widget_v1.json").write_text(json.dumps(STRICT_WIDGET))
+    validators = Validators([str(tmp_path)])
+    assert messages(validators, CLUSTER) == ["Cluster/c: (root): 'status' is a required property"]
+    assert messages(validators, WIDGET) == ["Widget/w: spec.size: 1 is not of type 'string'"]
+    assert messages(validators, service()) == []  # not in the folder: core kinds as ever
+
+
+@pytest.mark.parametrize("option", ["--schema-location", "--chart-schema-location"])
+def test_a_location_that_does_not_exist_is_bad_input(tmp_path: Path, option: str) -> None:
+    missing = str(tmp_path / "schemas")
+    with pytest.raises(DbfleetError) as caught:
+        Validators(**{"schema_locations" if option == "--schema-location" else "chart_schema_locations": [missing]})
+    assert caught.value.exit_code == 2
+    assert [str(p) for p in caught.value.problems] == [
+        f"{option}: error: {missing!r} is not a folder, nor a URL template with {{group}}, {{kind}} and {{version}}"
+    ]
+
+
+class _Schemas(http.server.BaseHTTPRequestHandler):
+    """Serves ``files`` by path; ``/slow/`` never answers in time; anything else is a 404."""
+
+    files: dict[str, tuple[int, bytes]] = {}
+    requests: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server interface
+        self.requests.append(self.path)
+        if self.path.startswith("/slow/"):
+            time.sleep(1)
+        status, body = self.files.get(self.path, (404, b"not found"))
+        try:
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(body)
+        except BrokenPipeError:  # the client gave up waiting
+            pass
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    """A schema server on loopback, stopped after the test."""
+    _Schemas.files = {"/crds/example.com/widget_v1.json": (200, json.dumps(STRICT_WIDGET).encode()),
+                      "/broken/example.com/widget_v1.json": (500, b"oops")}
+    _Schemas.requests = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Schemas)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+TEMPLATE = "/{group}/{kind}_{version}.json"
+
+
+def test_a_url_template_is_fetched_once_and_cached(server: str, schema_cache: Path) -> None:
+    validators = Validators([server + "/crds" + TEMPLATE])
+    assert messages(validators, WIDGET) == ["Widget/w: spec.size: 1 is not of type 'string'"]
+    assert messages(validators, CLUSTER) == []  # a 404 there: the embedded schema
+    assert _Schemas.requests == ["/crds/example.com/widget_v1.json", "/crds/postgresql.cnpg.io/cluster_v1.json"]
+    assert len(list(schema_cache.iterdir())) == 2  # the schema, and what the server did not have
+    _Schemas.requests.clear()
+    again = Validators([server + "/crds" + TEMPLATE])
+    assert messages(again, WIDGET) == ["Widget/w: spec.size: 1 is not of type 'string'"]
+    assert messages(again, CLUSTER) == []
+    assert _Schemas.requests == [], "a second run needs no network"
+
+
+def test_a_schema_found_nowhere_names_the_url(server: str) -> None:
+    url = server + "/none" + TEMPLATE
+    validators = Validators([url])
+    assert messages(validators, WIDGET) == []
+    assert [p.message for p in validators.missing_problems()] == [
+        "no schema for Widget example.com/v1: not among the schemas embedded in dbfleet (looked in "
+        f"{server}/none/example.com/widget_v1.json); give --schema-location; objects of this kind are not "
+        "validated (or give --ignore-missing-schemas)"
+    ]
+
+
+@pytest.mark.parametrize("where", ["broken", "slow", "closed"])
+def test_a_url_that_cannot_be_fetched_says_why_and_is_never_skipped(server: str, where: str) -> None:
+    base = f"http://127.0.0.1:{_closed_port()}" if where == "closed" else f"{server}/{where}"
+    validators = Validators([base + TEMPLATE], ignore_missing=True, fetch_timeout=0.3)
+    assert messages(validators, WIDGET) == []
+    assert messages(validators, CLUSTER) == []
+    problems = [p.message for p in validators.missing_problems()]
+    reason = {"broken": "HTTP 500 Internal Server Error", "slow": "timed out", "closed": "Connection refused"}[where]
+    assert problems[0].startswith(f"cannot fetch {base}/example.com/widget_v1.json: ")
+    assert reason in problems[0]
+    assert problems[0].endswith("; objects of this kind are not validated")
+    # Only the Widget failed on the server; a host that cannot be reached fails every kind, and is
+    # asked once, not once per kind.
+    assert len(problems) == (1 if where == "broken" else 2)
+    assert len(_Schemas.requests) == {"broken": 2, "slow": 1, "closed": 0}[where]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_metadata_is_checked_as_the_api_server_would() -> None:
     obj = service()
     obj["metadata"] = {"name": "Bad_Name", "namespace": "n", "labels": {"a": "x" * 64}}
-    assert messages(Validators([str(crds)]), obj) == [
+    assert messages(Validators(), obj) == [
         "Service/Bad_Name: metadata.name: 'Bad_Name' is not a valid Kubernetes name",
         f"Service/Bad_Name: metadata.labels.a: {'x' * 64!r} is not a valid label value",
     ]
 
 
-def test_one_compiled_validator_per_schema(crds: Path) -> None:
-    validators = Validators([str(crds)])
+def test_one_compiled_validator_per_schema() -> None:
+    validators = Validators()
     first = validators.validator("postgresql.cnpg.io/v1", "Cluster")
     assert validators.validator("postgresql.cnpg.io/v1", "Cluster") is first
     assert validators.validator("v1", "Service") is validators.validator("v1", "Service")

@@ -52,10 +52,10 @@ def test_each_vcluster_has_its_own_database_and_user_on_the_shared_server() -> N
         assert f'CREATE DATABASE %I OWNER %I\', \'{team}-db\', \'{team.replace("-", "_")}_db\'' in sql
 
 
-def test_chart_values_are_validated_against_the_charts_schema(crds: Path) -> None:
+def test_chart_values_are_validated_against_the_charts_schema() -> None:
     release = golden("dev/vcluster-team-b/team-b/helmrelease-team-b.yaml")
     release["spec"]["values"]["controlPlane"]["backingStore"]["database"]["external"]["dataSorce"] = "x"
-    validators = Validators([str(crds)], chart_schema_locations=[str(crds.parent / "helm")])
+    validators = Validators()
     problems = validators.validate([RenderedObject("helmrelease.yaml", release)])
     assert [p.message for p in problems] == [
         "HelmRelease/team-b: spec.values.controlPlane.backingStore.database.external: "
@@ -113,7 +113,7 @@ def test_connections_without_a_proxy_is_an_error(workdir: Path) -> None:
     assert "no proxied database" in result.stderr
 
 
-def test_a_client_certificate_reaches_kine_through_the_same_volume(crds: Path) -> None:
+def test_a_client_certificate_reaches_kine_through_the_same_volume() -> None:
     from renderer.engines import databases, vcluster
 
     t = databases.Target("mysql", "10.0.0.5", 3306, "admin", "username", "password", None, "verify-full", "ca", "client")
@@ -123,6 +123,6 @@ def test_a_client_certificate_reaches_kine_through_the_same_volume(crds: Path) -
         "/var/lib/vcluster/db-tls/ca.crt", "/var/lib/vcluster/db-tls/tls.crt", "/var/lib/vcluster/db-tls/tls.key")
     sources = values["controlPlane"]["statefulSet"]["persistence"]["addVolumes"][0]["projected"]["sources"]
     assert [s["secret"]["name"] for s in sources] == ["ca", "client"]
-    validators = Validators([str(crds)], chart_schema_locations=[str(crds.parent / "helm")])
+    validators = Validators()
     schema = validators.validator("helm-chart-values/vcluster", "0.36.1")
     assert not isinstance(schema, Exception) and list(schema.iter_errors(values)) == []

@@ -1,0 +1,149 @@
+"""Where output schemas come from: the user's locations first, then the schemas embedded here.
+
+A location is a folder (in the kubeconform layout ``<group>/<kind>_<version>.json``, or
+``<chart>-<version>/values.schema.json`` for Helm charts' values) or a template with fields in
+braces, a URL or a path.  A location that does not have a schema (no file, HTTP 404) passes the
+search on to the next; one that cannot answer (no network, a timeout, another HTTP error) is a
+failure, reported with the URL and the reason.  Fetched schemas, and what a server did not have,
+are cached on disk, so a second run needs no network.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+EMBEDDED = Path(__file__).parent
+EMBEDDED_CRDS = EMBEDDED / "crds"
+EMBEDDED_CHARTS = EMBEDDED / "helm"
+CRD_LAYOUT = "{group}/{kind}_{version}.json"
+CHART_LAYOUT = "{chart}-{version}/values.schema.json"
+FETCH_TIMEOUT = 15.0  # seconds; a pre-commit hook should not hang on a dead network
+_URL = re.compile(r"https?://")
+_NOT_FOUND = "not-found"
+
+
+class SchemaNotFound(Exception):
+    """No location has the schema: the kind may be skipped with --ignore-missing-schemas."""
+
+
+class SchemaUnavailable(Exception):
+    """A location could not answer: never skipped, since the schema may well be there."""
+
+
+def cache_dir() -> Path:
+    """The XDG cache folder of fetched schemas."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dbfleet" / "schemas"
+
+
+def location_problems(locations: list[str]) -> list[str]:
+    """Why each location the user gave cannot be used: a folder that does not exist."""
+    return [
+        f"{location!r} is not a folder, nor a URL template with {{group}}, {{kind}} and {{version}}"
+        for location in locations
+        if "{" not in location and not _URL.match(location) and not Path(location).is_dir()
+    ]
+
+
+class SchemaSearch:
+    """The schemas of one layout (CRDs or chart values) along the user's locations and then the
+    embedded folder; each document is read or fetched once."""
+
+    def __init__(self, locations: list[str], layout: str, embedded: Path, what: str,
+                 timeout: float = FETCH_TIMEOUT) -> None:
+        self.templates = [_template(location, layout) for location in locations]
+        self.embedded = str(embedded / layout)
+        self.what = what  # "--schema-location", named in messages
+        self.timeout = timeout
+        self._down: dict[str, str] = {}  # host -> why it could not be reached
+
+    def find(self, fields: dict[str, str], missing: str) -> dict[str, Any]:
+        """The first schema found for ``fields``; ``missing`` says what was looked for."""
+        looked: list[str] = []
+        for template in self.templates:
+            where = template.format(**fields)
+            schema = self._fetch(where) if _URL.match(where) else _read(where)
+            if schema is not None:
+                return schema
+            looked.append(where)
+        schema = _read(self.embedded.format(**fields))
+        if schema is not None:
+            return schema
+        tried = f" (looked in {', '.join(looked)})" if looked else ""
+        raise SchemaNotFound(f"{missing}: not among the schemas embedded in dbfleet{tried}; give {self.what}")
+
+    def _fetch(self, url: str) -> dict[str, Any] | None:
+        cached = cache_dir() / (hashlib.sha256(url.encode()).hexdigest() + ".json")
+        try:
+            data = json.loads(cached.read_text(encoding="utf-8"))
+            return None if data == _NOT_FOUND else _schema(data, url)
+        except (OSError, ValueError):
+            pass
+        host = urllib.parse.urlsplit(url).netloc
+        if host in self._down:
+            raise SchemaUnavailable(f"cannot fetch {url}: {self._down[host]}")
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout) as response:  # noqa: S310 - the user's URL
+                body = response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                _store(cached, json.dumps(_NOT_FOUND).encode())
+                return None
+            raise SchemaUnavailable(f"cannot fetch {url}: HTTP {exc.code} {exc.reason}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            self._down[host] = f"{reason}"
+            raise SchemaUnavailable(f"cannot fetch {url}: {reason}") from None
+        try:
+            schema = _schema(json.loads(body), url)
+        except ValueError as exc:
+            raise SchemaUnavailable(f"{url} is not a JSON Schema: {exc}") from None
+        _store(cached, body)
+        return schema
+
+
+def _template(location: str, layout: str) -> str:
+    if "{" in location:
+        return location.removeprefix("file://")
+    if _URL.match(location):
+        return location.rstrip("/") + "/" + layout
+    return str(Path(location) / layout)
+
+
+def _schema(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} does not hold a JSON object")
+    return data
+
+
+def _read(path: str) -> dict[str, Any] | None:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise SchemaUnavailable(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return _schema(json.loads(text), path)
+    except ValueError as exc:
+        raise SchemaUnavailable(f"{path} is not a JSON Schema: {exc}") from None
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write a cache entry whole, or not at all: a cache that cannot be written is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".fetch-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except OSError:
+        pass
