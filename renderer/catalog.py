@@ -6,19 +6,26 @@ collects problems and raises them all at once.
 from __future__ import annotations
 
 import copy
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import jsonschema
 
-from renderer.catalog_schema import CATALOG_SCHEMA, OVERLAY_SCHEMA
+from renderer.catalog_schema import API_VERSION, CATALOG_SCHEMA, OVERLAY_SCHEMA
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.positioned import PList, PMap, load_documents
 from renderer.rules.names import dns_label_problem
 from renderer.schema_errors import schema_problems
 
 NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters")
+ENTRY_NOUNS = {"backupStores": "backup store", "clusters": "cluster", "servers": "server", "databases": "database",
+               "vclusters": "vCluster"}
+DOCUMENT = {  # what a file of each folder holds, as messages tell users
+    "Catalog": f"a Catalog document (apiVersion: {API_VERSION}, kind: Catalog, metadata.name: <fleet>, spec)",
+    "Overlay": f"an Overlay document (apiVersion: {API_VERSION}, kind: Overlay, metadata.name: <environment>, spec)",
+}
 DEFAULT_ENV = "default"
 
 _CATALOG_VALIDATOR = jsonschema.Draft202012Validator(CATALOG_SCHEMA)
@@ -39,6 +46,7 @@ class Catalog:
     spec: PMap
     overlays: dict[str, PMap] = field(default_factory=dict)
     sources: tuple[Source, ...] = ()
+    warnings: list[Problem] = field(default_factory=list)  # of loading; the rules' come per environment
 
     @property
     def environments(self) -> list[str]:
@@ -69,12 +77,19 @@ def read_sources(paths: Iterable[Path], base: Path) -> list[Source]:
 def _parse(sources: list[Source], kind: str, problems: list[Problem]) -> list[tuple[Source, PMap]]:
     validator = _CATALOG_VALIDATOR if kind == "Catalog" else _OVERLAY_VALIDATOR
     parsed = []
+    expected = DOCUMENT[kind]
     for source in sources:
-        docs, found = load_documents(source.text, source.name)
+        docs, found = load_documents(source.text, source.name, expected)
         problems.extend(found)
+        if not docs and not found:
+            if source.text.strip():
+                problems.append(Problem(Mark(source.name, 1, 1), f"the file holds only comments: write {expected} in it, or delete it"))
+            else:
+                problems.append(Problem(Mark(source.name, 1, 1), "the file is empty: it is skipped", "warning"))
         for doc in docs:
             if not isinstance(doc, PMap):
-                problems.append(Problem(Mark(source.name, 1, 1), f"expected a {kind} document"))
+                shown = "a list" if isinstance(doc, list) else repr(doc)
+                problems.append(Problem(Mark(source.name, 1, 1), f"expected {expected}, not {shown}"))
                 continue
             if doc.get("kind") != kind and doc.get("kind") in ("Catalog", "Overlay"):
                 problems.append(
@@ -149,9 +164,9 @@ def load(
         raise DbfleetError([Problem(Mark(", ".join(str(p) for p in catalog_paths) or "catalog/", 0, 0), "no catalog files found")])
     documents = _parse(catalog_sources, "Catalog", problems)
     overlay_docs = _parse(overlay_sources, "Overlay", problems)
-    if not documents and not problems:
-        where = Mark(catalog_sources[0].name if len(catalog_sources) == 1 else "catalog", 0, 0)
-        problems.append(Problem(where, "no Catalog document: the catalog files are empty"))
+    if not documents and not any(p.severity == "error" for p in problems):
+        where = Mark(catalog_sources[0].name, 1, 1) if len(catalog_sources) == 1 else Mark("catalog", 0, 0)
+        problems.append(Problem(where, "no Catalog document: the catalog files are empty (dbfleet init writes a first catalog)"))
     fleet, spec = merge_files(documents, problems)
     overlays: dict[str, PMap] = {}
     for source, doc in overlay_docs:
@@ -166,7 +181,7 @@ def load(
                 problems.append(Problem(Mark("--env", 0, 0), f"no environment {env!r}; known: {', '.join(known)}"))
         overlays = {k: v for k, v in overlays.items() if k in envs}
     raise_if(problems)
-    return Catalog(fleet, spec, overlays, tuple(catalog_sources + overlay_sources))
+    return Catalog(fleet, spec, overlays, tuple(catalog_sources + overlay_sources), problems)
 
 
 # --- overlays and defaults -------------------------------------------------------------------
@@ -259,8 +274,9 @@ _SECTION_VALIDATORS = {
 }
 
 
-def revalidate(spec: PMap, overlay: PMap | None) -> list[Problem]:
-    """The schema again where an overlay changed the catalog: it can remove a required key.
+def revalidate(spec: PMap, overlay: PMap | None, base: PMap) -> list[Problem]:
+    """The schema again where an overlay changed the catalog (``base``): it can remove a required
+    key, or add an entry that is not whole.
 
     Catalog files were validated whole when loaded, and defaults cannot break an entry (their
     schemas are the entries'), so only what the overlay touched needs another look."""
@@ -274,12 +290,31 @@ def revalidate(spec: PMap, overlay: PMap | None) -> list[Problem]:
         validator = _SECTION_VALIDATORS[key]
         if key in NAMED_LISTS:
             touched = {item["name"] for item in value}
+            catalog_names = {entry["name"] for entry in base.get(key) or []}
             for i, item in enumerate(merged):
                 if item.get("name") in touched:
-                    problems += schema_problems(item, validator, (key, i))
+                    found = schema_problems(item, validator, (key, i))
+                    if found and item["name"] not in catalog_names:
+                        found = [_unknown_entry(key, item, value, base.get(key) or [], found)]
+                    problems += found
         else:
             problems += schema_problems(merged, validator, (key,))
     return problems
+
+
+def _unknown_entry(section: str, item: PMap, overlay_items: PList, catalog_items: list[Any], found: list[Problem]) -> Problem:
+    """An overlay entry whose name the catalog does not have adds an entry: when it is not a whole
+    entry, the name is most likely misspelt, so say that rather than what the entry lacks."""
+    name = item["name"]
+    index = next(i for i, entry in enumerate(overlay_items) if entry["name"] == name)
+    known = [str(entry["name"]) for entry in catalog_items]
+    close = difflib.get_close_matches(str(name), known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else (f"; it has: {', '.join(known)}" if known else "")
+    lacking = "; ".join(problem.message.split(": ", 1)[-1] for problem in found)
+    what = ENTRY_NOUNS[section]
+    return Problem(item.keymarks["name"],
+                   f"{section}[{index}].name: the catalog has no {what} {name!r}{hint}; an overlay entry with a new "
+                   f"name adds a {what}, and this one is incomplete: {lacking}")
 
 
 def with_schema_defaults(value: Any, schema: dict[str, Any] = CATALOG_SCHEMA["properties"]["spec"]) -> Any:
@@ -296,7 +331,7 @@ def with_schema_defaults(value: Any, schema: dict[str, Any] = CATALOG_SCHEMA["pr
         for key, sub in props.items():
             if key not in out:
                 if "default" in sub:
-                    out[key] = copy.deepcopy(sub["default"])
+                    out[key] = with_schema_defaults(copy.deepcopy(sub["default"]), sub)
                 elif sub.get("type") == "object" and "properties" in sub and "required" not in sub:
                     out[key] = with_schema_defaults({}, sub)
                 elif sub.get("type") == "array":

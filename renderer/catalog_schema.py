@@ -43,6 +43,8 @@ MONITORING = obj({"enabled": OFF, "pmmServer": string()})
 
 
 def backup(default_method: str) -> Schema:
+    # Backup settings given take the engine's method; none at all (and no fleet default) mean no
+    # backups, which the backups rule warns about.
     return obj(
         {
             "method": {"enum": ["native", "dump", "none"], "default": default_method},
@@ -50,7 +52,8 @@ def backup(default_method: str) -> Schema:
             "retention": string(),
             "store": string(),
             "pitr": OFF,
-        }
+        },
+        default={"method": "none"},
     )
 
 

@@ -42,8 +42,8 @@ def _run(func: F) -> F:
 def _inputs(func: F) -> F:
     options = [
         click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
-        click.option("--overlays", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True,
-                     help="Folder of environment overlays (<env>.yaml)."),
+        click.option("--overlays", type=click.Path(path_type=Path),
+                     help="Folder of environment overlays (<env>.yaml).  [default: overlays, if there is one]"),
         click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("rendered"), show_default=True,
                      help="Output folder; dbfleet owns it entirely."),
         click.option("--env", "envs", multiple=True, help="Only this environment (repeatable)."),
@@ -109,7 +109,8 @@ def validate(reporter: Reporter, **inputs: Any) -> int:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--overlays", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True)
+@click.option("--overlays", type=click.Path(path_type=Path),
+              help="Folder of environment overlays (<env>.yaml).  [default: overlays, if there is one]")
 @click.option("--env", "envs", multiple=True, help="Only this environment (repeatable).")
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_run

@@ -19,18 +19,26 @@ from renderer.templating import TemplateError, Templates, builtin_templates_dir,
 from renderer.validate import Validators
 
 DEFAULT_CATALOG = Path("catalog")
+DEFAULT_OVERLAYS = Path("overlays")
 # Exit codes, one meaning each, so CI can tell them apart (bad input is DbfleetError's 2).
 STALE = 1  # render --check: the output folder differs from what the catalog renders
 INVALID = 1  # validate: what it checks (the output) is invalid
 INVALID_OUTPUT = 3  # render: the catalog is fine, but what it renders fails the schemas
 
 
-def _input_files(paths: Iterable[Path], overlays: Path) -> tuple[list[Path], list[Path]]:
+def _input_files(paths: Iterable[Path], overlays: Path | None) -> tuple[list[Path], list[Path]]:
+    """The catalog and overlay files; a path the user named that is not there is bad input, and
+    so is a repository with no catalog/ (the default overlays/ may be absent: one environment)."""
+    problems = [Problem(Mark(str(p), 0, 0), "no such file or folder") for p in paths if not p.exists()]
+    if not paths and not DEFAULT_CATALOG.is_dir():
+        problems.append(Problem(Mark(f"{DEFAULT_CATALOG}/", 0, 0), f"no such folder here ({Path.cwd()}): run dbfleet in the "
+                                "repository that holds the catalog, give the catalog's path, or start one with dbfleet init"))
+    if overlays is not None and not overlays.is_dir():
+        problems.append(Problem(Mark(str(overlays), 0, 0), "--overlays: no such folder"))
+    raise_if(problems)
     catalog_files = [f for p in (list(paths) or [DEFAULT_CATALOG]) for f in yaml_files(p)]
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        raise DbfleetError([Problem(Mark(str(p), 0, 0), "no such file or folder") for p in missing])
-    overlay_files = yaml_files(overlays) if overlays.is_dir() else []
+    overlay_dir = overlays or DEFAULT_OVERLAYS
+    overlay_files = yaml_files(overlay_dir) if overlay_dir.is_dir() else []
     return catalog_files, overlay_files
 
 
@@ -69,7 +77,7 @@ class Inputs:
     """What ``render`` and ``validate`` read, and how they validate: the shared options."""
 
     paths: tuple[Path, ...]
-    overlays: Path
+    overlays: Path | None  # None: overlays/ if there is one
     out: Path
     envs: tuple[str, ...]
     templates: Path | None
@@ -84,7 +92,7 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
     paths, overlays, out, envs, templates = inputs.paths, inputs.overlays, inputs.out, inputs.envs, inputs.templates
     manifest = output.read_manifest(out)
     if check:
-        known = list(envs) or sorted(manifest.inputs)
+        known = list(envs) or sorted(output.environments(manifest))
         if known:
             catalog_files, overlay_files = _input_files(paths, overlays)
             digests = _digests(read_sources(catalog_files + overlay_files, Path.cwd()), templates, known)
@@ -104,10 +112,11 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
             reporter.diff(text)
             reporter.result(f"{out} is out of date: run dbfleet render", upToDate=False)
             return STALE
+        output.remember_inputs(out, _digests(catalog.sources, templates, rendered_envs))
         reporter.result(f"{out} is up to date", upToDate=True)
         return 0
-    digests = _digests(catalog.sources, templates, rendered_envs)
-    changed = output.write(out, bundle.files, scope, digests)
+    changed = output.write(out, bundle.files, scope)
+    output.remember_inputs(out, _digests(catalog.sources, templates, rendered_envs))
     reporter.result(
         f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "
         f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed",
@@ -155,7 +164,7 @@ def validate(inputs: Inputs, *, reporter: Reporter) -> int:
 
 
 
-def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path, envs: tuple[str, ...]) -> int:
+def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
     """Print how clients reach each proxied database through xdatabase-proxy."""
     catalog_files, overlay_files = _input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)

@@ -50,7 +50,6 @@ def _problem_order(problem: Problem) -> tuple[str, int, int, str]:
 
 
 def raise_if(problems: list[Problem]) -> None:
-    """Bad input: every error at once."""
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise DbfleetError(errors)
+    """Bad input: every error at once, and the warnings found with them."""
+    if any(p.severity == "error" for p in problems):
+        raise DbfleetError(problems)

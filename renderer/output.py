@@ -14,8 +14,9 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
+from renderer.cache import cache_root, store_atomically
 from renderer.errors import DbfleetError, Mark, Problem
 
 MANIFEST = ".dbfleet-manifest.json"
@@ -30,11 +31,13 @@ def sha256(data: bytes) -> str:
 
 @dataclass
 class Manifest:
+    """What dbfleet wrote: committed with the output, so it changes only when the output does."""
+
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of its bytes
-    inputs: dict[str, str] = field(default_factory=dict)  # environment -> digest of what made it
+    raw: bytes = b""  # as read from disk
 
     def to_bytes(self) -> bytes:
-        data = {"version": MANIFEST_VERSION, "inputs": self.inputs, "files": self.files}
+        data = {"version": MANIFEST_VERSION, "files": self.files}
         return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
 
 
@@ -59,8 +62,8 @@ def read_manifest(out: Path) -> Manifest:
     if not path.exists():
         return Manifest()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Manifest(dict(data["files"]), dict(data.get("inputs", {})))
+        raw = path.read_bytes()
+        return Manifest(dict(json.loads(raw)["files"]), raw)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DbfleetError([Problem(Mark(str(path), 1, 1), f"unreadable dbfleet manifest: {exc}")]) from None
 
@@ -96,19 +99,48 @@ def foreign_problems(out: Path, manifest: Manifest) -> list[Problem]:
 
 def environments(manifest: Manifest) -> set[str]:
     """The environments whose files the output folder holds."""
-    return {path.split("/", 1)[0] for path in manifest.files} | set(manifest.inputs)
+    return {path.split("/", 1)[0] for path in manifest.files}
 
 
 def in_scope(path: str, envs: list[str]) -> bool:
     return path.split("/", 1)[0] in envs
 
 
+def _check_record(out: Path) -> Path:
+    """Where the digests of the inputs that rendered ``out`` are kept: in the user's cache, not
+    in the output, so that an edit that renders the same bytes leaves the working tree clean."""
+    return cache_root() / "rendered" / (sha256(str(out.resolve()).encode()) + ".json")
+
+
+def remember_inputs(out: Path, inputs: dict[str, str]) -> None:
+    """Record that the output folder, as its manifest is now, is what ``inputs`` render."""
+    manifest = read_manifest(out)
+    record = _read_record(out)
+    if record.get("manifest") != sha256(manifest.raw):
+        record = {}
+    kept = {env: digest for env, digest in record.get("inputs", {}).items() if env in environments(manifest)}
+    data = {"manifest": sha256(manifest.raw), "inputs": {**kept, **inputs}}
+    store_atomically(_check_record(out), json.dumps(data, sort_keys=True).encode())
+
+
+def _read_record(out: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(_check_record(out).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and isinstance(data.get("inputs"), dict) else {}
+
+
 def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
-    """True when the inputs are those of the last render and the files on disk are untouched.
+    """True when the inputs are those of the last render (or check) of this very output folder
+    and the files on disk are untouched.
 
     Rendering is a pure function of its inputs, so this answers ``render --check`` without
-    rendering: the pre-commit hook's common case."""
-    if any(manifest.inputs.get(env) != digest for env, digest in inputs.items()):
+    rendering: the pre-commit hook's common case.  A fresh clone has no record: it renders."""
+    record = _read_record(out)
+    if record.get("manifest") != sha256(manifest.raw):
+        return False
+    if any(record["inputs"].get(env) != digest for env, digest in inputs.items()):
         return False
     envs = list(inputs)
     expected = {p: h for p, h in manifest.files.items() if in_scope(p, envs)}
@@ -146,7 +178,7 @@ def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str
     return "".join(chunks)
 
 
-def write(out: Path, files: dict[str, bytes], envs: list[str], inputs: dict[str, str]) -> list[str]:
+def write(out: Path, files: dict[str, bytes], envs: list[str]) -> list[str]:
     """Replace the environments ``envs`` of the output folder with ``files``; keep the others.
 
     Returns the paths that changed.  Refuses (raises) when the folder holds foreign files.
@@ -157,13 +189,9 @@ def write(out: Path, files: dict[str, bytes], envs: list[str], inputs: dict[str,
     if problems:
         raise DbfleetError(problems)
     kept = {p: h for p, h in manifest.files.items() if not in_scope(p, envs)}
-    final = Manifest(
-        files={**kept, **{p: sha256(b) for p, b in files.items()}},
-        inputs={**{e: d for e, d in manifest.inputs.items() if e not in envs}, **inputs},
-    )
-    final.files = dict(sorted(final.files.items()))
+    final = Manifest(files=dict(sorted({**kept, **{p: sha256(b) for p, b in files.items()}}.items())))
     changed = sorted(p for p in set(final.files) | set(manifest.files) if final.files.get(p) != manifest.files.get(p))
-    if not changed and final.inputs == manifest.inputs and out.exists():
+    if not changed and final.to_bytes() == manifest.raw and out.exists():
         return []
     new, old = _siblings(out)
     new.mkdir(parents=True)

@@ -93,7 +93,7 @@ class _Builder:
             value = resolve_plain(node.value)
             # An explicit ``!!str 5`` wins over resolution; libyaml's tags follow YAML 1.1, so
             # look at the source for the tag itself.
-            if isinstance(value, str) or self.text[node.start_mark.index] != "!":
+            if isinstance(value, str) or not self.text.startswith("!", node.start_mark.index):
                 return value
             return node.value
         if isinstance(node, yaml.SequenceNode):
@@ -120,8 +120,9 @@ class _Builder:
         return mapping
 
 
-def load_documents(text: str, filename: str) -> tuple[list[Any], list[Problem]]:
-    """Every document of a YAML stream, positioned; syntax errors come back as problems."""
+def load_documents(text: str, filename: str, expected: str = "a YAML document") -> tuple[list[Any], list[Problem]]:
+    """Every document of a YAML stream, positioned; syntax errors and empty documents (a ``---``
+    with nothing under it) come back as problems that say what is ``expected``."""
     builder = _Builder(filename, text)
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
@@ -134,7 +135,14 @@ def load_documents(text: str, filename: str) -> tuple[list[Any], list[Problem]]:
         return [], [Problem(where, f"invalid YAML: {reason}")]
     except yaml.YAMLError as exc:  # reader errors: bad encoding, control characters
         return [], [Problem(Mark(filename, 1, 1), f"invalid YAML: {exc}")]
-    docs = [builder.build(node) for node in nodes if node is not None]
+    docs = []
+    for node in nodes:
+        if isinstance(node, yaml.ScalarNode) and not node.value and not node.style:
+            start = builder.mark(node)
+            builder.problems.append(Problem(Mark(filename, max(start.line - 1, 1), 1) if start.col == 1 else start,
+                                            f"the document is empty: write {expected} in it, or delete it"))
+        elif node is not None:
+            docs.append(builder.build(node))
     return docs, builder.problems
 
 

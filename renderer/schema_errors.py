@@ -10,6 +10,10 @@ from renderer.errors import Problem
 from renderer.positioned import format_path, locate
 
 
+_ARTICLES = {"object": "a mapping (keys under it)", "array": "a list", "string": "a string", "integer": "a whole number",
+             "boolean": "true or false"}
+
+
 def _leaf_errors(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
     """For an overlay's ``anyOf [shape, null]``, the reasons the shape itself failed."""
     if error.validator == "anyOf" and error.context:
@@ -22,8 +26,53 @@ def _leaf_errors(error: jsonschema.ValidationError) -> Iterator[jsonschema.Valid
 
 
 def _hint(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    # A strict cutoff: a far-fetched guess ('file' for 'sqlite') misleads more than none.
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _shape(schema: Any) -> dict[str, Any]:
+    """An overlay's ``anyOf [shape, null]`` is its shape."""
+    while isinstance(schema, dict) and "anyOf" in schema:
+        schema = schema["anyOf"][0]
+    return schema if isinstance(schema, dict) else {}
+
+
+def _schema_at(root: dict[str, Any], path: list[Any]) -> dict[str, Any]:
+    schema = _shape(root)
+    for step in path:
+        schema = _shape(schema.get("items") if isinstance(step, int) else schema.get("properties", {}).get(step))
+    return schema
+
+
+def _below(key: str, schema: dict[str, Any], depth: int = 2) -> str | None:
+    """Where ``key`` is a key within ``depth`` levels below ``schema``: ``sqlite``, ``clusters[]``."""
+    level: list[tuple[str, dict[str, Any]]] = [("", schema)]
+    for _ in range(depth):
+        deeper = []
+        for where, node in level:
+            for name, sub in (node.get("properties") or {}).items():
+                sub = _shape(sub)
+                if sub.get("type") == "array":
+                    name, sub = f"{name}[]", _shape(sub.get("items"))
+                path = f"{where}.{name}" if where else name
+                if key in (sub.get("properties") or {}):
+                    return path
+                deeper.append((path, sub))
+        level = deeper
+    return None
+
+
+def _misplaced(key: str, root: dict[str, Any], path: list[Any]) -> str:
+    """Where a key unknown at ``path`` belongs when it was indented too far or too little."""
+    here = _schema_at(root, path)
+    below = _below(key, here)
+    if below is not None:
+        return f": {key!r} belongs under {below}; check its indentation"
+    parent = path[:-2] if len(path) >= 2 and isinstance(path[-1], int) else path[:-1]
+    if path and key in (_schema_at(root, parent).get("properties") or {}):
+        return f": {key!r} belongs one level up; check its indentation"
+    return _hint(key, here.get("properties") or {})
 
 
 def schema_problems(
@@ -46,9 +95,8 @@ def schema_problems(
                 for key in error.instance:
                     if key not in allowed:
                         mark = locate(document, path + [key])
-                        problems.append(
-                            Problem(mark, f"{prefix}unknown key {key!r}{_hint(key, allowed)}")
-                        )
+                        hint = _misplaced(key, validator.schema if isinstance(validator.schema, dict) else {}, path)
+                        problems.append(Problem(mark, f"{prefix}unknown key {key!r}{hint}"))
                 continue
             mark = locate(document, path)
             if error.validator == "enum":
@@ -61,6 +109,10 @@ def schema_problems(
                 error.validator_value == "string"
             ):
                 message = f"{error.instance!r} is a number; quote it to make it a string"
+            elif error.validator == "type" and error.instance is None:
+                expected = error.validator_value
+                message = f"has no value: give {_ARTICLES.get(str(expected), str(expected))}"
+                prefix = f"{where or path[-1] if path else 'the document'}: "
             elif error.validator in ("minProperties", "maxProperties"):  # only backupStores
                 message = "give exactly one of s3, gcs, azure or volume"
             else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,13 +32,10 @@ def test_render_then_check_is_clean_and_writes_nothing(workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("fast_path", [True, False])
-def test_check_reports_a_stale_output_with_a_unified_diff(workdir: Path, fast_path: bool) -> None:
+def test_check_reports_a_stale_output_with_a_unified_diff(workdir: Path, fast_path: bool, schema_cache: Path) -> None:
     assert run("render").exit_code == 0
-    if not fast_path:  # an old manifest: the check must render and compare
-        manifest = workdir / "rendered" / output.MANIFEST
-        data = json.loads(manifest.read_text())
-        data["inputs"] = {}
-        manifest.write_text(json.dumps(data))
+    if not fast_path:  # a fresh clone: nothing remembers the inputs, the check must render and compare
+        shutil.rmtree(schema_cache.parent)
     prod = workdir / "overlays" / "prod.yaml"
     prod.write_text(prod.read_text().replace("size: 100Gi", "size: 200Gi"))
     before = tree(workdir)
@@ -248,3 +246,97 @@ def test_check_with_nothing_changed_does_not_render(workdir: Path, monkeypatch: 
     # Other templates change the digest: the check renders, and finds the same bytes.
     assert run("render", "--check", "--templates", "my-templates").exit_code == 0
     assert calls == [1]
+
+
+MINIMAL = """\
+apiVersion: dbfleet.dev/v1alpha1
+kind: Catalog
+metadata:
+  name: acme
+spec:
+  clusters:
+    - name: notes
+      engine: postgresql
+      version: "16.4"
+      storage: {size: 1Gi}
+"""
+
+
+def test_a_cluster_without_backup_settings_renders_without_backups_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "fleet.yaml").write_text(MINIMAL)
+    (tmp_path / "catalog" / "later.yaml").write_text("")
+    result = run("render")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:2] == [
+        "catalog/fleet.yaml:7:7: warning: clusters[0] (notes) has no backup: its data is not backed up; give it "
+        "backup: {store: <a backupStores name>} (or a fleet default, defaults.backup), or backup: {method: none} "
+        "to say so [backups]",
+        "catalog/later.yaml:1:1: warning: the file is empty: it is skipped",
+    ]
+    files = tree(tmp_path / "rendered" / "default")
+    assert sorted(files) == ["databases/kustomization.yaml", "databases/namespace-databases.yaml",
+                             "databases/notes/cluster-notes.yaml", "databases/notes/kustomization.yaml", "kustomization.yaml"]
+    assert b"backup" not in files["databases/notes/cluster-notes.yaml"]
+    assert run("render", "--check").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("render", "nope"), "nope: error: no such file or folder"),
+        (("render", "--overlays", "envs"), "envs: error: --overlays: no such folder"),
+        (("render", "--check", "--overlays", "envs"), "envs: error: --overlays: no such folder"),
+        (("validate", "catalog/nope.yaml"), "catalog/nope.yaml: error: no such file or folder"),
+    ],
+)
+def test_a_path_that_is_not_there_is_bad_input(workdir: Path, args: tuple[str, ...], expected: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr == f"{expected}\n1 error\n"
+    assert not (workdir / "rendered").exists()
+
+
+def test_no_catalog_here_says_where_and_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("render")
+    assert result.exit_code == 2
+    assert result.stderr == (f"catalog/: error: no such folder here ({tmp_path}): run dbfleet in the repository that "
+                             "holds the catalog, give the catalog's path, or start one with dbfleet init\n1 error\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_tells_stale_from_invalid_from_bad_input(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    assert run("render", "--check").exit_code == 0
+    prod = workdir / "overlays" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("size: 100Gi", "size: 200Gi"))
+    assert run("render", "--check").exit_code == 1  # stale
+    custom = workdir / "my-templates" / "postgresql"
+    custom.mkdir(parents=True)
+    (custom / "cluster.yaml.j2").write_text(
+        (ROOT / "templates/postgresql/cluster.yaml.j2").read_text().replace("  instances:", "  replicas:"))
+    invalid = run("render", "--check", "--templates", "my-templates")
+    assert invalid.exit_code == 3  # invalid output
+    assert "spec: Additional properties are not allowed ('replicas' was unexpected)" in invalid.stderr
+    prod.write_text(prod.read_text().replace("size: 200Gi", "size: lots"))
+    assert run("render", "--check").exit_code == 2  # bad input
+
+
+def test_an_edit_that_renders_the_same_bytes_leaves_the_output_untouched(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-commit hook must not fail with "files were modified" while printing 0 files changed."""
+    from renderer import commands
+
+    assert run("render").exit_code == 0
+    before = tree(workdir / "rendered")
+    fleet = workdir / "catalog" / "fleet.yaml"
+    fleet.write_text(fleet.read_text().replace("# The acme database fleet", "# The ACME database fleet") + "# more\n")
+    result = run("render")
+    assert "0 files changed" in result.stderr
+    assert tree(workdir / "rendered") == before
+    calls: list[int] = []
+    real = commands.render_all
+    monkeypatch.setattr(commands, "render_all", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    assert run("render", "--check").exit_code == 0
+    assert calls == [], "the render remembered its inputs: the check needs no render"

@@ -10,6 +10,7 @@ from typing import Iterator
 from renderer.errors import Problem
 from renderer.positioned import PMap
 from renderer.rules import (
+    backups,
     databases,
     formats,
     kafka,
@@ -23,7 +24,7 @@ from renderer.rules import (
     vclusters,
 )
 
-RULES = (names, references, formats, secrets, postgresql, mysql, mongodb, kafka, sqlite, databases, vclusters)
+RULES = (names, references, formats, secrets, backups, postgresql, mysql, mongodb, kafka, sqlite, databases, vclusters)
 
 
 def check(spec: PMap) -> Iterator[Problem]:

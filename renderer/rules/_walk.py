@@ -46,6 +46,15 @@ def store_kind(spec: PMap, name: object) -> str | None:
     return next((k for k in ("s3", "gcs", "azure", "volume") if k in entry), None) if entry else None
 
 
+def backup_method(entry: PMap, default: str) -> tuple[str, Mark]:
+    """The method the engines will use: the one given, else the engine's ``default`` when backup
+    settings are given, else none (no backup settings at all; the backups rule warns)."""
+    if not isinstance(entry.get("backup"), PMap):
+        return "none", entry.mark
+    method, mark = located(entry, "backup", "method")
+    return (method if isinstance(method, str) else default), mark
+
+
 def needs_storage_size(where: str, cluster: PMap, operator: str) -> Iterator[Problem]:
     size, mark = located(cluster, "storage", "size")
     if size is None:
@@ -60,13 +69,13 @@ def percona_common(spec: PMap, where: str, cluster: PMap, operator: str, stores:
     tls, mark = located(cluster, "tls", "enabled")
     if tls is False:
         yield Problem(mark, f"{where}.tls.enabled: {operator} runs with TLS; turning it off needs the operator's unsafe flags, which dbfleet does not set")
-    method, method_mark = located(cluster, "backup", "method")
+    method, method_mark = backup_method(cluster, "native")
     store, store_mark = located(cluster, "backup", "store")
     pitr, pitr_mark = located(cluster, "backup", "pitr")
     allowed = ", ".join(stores)
     if method == "dump":
         yield Problem(method_mark, f"{where}.backup.method: dump backups of a {operator} cluster are not rendered yet; use native")
-    elif method in (None, "native"):
+    elif method == "native":
         kind = store_kind(spec, store) if isinstance(store, str) else None
         if store is None:
             yield Problem(store_mark, f"{where}.backup.store: a native backup needs a backup store (or set backup.method: none)")

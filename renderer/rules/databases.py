@@ -6,7 +6,7 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import entries, located
+from renderer.rules._walk import backup_method, entries, located
 from renderer.rules.names import SQL_IDENTIFIER
 
 ID = "databases"
@@ -50,11 +50,11 @@ def check(spec: PMap) -> Iterator[Problem]:
                 break
             if not EXTENSION.match(extension):
                 yield Problem(mark, f"{where}.extensions[{i}]: {extension!r} is not an extension name")
-        method, mark = located(database, "backup", "method")
+        method, mark = backup_method(database, "dump")
         store, store_mark = located(database, "backup", "store")
         if method == "native":
             yield Problem(mark, f"{where}.backup.method: no operator runs this server: its backups are dumps (method: dump)")
-        elif method in (None, "dump") and store is None:
+        elif method == "dump" and store is None:
             yield Problem(store_mark, f"{where}.backup.store: a dump needs a backup store (or set backup.method: none)")
         dump, mark = located(database, "restore", "dump")
         if isinstance(dump, str) and dump != "latest" and not DUMP.match(dump):

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import clusters, located, needs_storage_size, reserved_owners, store_kind
+from renderer.rules._walk import backup_method, clusters, located, needs_storage_size, reserved_owners, store_kind
 
 ID = "postgresql"
 
@@ -35,11 +35,11 @@ def _cluster(spec: PMap, where: str, cluster: PMap) -> Iterator[Problem]:
     mode, mark = located(cluster, "pooler", "mode")
     if mode == "statement":
         yield Problem(mark, f"{where}.pooler.mode: CloudNativePG's PgBouncer offers session and transaction pooling only")
-    method, mark = located(cluster, "backup", "method")
+    method, mark = backup_method(cluster, "native")
     store, store_mark = located(cluster, "backup", "store")
     if method == "dump":
         yield Problem(mark, f"{where}.backup.method: dump backups of a PostgreSQL cluster are not rendered yet; use native")
-    elif method in (None, "native"):
+    elif method == "native":
         if store is None:
             yield Problem(store_mark, f"{where}.backup.store: a native backup needs a backup store (or set backup.method: none)")
         elif store_kind(spec, store) == "volume":

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import clusters, located, needs_storage_size, not_for
+from renderer.rules._walk import backup_method, clusters, located, needs_storage_size, not_for
 
 ID = "sqlite"
 
@@ -28,11 +28,11 @@ def check(spec: PMap) -> Iterator[Problem]:
         if isinstance(name, str) and not FILE.match(name):
             yield Problem(mark, f"{where}.sqlite.file: {name!r} must be a plain file name (letters, digits, '.', '_', '-')")
         yield from not_for(where, cluster, NOT_FOR_SQLITE)
-        method, mark = located(cluster, "backup", "method")
+        method, mark = backup_method(cluster, "native")
         if method == "dump":
             yield Problem(mark, f"{where}.backup.method: Litestream replicates continuously; use native (or none)")
         store, store_mark = located(cluster, "backup", "store")
-        if method in (None, "native") and store is None:
+        if method == "native" and store is None:
             yield Problem(store_mark, f"{where}.backup.store: Litestream needs a backup store to replicate to (or set backup.method: none)")
         from_store, mark = located(cluster, "restore", "fromStore")
         if from_store is not None and from_store != store:

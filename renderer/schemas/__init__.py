@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from renderer.cache import cache_root, store_atomically
 
 EMBEDDED = Path(__file__).parent
 EMBEDDED_CRDS = EMBEDDED / "crds"
@@ -40,8 +40,7 @@ class SchemaUnavailable(Exception):
 
 def cache_dir() -> Path:
     """The XDG cache folder of fetched schemas."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dbfleet" / "schemas"
+    return cache_root() / "schemas"
 
 
 def location_problems(locations: list[str]) -> list[str]:
@@ -95,7 +94,7 @@ class SchemaSearch:
                 body = response.read()
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
-                _store(cached, json.dumps(_NOT_FOUND).encode())
+                store_atomically(cached, json.dumps(_NOT_FOUND).encode())
                 return None
             raise SchemaUnavailable(f"cannot fetch {url}: HTTP {exc.code} {exc.reason}") from None
         except (urllib.error.URLError, OSError) as exc:
@@ -106,7 +105,7 @@ class SchemaSearch:
             schema = _schema(json.loads(body), url)
         except ValueError as exc:
             raise SchemaUnavailable(f"{url} is not a JSON Schema: {exc}") from None
-        _store(cached, body)
+        store_atomically(cached, body)
         return schema
 
 
@@ -135,15 +134,3 @@ def _read(path: str) -> dict[str, Any] | None:
         return _schema(json.loads(text), path)
     except ValueError as exc:
         raise SchemaUnavailable(f"{path} is not a JSON Schema: {exc}") from None
-
-
-def _store(path: Path, data: bytes) -> None:
-    """Write a cache entry whole, or not at all: a cache that cannot be written is no error."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".fetch-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except OSError:
-        pass

@@ -1,0 +1,27 @@
+"""dbfleet's folder in the user's cache (XDG): fetched schemas, and what rendered an output folder.
+Everything there can be deleted at any time; it only saves network and time."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dbfleet"
+
+
+def store_atomically(path: Path, data: bytes) -> None:
+    """Write a cache entry whole, or not at all: a cache that cannot be written is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".new-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except OSError:
+        Path(temp).unlink(missing_ok=True)
