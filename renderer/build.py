@@ -68,7 +68,7 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
         rendered = [render_unit(unit, catalog.name, env, templates) for env, unit in work]
         problems = validator.validate(_api_objects(work, rendered)) if validator else []
     bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []),
-                    warnings=sorted(catalog.warnings + [p for p in found if p.severity == "warning"]))
+                    warnings=sorted(p for p in found if p.severity == "warning"))
     start = 0
     for env, units in plans.items():
         assemble(env, units, rendered[start:start + len(units)], bundle)

@@ -14,9 +14,8 @@ from typing import Any, Iterable
 import jsonschema
 
 from renderer.catalog_schema import API_VERSION, CATALOG_SCHEMA, OVERLAY_SCHEMA
-from renderer.errors import DbfleetError, Mark, Problem, raise_if
+from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import PList, PMap, load_documents
-from renderer.rules.names import dns_label_problem
 from renderer.schema_errors import schema_problems
 
 NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters")
@@ -46,7 +45,9 @@ class Catalog:
     spec: PMap
     overlays: dict[str, PMap] = field(default_factory=dict)
     sources: tuple[Source, ...] = ()
-    warnings: list[Problem] = field(default_factory=list)  # of loading; the rules' come per environment
+    # What loading found that does not stop the rules (warnings, values of the wrong format): it
+    # is reported with the problems of every environment.
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def environments(self) -> list[str]:
@@ -74,7 +75,9 @@ def read_sources(paths: Iterable[Path], base: Path) -> list[Source]:
     return sources
 
 
-def _parse(sources: list[Source], kind: str, problems: list[Problem]) -> list[tuple[Source, PMap]]:
+def _parse(sources: list[Source], kind: str, problems: list[Problem], later: list[Problem]) -> list[tuple[Source, PMap]]:
+    """The documents of ``kind``; what stops them goes to ``problems``, what does not (warnings,
+    values of the wrong format) to ``later``, reported with the rules' problems."""
     validator = _CATALOG_VALIDATOR if kind == "Catalog" else _OVERLAY_VALIDATOR
     parsed = []
     expected = DOCUMENT[kind]
@@ -85,7 +88,7 @@ def _parse(sources: list[Source], kind: str, problems: list[Problem]) -> list[tu
             if source.text.strip():
                 problems.append(Problem(Mark(source.name, 1, 1), f"the file holds only comments: write {expected} in it, or delete it"))
             else:
-                problems.append(Problem(Mark(source.name, 1, 1), "the file is empty: it is skipped", "warning"))
+                later.append(Problem(Mark(source.name, 1, 1), "the file is empty: it is skipped", "warning"))
         for doc in docs:
             if not isinstance(doc, PMap):
                 shown = "a list" if isinstance(doc, list) else repr(doc)
@@ -96,12 +99,9 @@ def _parse(sources: list[Source], kind: str, problems: list[Problem]) -> list[tu
                     Problem(doc.keymarks["kind"], f"kind: {doc['kind']} is not expected here; this folder holds {kind} documents")
                 )
                 continue
-            errors = schema_problems(doc, validator)
-            name = doc.get("metadata", {}).get("name") if isinstance(doc.get("metadata"), dict) else None
-            if isinstance(name, str) and (reason := dns_label_problem(name)):
-                # The fleet names labels and GitOps objects; an environment names a folder of output.
-                errors.append(Problem(doc["metadata"].keymarks["name"], f"metadata.name: {reason}"))
+            errors, formats = schema_problems(doc, validator)
             problems.extend(errors)
+            later.extend(formats)
             if not errors and not found:
                 parsed.append((source, doc))
     return parsed
@@ -158,13 +158,14 @@ def load(
 ) -> Catalog:
     """Read, parse and check the structure of every input file; raise all problems at once."""
     problems: list[Problem] = []
+    later: list[Problem] = []
     catalog_sources = read_sources(catalog_paths, base)
     overlay_sources = read_sources(overlay_paths, base)
     if not catalog_sources:
         raise DbfleetError([Problem(Mark(", ".join(str(p) for p in catalog_paths) or "catalog/", 0, 0), "no catalog files found")])
-    documents = _parse(catalog_sources, "Catalog", problems)
-    overlay_docs = _parse(overlay_sources, "Overlay", problems)
-    if not documents and not any(p.severity == "error" for p in problems):
+    documents = _parse(catalog_sources, "Catalog", problems, later)
+    overlay_docs = _parse(overlay_sources, "Overlay", problems, later)
+    if not documents and not problems:
         where = Mark(catalog_sources[0].name, 1, 1) if len(catalog_sources) == 1 else Mark("catalog", 0, 0)
         problems.append(Problem(where, "no Catalog document: the catalog files are empty (dbfleet init writes a first catalog)"))
     fleet, spec = merge_files(documents, problems)
@@ -180,8 +181,9 @@ def load(
             if env not in known:
                 problems.append(Problem(Mark("--env", 0, 0), f"no environment {env!r}; known: {', '.join(known)}"))
         overlays = {k: v for k, v in overlays.items() if k in envs}
-    raise_if(problems)
-    return Catalog(fleet, spec, overlays, tuple(catalog_sources + overlay_sources), problems)
+    if problems:  # the rules cannot read what these break; report what else was found too
+        raise DbfleetError(problems + later)
+    return Catalog(fleet, spec, overlays, tuple(catalog_sources + overlay_sources), later)
 
 
 # --- overlays and defaults -------------------------------------------------------------------
@@ -274,15 +276,16 @@ _SECTION_VALIDATORS = {
 }
 
 
-def revalidate(spec: PMap, overlay: PMap | None, base: PMap) -> list[Problem]:
+def revalidate(spec: PMap, overlay: PMap | None, base: PMap) -> tuple[list[Problem], list[Problem]]:
     """The schema again where an overlay changed the catalog (``base``): it can remove a required
     key, or add an entry that is not whole.
 
     Catalog files were validated whole when loaded, and defaults cannot break an entry (their
     schemas are the entries'), so only what the overlay touched needs another look."""
     if overlay is None:
-        return []
+        return [], []
     problems: list[Problem] = []
+    formats: list[Problem] = []
     for key, value in overlay.items():
         merged = spec.get(key)
         if merged is None:
@@ -293,13 +296,16 @@ def revalidate(spec: PMap, overlay: PMap | None, base: PMap) -> list[Problem]:
             catalog_names = {entry["name"] for entry in base.get(key) or []}
             for i, item in enumerate(merged):
                 if item.get("name") in touched:
-                    found = schema_problems(item, validator, (key, i))
+                    found, wrong = schema_problems(item, validator, (key, i))
                     if found and item["name"] not in catalog_names:
                         found = [_unknown_entry(key, item, value, base.get(key) or [], found)]
                     problems += found
+                    formats += wrong
         else:
-            problems += schema_problems(merged, validator, (key,))
-    return problems
+            found, wrong = schema_problems(merged, validator, (key,))
+            problems += found
+            formats += wrong
+    return problems, formats
 
 
 def _unknown_entry(section: str, item: PMap, overlay_items: PList, catalog_items: list[Any], found: list[Problem]) -> Problem:

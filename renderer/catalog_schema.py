@@ -1,7 +1,11 @@
-"""The JSON Schema of the catalog format (DESIGN §3); ``dbfleet schema`` prints it for editors.
+"""The JSON Schema of the catalog and overlay formats (DESIGN §3).
 
-Formats that need a clear message of their own (DNS-1123 names, cron, quantities, durations,
-references) are checked by the rules in ``renderer.rules``, not here.
+``dbfleet schema [--kind Overlay]`` prints them for editors: every field carries a description
+(shown on hover), and what JSON Schema can say is said here, so an editor catches most mistakes
+before a render does: types, enums, DNS-1123 names, SQL identifiers, quantities, retention
+periods, the shape of a cron expression.  A ``pattern`` carries a ``patternErrorMessage`` (read by
+VS Code's YAML and JSON support, and by dbfleet's own messages).  What needs the whole catalog
+(references, uniqueness, what an operator accepts) is checked by the rules in ``renderer.rules``.
 """
 from __future__ import annotations
 
@@ -14,104 +18,222 @@ SERVER_ENGINES = ["postgresql", "mysql"]
 Schema = dict[str, Any]
 
 
-def obj(properties: Schema, required: tuple[str, ...] = (), **extra: Any) -> Schema:
+def obj(properties: Schema, required: tuple[str, ...] = (), description: str = "", **extra: Any) -> Schema:
     schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if description:
+        schema["description"] = description
     if required:
         schema["required"] = list(required)
     schema.update(extra)
     return schema
 
 
-def string(**extra: Any) -> Schema:
-    return {"type": "string", **extra}
+def string(description: str, **extra: Any) -> Schema:
+    return {"type": "string", "description": description, **extra}
 
 
-def listof(item: Schema) -> Schema:
-    return {"type": "array", "items": item}
+def listof(item: Schema, description: str) -> Schema:
+    return {"type": "array", "items": item, "description": description}
 
 
-def string_map() -> Schema:
-    return {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+def described(schema: Schema, description: str) -> Schema:
+    return {**schema, "description": description}
 
 
-OFF = {"type": "boolean", "default": False}
+def string_map(description: str) -> Schema:
+    return {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "description": description}
+
+
+def _end(regex: str) -> str:
+    # `(?![\s\S])` is the very end of the value in JavaScript and in Python alike; Python's `$`
+    # would also match before a final newline.
+    return f"^{regex}(?![\\s\\S])"
+
+
+def pattern(regex: str, message: str, description: str, **extra: Any) -> Schema:
+    return {"type": "string", "pattern": _end(regex), "patternErrorMessage": message, "description": description, **extra}
+
+
+DNS_LABEL_RE = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS_LABEL_MESSAGE = ("is not a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or "
+                     "digit)")
+
+
+def dns_label(description: str, **extra: Any) -> Schema:
+    return pattern(DNS_LABEL_RE, DNS_LABEL_MESSAGE, description, maxLength=63, **extra)
+
+
+def dns_subdomain(description: str, **extra: Any) -> Schema:
+    """A Kubernetes object name (a Secret, a Deployment)."""
+    return pattern(rf"{DNS_LABEL_RE}(\.{DNS_LABEL_RE})*",
+                   "is not a Kubernetes object name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.')",
+                   description, maxLength=253, **extra)
+
+
+secret_name = dns_subdomain
+
+
+def sql_identifier(description: str) -> Schema:
+    return pattern("[a-z_][a-z0-9_]*", "must be a lower-case SQL identifier of at most 63 characters (letters, digits, '_')",
+                   description, maxLength=63)
+
+
+def enum(values: list[Any], description: str, **extra: Any) -> Schema:
+    return {"enum": values, "description": description, **extra}
+
+
+def flag(description: str) -> Schema:
+    return {"type": "boolean", "default": False, "description": description}
+
+
+def count(description: str, minimum: int = 1, **extra: Any) -> Schema:
+    return {"type": "integer", "minimum": minimum, "description": description, **extra}
+
+
+QUANTITY_RE = r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?"
+
+
+def quantity(description: str) -> Schema:
+    return {"type": ["string", "integer", "number"], "minimum": 0, "pattern": _end(QUANTITY_RE),
+            "patternErrorMessage": "is not a Kubernetes quantity (such as 500m, 2, 20Gi)", "description": description}
+
+
+# Checked by the formats rule, which says which field is wrong and why.
+CRON = string("When backups run: a five-field cron expression (minute hour day-of-month month day-of-week, "
+               "in the cluster's time zone, UTC by default), or @hourly, @daily, @weekly, @monthly, @yearly.")
+RETENTION = pattern("[1-9][0-9]*[dwm]", "is not a retention period (a number of days, weeks or months: 14d, 4w, 6m)",
+                    "How long backups are kept: days, weeks or months (14d, 4w, 6m). The Percona operators keep a "
+                    "count of backups: dbfleet turns the period into the number of runs the schedule makes in it.")
+
 DEFAULT_NAMESPACE = "databases"
-# An entry's namespace: its own, else defaults.namespace, else this.
-NAMESPACE = {"type": "string", "default": DEFAULT_NAMESPACE}
-QUANTITY = {"type": ["string", "integer", "number"]}
-MONITORING = obj({"enabled": OFF, "pmmServer": string()})
+NAMESPACE = dns_label("The Kubernetes namespace of the entry's objects, and the folder of its output. Default: "
+                      "defaults.namespace, else 'databases'.", default=DEFAULT_NAMESPACE)
+MONITORING = obj(
+    {
+        "enabled": flag("Scrape the database's metrics: a PodMonitor for the Prometheus operator (PMM for the Percona "
+                        "engines)."),
+        "pmmServer": string("Percona engines: the PMM server's host (default: monitoring-service)."),
+    },
+    description="Metrics.",
+)
 
 
-def backup(default_method: str) -> Schema:
+def backup(default_method: str, what: str) -> Schema:
     # Backup settings given take the engine's method; none at all (and no fleet default) mean no
     # backups, which the backups rule warns about.
     return obj(
         {
-            "method": {"enum": ["native", "dump", "none"], "default": default_method},
-            "schedule": string(),
-            "retention": string(),
-            "store": string(),
-            "pitr": OFF,
+            "method": enum(["native", "dump", "none"],
+                           "native: the operator's own backups (barman-cloud, XtraBackup, PBM, Litestream); dump: a "
+                           "CronJob that dumps, compresses and uploads with rclone; none: no backups.",
+                           default=default_method),
+            "schedule": CRON,
+            "retention": RETENTION,
+            "store": dns_label("The backupStores entry to write to."),
+            "pitr": flag("Point-in-time recovery: also upload the operator's transaction logs (binlogs, oplog; "
+                         "PostgreSQL archives WAL with every native backup)."),
         },
+        description=f"Backups of the {what}. With no backup settings at all (and no defaults.backup), the {what} is "
+                    f"rendered without backups, with a warning. Given settings default to method {default_method}.",
         default={"method": "none"},
     )
 
 
-CLUSTER_BACKUP = backup("native")
-DATABASE_BACKUP = backup("dump")
+CLUSTER_BACKUP = backup("native", "cluster")
+DATABASE_BACKUP = backup("dump", "database")
 STORAGE = obj(
     {
-        "size": QUANTITY,
-        "class": string(),
-        "accessMode": {"enum": ["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"]},
-    }
+        "size": quantity("The size of each instance's data volume (such as 20Gi); needed by every engine."),
+        "class": string("The StorageClass of the volumes (default: the cluster's default class)."),
+        "accessMode": enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"],
+                           "The volume's access mode (default ReadWriteOnce; ReadWriteMany lets a SQLite app move "
+                           "between nodes)."),
+    },
+    description="Persistent volumes.",
 )
-RESOURCES = obj({"cpu": QUANTITY, "memory": QUANTITY})
+RESOURCES = obj(
+    {"cpu": quantity("CPU request and limit of each instance (such as 500m, 2)."),
+     "memory": quantity("Memory request and limit of each instance (such as 2Gi).")},
+    description="Compute resources of each instance.",
+)
 POOLER = obj(
     {
-        "enabled": OFF,
-        "replicas": {"type": "integer", "minimum": 1, "default": 2},
-        "mode": {"enum": ["session", "transaction", "statement"], "default": "session"},
-        "parameters": string_map(),
-    }
+        "enabled": flag("Put a connection pooler in front of the database: PgBouncer (CloudNativePG Pooler) for "
+                        "PostgreSQL, HAProxy for MySQL."),
+        "replicas": count("Pooler instances.", default=2),
+        "mode": enum(["session", "transaction", "statement"],
+                     "PgBouncer's pool mode (CloudNativePG offers session and transaction).", default="session"),
+        "parameters": string_map("PgBouncer parameters (such as default_pool_size)."),
+    },
+    description="Connection pooler.",
 )
 SCHEDULING = obj(
     {
-        "antiAffinity": {"enum": ["required", "preferred", "none"], "default": "preferred"},
-        "nodeSelector": {"type": "object", "additionalProperties": {"type": "string"}},
+        "antiAffinity": enum(["required", "preferred", "none"],
+                             "Spread instances over nodes: required (never two on one node), preferred, or none.",
+                             default="preferred"),
+        "nodeSelector": {"type": "object", "additionalProperties": {"type": "string"},
+                         "description": "Node labels the instances must run on (such as pool: db)."},
         "tolerations": listof(
             obj(
                 {
-                    "key": string(),
-                    "operator": {"enum": ["Exists", "Equal"]},
-                    "value": string(),
-                    "effect": {"enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
-                    "tolerationSeconds": {"type": "integer"},
-                }
-            )
+                    "key": string("The taint's key."),
+                    "operator": enum(["Exists", "Equal"], "Equal: the taint's value must be value; Exists: any value."),
+                    "value": string("The taint's value (with operator Equal)."),
+                    "effect": enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], "The taint effect tolerated."),
+                    "tolerationSeconds": {"type": "integer", "description": "How long a NoExecute taint is tolerated."},
+                },
+                description="A Kubernetes toleration.",
+            ),
+            "Taints the instances tolerate.",
         ),
-    }
+    },
+    description="Where instances run.",
 )
-PROXY = obj({"enabled": OFF, "deploymentId": string()})
-TLS = obj({"enabled": OFF})
+PROXY = obj(
+    {
+        "enabled": flag("Reach this database through xdatabase-proxy: a Service labelled for it (and one for the "
+                        "pooler)."),
+        "deploymentId": dns_label("The name clients use in the proxy's user name (<user>.<deploymentId>); default: "
+                                  "the entry's name."),
+    },
+    description="xdatabase-proxy routing.",
+)
+TLS = obj({"enabled": flag("Require TLS from clients (refuse plain connections).")}, description="TLS.")
 RESTORE = obj(
-    {"fromStore": string(), "sourceCluster": string(), "backup": string(), "pointInTime": string()},
+    {
+        "fromStore": dns_label("The backupStores entry that holds the backups to restore."),
+        "sourceCluster": dns_label("PostgreSQL: the cluster whose backups to restore (its folder in the store)."),
+        "backup": string("Percona engines: the backup to restore (its folder in the store)."),
+        "pointInTime": string("Recover to this moment, an RFC 3339 time with a zone (such as 2026-11-20T10:00:00Z).",
+                              format="date-time"),
+    },
     required=("fromStore",),
+    description="Bootstrap this new cluster from backups. Acts once: remove it once the data is back.",
 )
 CLUSTER_DATABASE = obj(
-    {"name": string(), "owner": string(), "extensions": listof(string())}, required=("name",)
+    {
+        "name": sql_identifier("The database's name."),
+        "owner": sql_identifier("The role that owns it (a managed role; its password comes from a Secret). Default: "
+                                "the database's name."),
+        "extensions": listof(string("A PostgreSQL extension."), "Extensions to create in it (such as pgcrypto)."),
+    },
+    required=("name",),
+    description="A logical database inside the cluster.",
 )
 
 CLUSTER = obj(
     {
-        "name": string(),
-        "engine": {"enum": ENGINES},
+        "name": dns_label("The cluster's name: names its objects and its output folder."),
+        "engine": enum(ENGINES, "postgresql (CloudNativePG), mysql (Percona XtraDB Cluster), mongodb (Percona Server "
+                                "for MongoDB), kafka (Strimzi, KRaft), or sqlite (Litestream)."),
         "namespace": NAMESPACE,
-        "version": string(),
-        "replicas": {"type": "integer", "minimum": 1, "default": 1},
+        "version": string("The database version: a pinned release (\"16.4\", \"8.0.42-33.1\", \"4.1.1\"); dbfleet "
+                          "pins the image (dbfleet versions lists them)."),
+        "replicas": count("Instances (Kafka: brokers; the Percona engines need an odd number, at least 3).", default=1),
         "storage": STORAGE,
         "resources": RESOURCES,
-        "parameters": string_map(),
+        "parameters": string_map("Database server parameters (postgresql.conf, my.cnf, mongod, Kafka broker config)."),
         "pooler": POOLER,
         "monitoring": MONITORING,
         "scheduling": SCHEDULING,
@@ -119,129 +241,182 @@ CLUSTER = obj(
         "restore": RESTORE,
         "proxy": PROXY,
         "tls": TLS,
-        "databases": listof(CLUSTER_DATABASE),
+        "databases": listof(CLUSTER_DATABASE, "Logical databases inside this cluster (PostgreSQL)."),
         "kafka": obj(
             {
-                "controllers": {"type": "integer", "minimum": 1},
-                "metadataVersion": string(),
-            }
+                "controllers": count("Dedicated KRaft controllers; without, brokers are controllers too."),
+                "metadataVersion": string("The KRaft metadata version (default: the Kafka version's)."),
+            },
+            description="Kafka: KRaft settings.",
         ),
         "topics": listof(
             obj(
                 {
-                    "name": string(),
-                    "partitions": {"type": "integer", "minimum": 1, "default": 3},
-                    "replicas": {"type": "integer", "minimum": 1},
-                    "config": string_map(),
+                    "name": pattern("[a-zA-Z0-9._-]+", "is not a Kafka topic name (letters, digits, '.', '_', '-')",
+                                    "The topic's name.", maxLength=249),
+                    "partitions": count("Partitions.", default=3),
+                    "replicas": count("Replicas of each partition (default: the brokers, at most 3)."),
+                    "config": string_map("Topic configuration (such as retention.ms)."),
                 },
                 required=("name",),
-            )
+                description="A KafkaTopic.",
+            ),
+            "Kafka: topics.",
         ),
         "users": listof(
             obj(
                 {
-                    "name": string(),
-                    "authentication": {"enum": ["scram-sha-512", "tls"], "default": "scram-sha-512"},
-                    "read": listof(string()),
-                    "write": listof(string()),
-                    "groups": listof(string()),
+                    "name": dns_label("The user's name (and its Secret's)."),
+                    "authentication": enum(["scram-sha-512", "tls"], "How the user authenticates.",
+                                           default="scram-sha-512"),
+                    "read": listof(string("A topic name."), "Topics it may read (and describe)."),
+                    "write": listof(string("A topic name."), "Topics it may write (and describe)."),
+                    "groups": listof(string("A consumer group."), "Consumer groups it may use."),
                 },
                 required=("name",),
-            )
+                description="A KafkaUser with its ACLs.",
+            ),
+            "Kafka: users.",
         ),
         "sharding": obj(
             {
-                "enabled": OFF,
-                "mongos": {"type": "integer", "minimum": 1, "default": 2},
-                "configServers": {"type": "integer", "minimum": 1, "default": 3},
-            }
+                "enabled": flag("Shard the cluster: config servers and mongos routers."),
+                "mongos": count("mongos routers.", default=2),
+                "configServers": count("Config server replica set members.", default=3),
+            },
+            description="MongoDB: sharding.",
         ),
         "sqlite": obj(
             {
-                "file": string(default="app.db"),
-                "initSQL": string(),
+                "file": string("The database file on the volume.", default="app.db"),
+                "initSQL": string("SQL applied once per version of it (its checksum is recorded in the database)."),
                 "attachTo": obj(
-                    {"kind": {"enum": ["Deployment", "StatefulSet"]}, "name": string()},
+                    {"kind": enum(["Deployment", "StatefulSet"], "The workload's kind."),
+                     "name": dns_subdomain("The workload's name.")},
                     required=("kind", "name"),
+                    description="Make your own workload the writer: a kustomize Component adds Litestream as its "
+                                "sidecar.",
                 ),
-            }
+            },
+            description="SQLite: the database file.",
         ),
-        "rest": obj({"enabled": OFF, "allowedTables": listof(string()), "authSecret": string()}),
-        "ingress": obj({"host": string(), "tlsSecret": string()}, required=("host",)),
+        "rest": obj(
+            {
+                "enabled": flag("Serve tables over HTTP with sqlite-rest."),
+                "allowedTables": listof(string("A table name."), "The tables sqlite-rest may serve."),
+                "authSecret": secret_name("The Secret with sqlite-rest's token."),
+            },
+            description="SQLite: an HTTP API.",
+        ),
+        "ingress": obj(
+            {"host": string("The host name sqlite-rest is served on."),
+             "tlsSecret": secret_name("The Secret with the Ingress's TLS certificate.")},
+            required=("host",),
+            description="SQLite: expose sqlite-rest through an Ingress.",
+        ),
     },
     required=("name", "engine"),
+    description="A database cluster run by an operator.",
 )
 
+CREDENTIALS = secret_name("The Secret with the store's keys (none: the pods' cloud identity is used).")
 S3 = obj(
     {
-        "bucket": string(),
-        "region": string(),
-        "endpoint": string(),
-        "path": string(),
-        "credentialsSecret": string(),
+        "bucket": string("The bucket."),
+        "region": string("The region."),
+        "endpoint": string("The endpoint URL (such as https://s3.eu-west-1.amazonaws.com); also for S3-compatible "
+                           "stores.", format="uri"),
+        "path": string("A folder in the bucket; dbfleet adds the environment and the entry below it."),
+        "credentialsSecret": CREDENTIALS,
     },
     required=("bucket",),
+    description="An S3 (or S3-compatible) bucket.",
 )
-GCS = obj({"bucket": string(), "path": string(), "credentialsSecret": string()}, required=("bucket",))
+GCS = obj({"bucket": string("The bucket."), "path": string("A folder in the bucket."), "credentialsSecret": CREDENTIALS},
+          required=("bucket",), description="A Google Cloud Storage bucket.")
 AZURE = obj(
-    {"container": string(), "storageAccount": string(), "path": string(), "credentialsSecret": string()},
+    {"container": string("The blob container."), "storageAccount": string("The storage account."),
+     "path": string("A folder in the container."), "credentialsSecret": CREDENTIALS},
     required=("container", "storageAccount"),
+    description="An Azure Blob Storage container.",
 )
-VOLUME = obj({"claim": string(), "path": string(), "size": QUANTITY, "class": string()}, required=("claim",))
+VOLUME = obj(
+    {"claim": dns_label("The PersistentVolumeClaim."), "path": string("A folder on the volume."),
+     "size": quantity("The size of each backup volume (the Percona operators make one per backup)."),
+     "class": string("Their StorageClass.")},
+    required=("claim",),
+    description="A PersistentVolumeClaim.",
+)
 BACKUP_STORE = obj(
-    {"name": string(), "s3": S3, "gcs": GCS, "azure": AZURE, "volume": VOLUME},
+    {"name": dns_label("The store's name, which backup.store and restore.fromStore refer to."),
+     "s3": S3, "gcs": GCS, "azure": AZURE, "volume": VOLUME},
     required=("name",),
+    description="A named backup destination: exactly one of s3, gcs, azure or volume.",
     minProperties=2,
     maxProperties=2,
 )
 
+HOST_RE = "[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?"
 SERVER = obj(
     {
-        "name": string(),
-        "engine": {"enum": SERVER_ENGINES},
-        "host": string(),
-        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-        "adminSecret": string(),
+        "name": dns_label("The server's name, which databases[].on refers to."),
+        "engine": enum(SERVER_ENGINES, "postgresql or mysql."),
+        "host": pattern(HOST_RE, "is not a host name or an IP address", "The server's host name or IP address."),
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535,
+                 "description": "The server's port (default 5432 or 3306)."},
+        "adminSecret": secret_name("The Secret with an admin's username and password (keys username, password)."),
         "tls": obj(
             {
-                "mode": {"enum": ["disable", "require", "verify-ca", "verify-full"]},
-                "caSecret": string(),
-                "clientSecret": string(),  # a kubernetes.io/tls Secret: a client certificate
-            }
+                "mode": enum(["disable", "require", "verify-ca", "verify-full"],
+                             "How clients check the server: verify-ca and verify-full need caSecret."),
+                "caSecret": secret_name("The Secret with the server's CA certificate (key ca.crt)."),
+                "clientSecret": secret_name("A kubernetes.io/tls Secret: the client certificate, for servers that ask "
+                                            "for one."),
+            },
+            description="TLS to the server.",
         ),
     },
     required=("name", "engine", "host", "adminSecret"),
+    description="A database server dbfleet does not run (RDS, Cloud SQL, a VM).",
 )
 DATABASE = obj(
     {
-        "name": string(),
-        "on": string(),
+        "name": dns_label("The database's name (also its output folder)."),
+        "on": dns_label("The server, or the catalog cluster (MySQL, MongoDB), the database lives on."),
         "namespace": NAMESPACE,
-        "owner": string(),
-        "credentialsSecret": string(),
-        "extensions": listof(string()),
+        "owner": sql_identifier("The role that owns it (default: the database's name)."),
+        "credentialsSecret": secret_name("The Secret apps mount, with the owner's password; with secrets.provider "
+                                         "external-secrets, dbfleet makes it."),
+        "extensions": listof(string("A PostgreSQL extension."), "Extensions to create in it."),
         "backup": DATABASE_BACKUP,
-        "restore": obj({"fromStore": string(), "dump": string()}, required=("fromStore",)),
+        "restore": obj(
+            {"fromStore": dns_label("The backupStores entry that holds the dumps."),
+             "dump": string("latest, or a dump's file name (such as billing-20261120T023000Z.sql.gz).")},
+            required=("fromStore",),
+            description="Load a dump into the freshly provisioned database. Acts once: remove it once the data is back.",
+        ),
         "proxy": PROXY,
     },
     required=("name", "on"),
+    description="A logical database on a server or on a catalog cluster: provisioned by a Job, dumped by a CronJob.",
 )
 VCLUSTER = obj(
     {
-        "name": string(),
-        "namespace": string(),  # default: vcluster-<name>
-        "database": string(),
-        "chartVersion": string(default="0.36.1"),
-        "identityProvider": {"enum": ["aws"]},
-        "values": {"type": "object"},
+        "name": dns_label("The vCluster's name."),
+        "namespace": dns_label("Its namespace (default: vcluster-<name>)."),
+        "database": dns_label("The databases entry that backs its control plane (its own database and user)."),
+        "chartVersion": string("The vCluster chart's version.", default="0.36.1"),
+        "identityProvider": enum(["aws"], "aws: RDS IAM authentication, no password (needed with Argo CD)."),
+        "values": {"type": "object", "description": "Extra chart values, merged last."},
     },
     required=("name", "database"),
+    description="A vCluster control plane backed by an external database.",
 )
 
 SPEC_PROPERTIES: Schema = {
     "defaults": obj(
         {
-            "namespace": string(default=DEFAULT_NAMESPACE),
+            "namespace": dns_label("The namespace of entries that name none.", default=DEFAULT_NAMESPACE),
             "backup": CLUSTER_BACKUP,
             "storage": STORAGE,
             "resources": RESOURCES,
@@ -250,58 +425,67 @@ SPEC_PROPERTIES: Schema = {
             "pooler": POOLER,
             "proxy": PROXY,
             "tls": TLS,
-        }
+        },
+        description="Settings merged under every cluster and database (an entry's own win).",
     ),
-    "backupStores": listof(BACKUP_STORE),
-    "clusters": listof(CLUSTER),
-    "servers": listof(SERVER),
-    "databases": listof(DATABASE),
-    "vclusters": listof(VCLUSTER),
+    "backupStores": listof(BACKUP_STORE, "Where backups go, by name."),
+    "clusters": listof(CLUSTER, "Database clusters run by operators."),
+    "servers": listof(SERVER, "Database servers dbfleet does not run."),
+    "databases": listof(DATABASE, "Logical databases on servers or clusters."),
+    "vclusters": listof(VCLUSTER, "vCluster control planes on an external database."),
     "proxy": obj(
         {
-            "enabled": OFF,
-            "namespace": string(default="xdatabase-proxy"),
-            "image": string(default="ghcr.io/hasirciogluhq/xdatabase-proxy:v2.0.0"),
-            "replicas": {"type": "integer", "minimum": 1, "default": 2},
-            "databaseType": {"enum": ["postgresql", "mysql", "mongodb"], "default": "postgresql"},
-            "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5432},
-            "host": string(),  # how clients reach it; default: the Service's cluster DNS name
-            "tlsSecret": string(default="xdatabase-proxy-tls"),
+            "enabled": flag("Deploy xdatabase-proxy."),
+            "namespace": dns_label("Its namespace.", default="xdatabase-proxy"),
+            "image": string("Its image, pinned.", default="ghcr.io/hasirciogluhq/xdatabase-proxy:v2.0.0"),
+            "replicas": count("Its replicas.", default=2),
+            "databaseType": enum(["postgresql", "mysql", "mongodb"], "The protocol it serves.", default="postgresql"),
+            "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5432,
+                     "description": "The port clients connect to."},
+            "host": string("How clients reach it (default: the Service's cluster DNS name)."),
+            "tlsSecret": secret_name("The Secret with its TLS certificate.", default="xdatabase-proxy-tls"),
             "resources": RESOURCES,
-        }
+        },
+        description="The xdatabase-proxy deployment.",
     ),
     "secrets": obj(
         {
-            "provider": {"enum": ["external-secrets", "existing"]},
+            "provider": enum(["external-secrets", "existing"],
+                             "external-secrets: dbfleet renders ExternalSecrets that fill the Secrets from your store; "
+                             "existing: you create the Secrets."),
             "store": obj(
-                {"kind": {"enum": ["SecretStore", "ClusterSecretStore"]}, "name": string()},
+                {"kind": enum(["SecretStore", "ClusterSecretStore"], "The store's kind."),
+                 "name": string("The store's name.")},
                 required=("kind", "name"),
+                description="The External Secrets store.",
             ),
         },
         required=("provider",),
+        description="How credentials reach the cluster; never as values in Git.",
         **{"if": {"properties": {"provider": {"const": "external-secrets"}}}, "then": {"required": ["store"]}},
     ),
     "gitops": obj(
         {
-            "engine": {"enum": ["argocd", "flux"]},
-            "repoURL": string(),
-            "revision": string(default="main"),
-            "path": string(default="rendered"),
-            "namespace": string(),
-            "project": string(default="default"),
-            "interval": string(default="1m"),
+            "engine": enum(["argocd", "flux"], "The GitOps engine that syncs the output."),
+            "repoURL": string("The Git repository that holds the rendered output.", format="uri"),
+            "revision": string("The branch (or tag) to sync.", default="main"),
+            "path": string("The output folder in the repository.", default="rendered"),
+            "namespace": dns_label("The namespace of the GitOps objects (default: argocd, or flux-system)."),
+            "project": string("Argo CD: the project.", default="default"),
+            "interval": string("Flux: how often to fetch the repository.", default="1m"),
         },
         required=("engine", "repoURL"),
+        description="The Argo CD or Flux objects that sync the output.",
     ),
 }
 
 
-def _document(kind: str, spec: Schema) -> Schema:
+def _document(kind: str, spec: Schema, name: Schema, description: str) -> Schema:
     return obj(
         {
-            "apiVersion": {"const": API_VERSION},
-            "kind": {"const": kind},
-            "metadata": obj({"name": string()}, required=("name",)),
+            "apiVersion": {"const": API_VERSION, "description": "The format's version."},
+            "kind": {"const": kind, "description": description},
+            "metadata": obj({"name": name}, required=("name",), description="The document's name."),
             "spec": spec,
         },
         required=("apiVersion", "kind", "metadata", "spec"),
@@ -313,7 +497,10 @@ def _relaxed(schema: Any) -> Any:
     if isinstance(schema, dict):
         out = {k: _relaxed(v) for k, v in schema.items() if k not in ("required", "minProperties")}
         if "type" in out or "enum" in out:
-            return {"anyOf": [out, {"type": "null"}]}
+            wrapper = {"anyOf": [out, {"type": "null"}]}
+            if "description" in out:
+                wrapper["description"] = out["description"] + " null removes it."
+            return wrapper
         return out
     if isinstance(schema, list):
         return [_relaxed(s) for s in schema]
@@ -324,14 +511,20 @@ CATALOG_SCHEMA: Schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://dbfleet.dev/schemas/catalog-v1alpha1.json",
     "title": "dbfleet catalog",
-    **_document("Catalog", obj(SPEC_PROPERTIES)),
+    **_document("Catalog", obj(SPEC_PROPERTIES, description="The fleet: entries of all catalog files are merged."),
+                dns_label("The fleet's name: label app.kubernetes.io/part-of, and the GitOps objects' names."),
+                "A catalog file (catalog/*.yaml)."),
 }
 
 OVERLAY_SCHEMA: Schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://dbfleet.dev/schemas/overlay-v1alpha1.json",
     "title": "dbfleet overlay",
-    **_document("Overlay", _relaxed(obj(SPEC_PROPERTIES))),
+    **_document("Overlay",
+                _relaxed(obj(SPEC_PROPERTIES, description="Merged over the catalog: maps deep-merge, named entries "
+                                                          "merge by name, other values replace, null removes.")),
+                dns_label("The environment: its output folder rendered/<name>."),
+                "An environment overlay (overlays/<env>.yaml)."),
 }
 
 # Overlay entries of named lists must still carry their name to be merged.
@@ -339,3 +532,5 @@ for _key in ("backupStores", "clusters", "servers", "databases", "vclusters"):
     OVERLAY_SCHEMA["properties"]["spec"]["anyOf"][0]["properties"][_key]["anyOf"][0]["items"][
         "anyOf"
     ][0]["required"] = ["name"]
+
+SCHEMAS = {"Catalog": CATALOG_SCHEMA, "Overlay": OVERLAY_SCHEMA}

@@ -11,7 +11,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from renderer import commands
-from renderer.catalog_schema import CATALOG_SCHEMA
+from renderer.catalog_schema import SCHEMAS
 from renderer.errors import DbfleetError
 from renderer.reporting import JsonReporter, Reporter, TextReporter
 from renderer.validate import DEFAULT_KUBE_VERSION
@@ -120,9 +120,17 @@ def connections(**kwargs: Any) -> int:
 
 
 @main.command()
-def schema() -> None:
-    """Print the catalog's JSON Schema (for editors)."""
-    click.echo(json.dumps(CATALOG_SCHEMA, indent=2))
+@click.option("--kind", type=click.Choice(sorted(SCHEMAS)), default="Catalog", show_default=True,
+              help="The document kind: catalog files, or environment overlays.")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of catalog (or overlay) files, for editors.
+
+    \b
+    With VS Code's YAML extension, for instance, in .vscode/settings.json:
+      "yaml.schemas": {"catalog.schema.json": "catalog/*.yaml",
+                       "overlay.schema.json": "overlays/*.yaml"}
+    """
+    click.echo(json.dumps(SCHEMAS[kind], indent=2))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,10 +54,10 @@ class Validator(Protocol):
 def check_environment(catalog: Catalog, env: str) -> tuple[dict[str, Any], list[Problem]]:
     """The resolved, normalised spec of one environment and the problems the rules found."""
     spec = resolve(catalog, env)
-    problems = revalidate(spec, catalog.overlays.get(env), catalog.spec)
-    if not problems:
-        problems = list(rules.check(spec))
-    return with_schema_defaults(spec), problems
+    problems, formats = revalidate(spec, catalog.overlays.get(env), catalog.spec)
+    if not problems:  # the structure holds: the rules can read it
+        problems += rules.check(spec)
+    return with_schema_defaults(spec), catalog.problems + formats + problems
 
 
 def by_environment(found: dict[str, list[Problem]]) -> list[Problem]:

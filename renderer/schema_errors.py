@@ -75,12 +75,19 @@ def _misplaced(key: str, root: dict[str, Any], path: list[Any]) -> str:
     return _hint(key, here.get("properties") or {})
 
 
+# Keywords that judge a value's format, not the document's structure: the rules can still run
+# beside them, so every error is reported at once.
+FORMAT_KEYWORDS = {"pattern", "maxLength"}
+
+
 def schema_problems(
     document: Any, validator: jsonschema.protocols.Validator, shown_as: tuple[Any, ...] | None = None
-) -> list[Problem]:
+) -> tuple[list[Problem], list[Problem]]:
     """Problems of a whole catalog document (paths shown below ``spec``), or of a part of one
-    (paths shown below ``shown_as``, such as ``("clusters", 2)``)."""
+    (paths shown below ``shown_as``, such as ``("clusters", 2)``): those of its structure, and
+    those of values' formats."""
     problems: list[Problem] = []
+    formats: list[Problem] = []
     for top in validator.iter_errors(document):
         for error in _leaf_errors(top):
             path = list(error.absolute_path)
@@ -109,6 +116,10 @@ def schema_problems(
                 error.validator_value == "string"
             ):
                 message = f"{error.instance!r} is a number; quote it to make it a string"
+            elif error.validator == "pattern" and isinstance(error.schema, dict) and "patternErrorMessage" in error.schema:
+                message = f"{error.instance!r} {error.schema['patternErrorMessage']}"
+            elif error.validator == "maxLength":
+                message = f"{error.instance!r} is longer than {error.validator_value} characters"
             elif error.validator == "type" and error.instance is None:
                 expected = error.validator_value
                 message = f"has no value: give {_ARTICLES.get(str(expected), str(expected))}"
@@ -117,5 +128,5 @@ def schema_problems(
                 message = "give exactly one of s3, gcs, azure or volume"
             else:
                 message = error.message
-            problems.append(Problem(mark, prefix + message))
-    return problems
+            (formats if error.validator in FORMAT_KEYWORDS else problems).append(Problem(mark, prefix + message))
+    return problems, formats

@@ -5,11 +5,14 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any, Iterator
 
+import jsonschema
 import pytest
 import yaml
 
 from renderer import output
+from renderer.positioned import load_documents
 from renderer.validate import chart_values, is_core
 from tests.conftest import GOLDEN, ROOT, run, tree
 
@@ -199,11 +202,48 @@ def test_render_json_output(workdir: Path) -> None:
     assert report["environments"] == ["dev", "prod"]
 
 
-def test_schema_prints_the_catalog_json_schema() -> None:
-    result = run("schema")
+@pytest.mark.parametrize(("kind", "folder"), [("Catalog", "catalog"), ("Overlay", "overlays")])
+def test_the_printed_schema_accepts_the_examples_as_an_editor_reads_them(kind: str, folder: str) -> None:
+    result = run("schema", "--kind", kind)
+    assert result.exit_code == 0
     schema = json.loads(result.stdout)
-    assert schema["properties"]["kind"] == {"const": "Catalog"}
-    assert "postgresql" in schema["properties"]["spec"]["properties"]["clusters"]["items"]["properties"]["engine"]["enum"]
+    assert schema["properties"]["kind"]["const"] == kind
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted((ROOT / folder).glob("*.yaml")):
+        # As YAML 1.2 reads it, like editors' YAML support (a YAML 1.1 reader takes the key `on` for true).
+        (document,), _ = load_documents(path.read_text(), path.name)
+        assert list(validator.iter_errors(document)) == [], path
+
+
+def test_the_printed_schema_catches_what_an_editor_can() -> None:
+    schema = json.loads(run("schema").stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    document = yaml.safe_load(MINIMAL)
+    assert list(validator.iter_errors(document)) == []
+    cluster = document["spec"]["clusters"][0]
+    for key, value in [("name", "Notes_DB"), ("engine", "postgres"), ("replicas", 0), ("storage", {"size": "1GB"}),
+                       ("backup", {"retention": "2 weeks"}), ("databases", [{"name": "app; DROP TABLE x"}]),
+                       ("pooler", {"mode": "fast"}), ("storag", {})]:
+        wrong = {**document, "spec": {"clusters": [{**cluster, key: value}]}}
+        assert list(validator.iter_errors(wrong)), f"{key}: {value!r} is accepted"
+
+
+def _properties(schema: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(schema, dict):
+        for name, sub in (schema.get("properties") or {}).items():
+            yield f"{path}.{name}", sub
+            yield from _properties(sub, f"{path}.{name}")
+        for key in ("items", "anyOf"):
+            for sub in schema.get(key) if isinstance(schema.get(key), list) else [schema.get(key)]:
+                yield from _properties(sub, path + ("[]" if key == "items" else ""))
+
+
+@pytest.mark.parametrize("kind", ["Catalog", "Overlay"])
+def test_every_field_has_a_description(kind: str) -> None:
+    schema = json.loads(run("schema", "--kind", kind).stdout)
+    fields = list(_properties(schema))
+    assert len(fields) > 150
+    assert [path for path, sub in fields if not sub.get("description")] == []
 
 
 def test_no_overlays_means_one_default_environment(workdir: Path) -> None:

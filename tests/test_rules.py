@@ -1,12 +1,15 @@
 """Catalog rules, one family at a time."""
 from __future__ import annotations
 
+from typing import Any
+
+import jsonschema
 import pytest
 
+from renderer import catalog_schema
 from renderer.positioned import load_documents
 from renderer.rules import check
-from renderer.rules.formats import QUANTITY, RETENTION, cron_problem
-from renderer.rules.names import dns_label_problem
+from renderer.rules.formats import cron_problem
 
 
 @pytest.mark.parametrize(
@@ -40,22 +43,34 @@ def test_cron_expressions_refused_with_the_reason(expression: str, reason: str) 
     assert problem is not None and problem.endswith(reason)
 
 
+def accepts(schema: dict[str, Any], value: Any) -> bool:
+    return jsonschema.Draft202012Validator(schema).is_valid(value)
+
+
 @pytest.mark.parametrize(("text", "ok"), [("20Gi", True), ("500m", True), ("1", True), ("1.5", True), ("2e3", True),
-                                          ("20GB", False), ("one", False), ("-1Gi", False), ("", False)])
-def test_quantities(text: str, ok: bool) -> None:
-    assert bool(QUANTITY.match(text)) is ok
+                                          (2, True), (0.5, True), ("20GB", False), ("one", False), ("-1Gi", False),
+                                          ("", False), ("1Gi\n", False), (-1, False)])
+def test_quantities(text: Any, ok: bool) -> None:
+    assert accepts(catalog_schema.quantity("q"), text) is ok
 
 
 @pytest.mark.parametrize(("text", "ok"), [("14d", True), ("4w", True), ("6m", True), ("0d", False), ("14", False),
-                                          ("2 weeks", False), ("1y", False)])
+                                          ("2 weeks", False), ("1y", False), ("14d\n", False)])
 def test_retention_periods(text: str, ok: bool) -> None:
-    assert bool(RETENTION.match(text)) is ok
+    assert accepts(catalog_schema.RETENTION, text) is ok
 
 
 @pytest.mark.parametrize(("name", "ok"), [("orders", True), ("a", True), ("a-1", True), ("-a", False), ("a-", False),
-                                          ("A", False), ("a_b", False), ("a.b", False), ("a" * 63, True), ("a" * 64, False)])
+                                          ("A", False), ("a_b", False), ("a.b", False), ("a" * 63, True), ("a" * 64, False),
+                                          ("a\n", False), ("", False)])
 def test_dns_labels(name: str, ok: bool) -> None:
-    assert (dns_label_problem(name) is None) is ok
+    assert accepts(catalog_schema.dns_label("n"), name) is ok
+
+
+@pytest.mark.parametrize(("name", "ok"), [("orders_app", True), ("_x", True), ("a1", True), ("1a", False), ("a-b", False),
+                                          ("App", False), ("a; DROP ROLE postgres", False), ("a" * 64, False)])
+def test_sql_identifiers(name: str, ok: bool) -> None:
+    assert accepts(catalog_schema.sql_identifier("n"), name) is ok
 
 
 def spec_problems(body: str) -> list[str]:

@@ -7,13 +7,11 @@ from typing import Iterator
 from renderer.errors import Problem
 from renderer.positioned import PMap
 from renderer.rules._walk import backup_method, entries, located
-from renderer.rules.names import SQL_IDENTIFIER
 
 ID = "databases"
 
 EXTENSION = re.compile(r"[a-z0-9_][a-z0-9_-]*\Z")
 DUMP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\.(sql|archive)\.gz\Z")
-HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?\Z")
 ON_CLUSTERS = {
     "postgresql": "declare the database in the cluster's own databases list (CloudNativePG manages it)",
     "kafka": "a Kafka cluster has topics, not databases",
@@ -26,9 +24,6 @@ def check(spec: PMap) -> Iterator[Problem]:
     clusters = {c["name"]: c for _, c in entries(spec, "clusters")}
     provider, _ = located(spec, "secrets", "provider")
     for where, server in entries(spec, "servers"):
-        host, mark = located(server, "host")
-        if isinstance(host, str) and not HOST.match(host):
-            yield Problem(mark, f"{where}.host: {host!r} is not a host name or an IP address")
         mode, mark = located(server, "tls", "mode")
         ca, _ = located(server, "tls", "caSecret")
         if mode in ("verify-ca", "verify-full") and not ca:
@@ -40,9 +35,6 @@ def check(spec: PMap) -> Iterator[Problem]:
             engine = clusters[on].get("engine")
             if engine in ON_CLUSTERS:
                 yield Problem(on_mark, f"{where}.on: {on!r} is a {engine} cluster: {ON_CLUSTERS[engine]}")
-        owner, mark = located(database, "owner")
-        if isinstance(owner, str) and not SQL_IDENTIFIER.match(owner):
-            yield Problem(mark, f"{where}.owner: {owner!r} must be a lower-case SQL identifier (letters, digits, '_')")
         for i, extension in enumerate(database.get("extensions") or []):
             _, mark = located(database, "extensions")
             if engine != "postgresql":

@@ -1,4 +1,4 @@
-"""Cron expressions, Kubernetes quantities, retention durations and timestamps parse."""
+"""Cron expressions and timestamps parse (the catalog's schema checks the simpler formats)."""
 from __future__ import annotations
 
 import re
@@ -12,8 +12,6 @@ from renderer.rules._walk import entries, located
 
 ID = "formats"
 
-QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?\Z")
-RETENTION = re.compile(r"[1-9][0-9]*[dwm]\Z")
 
 
 def cron_problem(expression: str) -> str | None:
@@ -41,17 +39,6 @@ def _check(spec: PMap) -> Iterator[Problem]:
         schedule, mark = located(entry, "backup", "schedule")
         if isinstance(schedule, str) and (reason := cron_problem(schedule)):
             yield Problem(mark, f"{where}.backup.schedule: {reason}")
-        retention, mark = located(entry, "backup", "retention")
-        if isinstance(retention, str) and not RETENTION.match(retention):
-            yield Problem(
-                mark,
-                f"{where}.backup.retention: {retention!r} is not a retention period "
-                "(a number of days, weeks or months: 14d, 4w, 6m)",
-            )
-        for path in (("storage", "size"), ("resources", "cpu"), ("resources", "memory")):
-            value, mark = located(entry, *path)
-            if value is not None and not QUANTITY.match(str(value)):
-                yield Problem(mark, f"{where}.{'.'.join(path)}: {value!r} is not a Kubernetes quantity (such as 500m, 2, 20Gi)")
         when, mark = located(entry, "restore", "pointInTime")
         if isinstance(when, str):
             try:

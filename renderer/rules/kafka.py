@@ -7,12 +7,10 @@ from typing import Iterator
 from renderer.errors import Problem
 from renderer.positioned import PList, PMap
 from renderer.rules._walk import clusters, located, needs_storage_size, not_for, pinned_version
-from renderer.rules.names import dns_label_problem
 
 ID = "kafka"
 
 VERSION = re.compile(r"4\.[1-3]\.[0-9]+\Z")
-TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}\Z")
 NOT_FOR_KAFKA = {
     "backup": "Strimzi has no backups: Kafka keeps data by replication (mirror it to another cluster with MirrorMaker 2)",
     "restore": "Strimzi cannot restore a Kafka cluster from a backup store: Kafka keeps data by replication",
@@ -36,15 +34,10 @@ def check(spec: PMap) -> Iterator[Problem]:
         for i, topic in enumerate(topics):
             name, mark = located(topic, "name")
             topic_names.add(name)
-            if not TOPIC.match(str(name)):
-                yield Problem(mark, f"{where}.topics[{i}].name: {name!r} is not a Kafka topic name (letters, digits, '.', '_', '-')")
             count, mark = located(topic, "replicas")
             if isinstance(count, int) and isinstance(replicas, int) and count > replicas:
                 yield Problem(mark, f"{where}.topics[{i}].replicas: {count} replicas need at least {count} brokers; the cluster has {replicas}")
         for i, user in enumerate(cluster.get("users") or []):
-            name, mark = located(user, "name")
-            if isinstance(name, str) and (not_a_label := dns_label_problem(name)):
-                yield Problem(mark, f"{where}.users[{i}].name: {not_a_label}")
             for access in ("read", "write"):
                 for j, wanted in enumerate(user.get(access) or []):
                     if not wanted.endswith("*") and wanted not in topic_names:
