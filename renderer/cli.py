@@ -120,6 +120,20 @@ def connections(**kwargs: Any) -> int:
 
 
 @main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_run
+def init(**kwargs: Any) -> int:
+    """Start a repository that keeps a catalog (default: here).
+
+    Writes a commented catalog/fleet.yaml with one PostgreSQL cluster (and examples of every other
+    engine and section), overlays/dev.yaml and overlays/prod.yaml, a .pre-commit-config.yaml with
+    dbfleet's hooks and a CI workflow, then renders once.  It never overwrites a file.
+    """
+    return commands.init(**kwargs)
+
+
+@main.command()
 @click.option("--kind", type=click.Choice(sorted(SCHEMAS)), default="Catalog", show_default=True,
               help="The document kind: catalog files, or environment overlays.")
 def schema(kind: str) -> None:

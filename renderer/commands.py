@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 import yaml
 
-from renderer import output
+from renderer import output, scaffold
 from renderer.catalog import Catalog, Source, load, read_sources, yaml_files
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.fingerprint import code_digest, inputs_digest
@@ -16,7 +16,7 @@ from renderer.connections import connections as proxy_connections
 from renderer.render import Bundle, RenderedObject, check_environment
 from renderer.reporting import Reporter
 from renderer.templating import TemplateError, Templates, builtin_templates_dir, parse_object
-from renderer.validate import Validators
+from renderer.validate import DEFAULT_KUBE_VERSION, Validators
 
 DEFAULT_CATALOG = Path("catalog")
 DEFAULT_OVERLAYS = Path("overlays")
@@ -162,6 +162,20 @@ def validate(inputs: Inputs, *, reporter: Reporter) -> int:
     )
     return 0
 
+
+
+def init(*, reporter: Reporter, directory: Path) -> int:
+    """Scaffold a repository that keeps a catalog, and render it once."""
+    created = scaffold.write(directory)
+    reporter.result("created " + ", ".join(str(directory / path) for path in created), created=created)
+    inputs = Inputs(paths=(directory / DEFAULT_CATALOG,), overlays=directory / DEFAULT_OVERLAYS,
+                    out=directory / scaffold.OUTPUT, envs=(), templates=None, schema_locations=(),
+                    chart_schema_locations=(), kube_version=DEFAULT_KUBE_VERSION, ignore_missing_schemas=False, jobs=1)
+    code = render(inputs, reporter=reporter, check=False)
+    where = "" if directory == Path(".") else f"cd {directory} && "
+    reporter.raw("" if reporter.wants_data else
+                 f"next: {where}git init && git add -A && pre-commit install; edit catalog/fleet.yaml, then dbfleet render\n")
+    return code
 
 
 def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
