@@ -50,8 +50,10 @@ def _end(regex: str) -> str:
     return f"^{regex}(?![\\s\\S])"
 
 
-def pattern(regex: str, message: str, description: str, **extra: Any) -> Schema:
-    return {"type": "string", "pattern": _end(regex), "patternErrorMessage": message, "description": description, **extra}
+def pattern(regex: str, title: str, message: str, description: str, **extra: Any) -> Schema:
+    """A string of a format: ``title`` names it (editors show it, and the field reference)."""
+    return {"type": "string", "title": title, "pattern": _end(regex), "patternErrorMessage": message,
+            "description": description, **extra}
 
 
 DNS_LABEL_RE = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -60,12 +62,12 @@ DNS_LABEL_MESSAGE = ("is not a DNS-1123 label (lower-case letters, digits and '-
 
 
 def dns_label(description: str, **extra: Any) -> Schema:
-    return pattern(DNS_LABEL_RE, DNS_LABEL_MESSAGE, description, maxLength=63, **extra)
+    return pattern(DNS_LABEL_RE, "DNS-1123 label", DNS_LABEL_MESSAGE, description, maxLength=63, **extra)
 
 
 def dns_subdomain(description: str, **extra: Any) -> Schema:
     """A Kubernetes object name (a Secret, a Deployment)."""
-    return pattern(rf"{DNS_LABEL_RE}(\.{DNS_LABEL_RE})*",
+    return pattern(rf"{DNS_LABEL_RE}(\.{DNS_LABEL_RE})*", "Kubernetes name",
                    "is not a Kubernetes object name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.')",
                    description, maxLength=253, **extra)
 
@@ -74,7 +76,7 @@ secret_name = dns_subdomain
 
 
 def sql_identifier(description: str) -> Schema:
-    return pattern("[a-z_][a-z0-9_]*", "must be a lower-case SQL identifier of at most 63 characters (letters, digits, '_')",
+    return pattern("[a-z_][a-z0-9_]*", "SQL identifier", "must be a lower-case SQL identifier of at most 63 characters (letters, digits, '_')",
                    description, maxLength=63)
 
 
@@ -94,14 +96,14 @@ QUANTITY_RE = r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|
 
 
 def quantity(description: str) -> Schema:
-    return {"type": ["string", "integer", "number"], "minimum": 0, "pattern": _end(QUANTITY_RE),
+    return {"type": ["string", "integer", "number"], "title": "quantity", "minimum": 0, "pattern": _end(QUANTITY_RE),
             "patternErrorMessage": "is not a Kubernetes quantity (such as 500m, 2, 20Gi)", "description": description}
 
 
 # Checked by the formats rule, which says which field is wrong and why.
 CRON = string("When backups run: a five-field cron expression (minute hour day-of-month month day-of-week, "
                "in the cluster's time zone, UTC by default), or @hourly, @daily, @weekly, @monthly, @yearly.")
-RETENTION = pattern("[1-9][0-9]*[dwm]", "is not a retention period (a number of days, weeks or months: 14d, 4w, 6m)",
+RETENTION = pattern("[1-9][0-9]*[dwm]", "retention period", "is not a retention period (a number of days, weeks or months: 14d, 4w, 6m)",
                     "How long backups are kept: days, weeks or months (14d, 4w, 6m). The Percona operators keep a "
                     "count of backups: dbfleet turns the period into the number of runs the schedule makes in it.")
 
@@ -252,7 +254,7 @@ CLUSTER = obj(
         "topics": listof(
             obj(
                 {
-                    "name": pattern("[a-zA-Z0-9._-]+", "is not a Kafka topic name (letters, digits, '.', '_', '-')",
+                    "name": pattern("[a-zA-Z0-9._-]+", "topic name", "is not a Kafka topic name (letters, digits, '.', '_', '-')",
                                     "The topic's name.", maxLength=249),
                     "partitions": count("Partitions.", default=3),
                     "replicas": count("Replicas of each partition (default: the brokers, at most 3)."),
@@ -326,7 +328,7 @@ S3 = obj(
         "region": string("The region."),
         "endpoint": string("The endpoint URL (such as https://s3.eu-west-1.amazonaws.com); also for S3-compatible "
                            "stores.", format="uri"),
-        "path": string("A folder in the bucket; dbfleet adds the environment and the entry below it."),
+        "path": string("A folder in the bucket."),
         "credentialsSecret": CREDENTIALS,
     },
     required=("bucket",),
@@ -361,7 +363,7 @@ SERVER = obj(
     {
         "name": dns_label("The server's name, which databases[].on refers to."),
         "engine": enum(SERVER_ENGINES, "postgresql or mysql."),
-        "host": pattern(HOST_RE, "is not a host name or an IP address", "The server's host name or IP address."),
+        "host": pattern(HOST_RE, "host", "is not a host name or an IP address", "The server's host name or IP address."),
         "port": {"type": "integer", "minimum": 1, "maximum": 65535,
                  "description": "The server's port (default 5432 or 3306)."},
         "adminSecret": secret_name("The Secret with an admin's username and password (keys username, password)."),

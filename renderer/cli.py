@@ -10,7 +10,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from renderer import commands
+from renderer import commands, schema_docs
 from renderer.catalog_schema import SCHEMAS
 from renderer.errors import DbfleetError
 from renderer.reporting import JsonReporter, Reporter, TextReporter
@@ -136,7 +136,9 @@ def init(**kwargs: Any) -> int:
 @main.command()
 @click.option("--kind", type=click.Choice(sorted(SCHEMAS)), default="Catalog", show_default=True,
               help="The document kind: catalog files, or environment overlays.")
-def schema(kind: str) -> None:
+@click.option("--format", "form", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
+              help="markdown: the table of every field (docs/catalog.md).")
+def schema(kind: str, form: str) -> None:
     """Print the JSON Schema of catalog (or overlay) files, for editors.
 
     \b
@@ -144,7 +146,7 @@ def schema(kind: str) -> None:
       "yaml.schemas": {"catalog.schema.json": "catalog/*.yaml",
                        "overlay.schema.json": "overlays/*.yaml"}
     """
-    click.echo(json.dumps(SCHEMAS[kind], indent=2))
+    click.echo(schema_docs.markdown() if form == "markdown" else json.dumps(SCHEMAS[kind], indent=2), nl=form == "json")
 
 
 if __name__ == "__main__":  # pragma: no cover

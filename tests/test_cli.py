@@ -380,3 +380,14 @@ def test_an_edit_that_renders_the_same_bytes_leaves_the_output_untouched(workdir
     monkeypatch.setattr(commands, "render_all", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
     assert run("render", "--check").exit_code == 0
     assert calls == [], "the render remembered its inputs: the check needs no render"
+
+
+def test_the_field_reference_is_generated_from_the_schema() -> None:
+    result = run("schema", "--format", "markdown")
+    assert result.exit_code == 0
+    assert (ROOT / "docs" / "catalog.md").read_text() == result.stdout, "run: dbfleet schema --format markdown > docs/catalog.md"
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(list(_properties(json.loads(run("schema").stdout)["properties"]["spec"]))) + \
+        result.stdout.count("| object | | Requires:")
+    assert "| `clusters[].storage.size` | quantity |" in result.stdout
+    assert "| `clusters[].engine` | `postgresql` \\| `mysql` \\| `mongodb` \\| `kafka` \\| `sqlite` |" in result.stdout
