@@ -90,6 +90,7 @@ class Inputs:
 
 def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
     paths, overlays, out, envs, templates = inputs.paths, inputs.overlays, inputs.out, inputs.envs, inputs.templates
+    validators = _validators(inputs)  # a bad option is bad input, even when the check has nothing to do
     manifest = output.read_manifest(out)
     if check:
         known = list(envs) or sorted(output.environments(manifest))
@@ -99,7 +100,7 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
             if output.up_to_date(out, manifest, digests):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
-    catalog, bundle = _render(inputs, _validators(inputs), reporter, INVALID_OUTPUT)
+    catalog, bundle = _render(inputs, validators, reporter, INVALID_OUTPUT)
     rendered_envs = catalog.environments
     # Without --env, every environment is rendered: one that is gone from the catalog goes too.
     scope = rendered_envs if envs else sorted(set(rendered_envs) | output.environments(manifest))

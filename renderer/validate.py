@@ -40,8 +40,9 @@ class Validators:
         does not exist is bad input (DbfleetError)."""
         locations, chart_locations = list(schema_locations), list(chart_schema_locations)
         bad_locations = [Problem(Mark(option, 0, 0), reason)
-                        for option, given in (("--schema-location", locations), ("--chart-schema-location", chart_locations))
-                        for reason in location_problems(given)]
+                         for option, given, layout in (("--schema-location", locations, CRD_LAYOUT),
+                                                       ("--chart-schema-location", chart_locations, CHART_LAYOUT))
+                         for reason in location_problems(given, layout)]
         if bad_locations:
             raise DbfleetError(bad_locations)
         self.crds = SchemaSearch(locations, CRD_LAYOUT, EMBEDDED_CRDS, "--schema-location", fetch_timeout)

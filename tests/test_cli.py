@@ -329,13 +329,17 @@ def test_a_cluster_without_backup_settings_renders_without_backups_and_says_so(t
         (("render", "--overlays", "envs"), "envs: error: --overlays: no such folder"),
         (("render", "--check", "--overlays", "envs"), "envs: error: --overlays: no such folder"),
         (("validate", "catalog/nope.yaml"), "catalog/nope.yaml: error: no such file or folder"),
+        (("render", "--check", "--schema-location", "schemas"),
+         "--schema-location: error: 'schemas' is not a folder, nor a URL template with {group}, {kind}, {version}"),
     ],
 )
 def test_a_path_that_is_not_there_is_bad_input(workdir: Path, args: tuple[str, ...], expected: str) -> None:
+    assert run("render", "--output", "json").exit_code == 0
+    before = tree(workdir)
     result = run(*args)
     assert result.exit_code == 2
     assert result.stderr == f"{expected}\n1 error\n"
-    assert not (workdir / "rendered").exists()
+    assert tree(workdir) == before
 
 
 def test_no_catalog_here_says_where_and_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

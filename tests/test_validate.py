@@ -95,8 +95,16 @@ def test_a_location_that_does_not_exist_is_bad_input(tmp_path: Path, option: str
     with pytest.raises(DbfleetError) as caught:
         Validators(**{"schema_locations" if option == "--schema-location" else "chart_schema_locations": [missing]})
     assert caught.value.exit_code == 2
+    fields = "{group}, {kind}, {version}" if option == "--schema-location" else "{chart}, {version}"
+    assert [str(p) for p in caught.value.problems] == [f"{option}: error: {missing!r} is not a folder, nor a URL template with {fields}"]
+
+
+def test_a_template_with_a_field_the_layout_lacks_is_bad_input() -> None:
+    with pytest.raises(DbfleetError) as caught:
+        Validators(["https://example.com/{group}/{name}.json"])
     assert [str(p) for p in caught.value.problems] == [
-        f"{option}: error: {missing!r} is not a folder, nor a URL template with {{group}}, {{kind}} and {{version}}"
+        "--schema-location: error: 'https://example.com/{group}/{name}.json': a template may use only {group}, {kind}, "
+        "{version}, not {name}"
     ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import string
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -43,13 +44,24 @@ def cache_dir() -> Path:
     return cache_root() / "schemas"
 
 
-def location_problems(locations: list[str]) -> list[str]:
-    """Why each location the user gave cannot be used: a folder that does not exist."""
-    return [
-        f"{location!r} is not a folder, nor a URL template with {{group}}, {{kind}} and {{version}}"
-        for location in locations
-        if "{" not in location and not _URL.match(location) and not Path(location).is_dir()
-    ]
+def location_problems(locations: list[str], layout: str) -> list[str]:
+    """Why each location the user gave cannot be used: a folder that does not exist, a template
+    with fields the layout does not have."""
+    fields = sorted(name for _, name, _, _ in string.Formatter().parse(layout) if name)
+    shown = ", ".join(f"{{{name}}}" for name in fields)
+    problems = []
+    for location in locations:
+        if "{" in location:
+            try:
+                unknown = sorted({name for _, name, _, _ in string.Formatter().parse(location) if name is not None} - set(fields))
+            except ValueError as exc:  # an unmatched brace
+                problems.append(f"{location!r} is not a template: {exc}")
+                continue
+            if unknown:
+                problems.append(f"{location!r}: a template may use only {shown}, not {', '.join(f'{{{n}}}' for n in unknown)}")
+        elif not _URL.match(location) and not Path(location.removeprefix("file://")).is_dir():
+            problems.append(f"{location!r} is not a folder, nor a URL template with {shown}")
+    return problems
 
 
 class SchemaSearch:
@@ -59,7 +71,8 @@ class SchemaSearch:
     def __init__(self, locations: list[str], layout: str, embedded: Path, what: str,
                  timeout: float = FETCH_TIMEOUT) -> None:
         self.templates = [_template(location, layout) for location in locations]
-        self.embedded = str(embedded / layout)
+        self.embedded = embedded
+        self.layout = layout
         self.what = what  # "--schema-location", named in messages
         self.timeout = timeout
         self._down: dict[str, str] = {}  # host -> why it could not be reached
@@ -73,7 +86,7 @@ class SchemaSearch:
             if schema is not None:
                 return schema
             looked.append(where)
-        schema = _read(self.embedded.format(**fields))
+        schema = _read(str(self.embedded / self.layout.format(**fields)))
         if schema is not None:
             return schema
         tried = f" (looked in {', '.join(looked)})" if looked else ""
@@ -110,8 +123,10 @@ class SchemaSearch:
 
 
 def _template(location: str, layout: str) -> str:
+    """A location as a template of the layout's fields: a folder or a base URL gets the layout."""
+    location = location.removeprefix("file://")
     if "{" in location:
-        return location.removeprefix("file://")
+        return location
     if _URL.match(location):
         return location.rstrip("/") + "/" + layout
     return str(Path(location) / layout)
