@@ -138,6 +138,7 @@ def load_documents(text: str, filename: str, expected: str = "a YAML document") 
     docs = []
     for node in nodes:
         if isinstance(node, yaml.ScalarNode) and not node.value and not node.style:
+            # libyaml puts an empty document on the line after its '---': point at the '---'.
             start = builder.mark(node)
             builder.problems.append(Problem(Mark(filename, max(start.line - 1, 1), 1) if start.col == 1 else start,
                                             f"the document is empty: write {expected} in it, or delete it"))

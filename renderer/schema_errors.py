@@ -123,7 +123,7 @@ def schema_problems(
             elif error.validator == "type" and error.instance is None:
                 expected = error.validator_value
                 message = f"has no value: give {_ARTICLES.get(str(expected), str(expected))}"
-                prefix = f"{where or path[-1] if path else 'the document'}: "
+                prefix = f"{where or (path[-1] if path else 'the document')}: "
             elif error.validator in ("minProperties", "maxProperties"):  # only backupStores
                 message = "give exactly one of s3, gcs, azure or volume"
             else:
