@@ -6,10 +6,11 @@ import multiprocessing
 import os
 from typing import Any, Iterator
 
-from renderer.catalog import Catalog
+from renderer.catalog import Catalog, resolve
 from renderer.errors import Problem, raise_if
 from renderer.components import Unit
 from renderer.plan import plan
+from renderer.rules.fleet import check_fleet
 from renderer.render import Bundle, RenderedObject, Validator, assemble, by_environment, check_environment, render_unit
 from renderer.templating import Templates
 
@@ -47,6 +48,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     objects then carry paths and bytes only."""
     checked = {env: check_environment(catalog, env) for env in catalog.environments}
     found = by_environment({env: problems for env, (_, problems) in checked.items()})
+    raise_if(found)
+    found += check_fleet({env: resolve(catalog, env) for env in catalog.environments})
     raise_if(found)
     plans = {env: plan(spec, catalog.name, env) for env, (spec, _) in checked.items()}
     work = [(env, unit) for env, units in plans.items() for unit in units]

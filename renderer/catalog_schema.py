@@ -205,8 +205,13 @@ TLS = obj({"enabled": flag("Require TLS from clients (refuse plain connections).
 RESTORE = obj(
     {
         "fromStore": dns_label("The backupStores entry that holds the backups to restore."),
-        "sourceCluster": dns_label("PostgreSQL: the cluster whose backups to restore (its folder in the store)."),
-        "backup": string("Percona engines: the backup to restore (its folder in the store)."),
+        "sourceCluster": dns_label("The cluster whose backups to restore (default: this cluster; MySQL: the cluster "
+                                   "that the backup's name names)."),
+        "environment": dns_label("The environment whose backups to restore (default: this one). Backups live in "
+                                 "<store path>/<environment>/<cluster>: naming another environment, such as prod "
+                                 "from dev, reads its backups and never writes there."),
+        "backup": string("Percona engines: the backup to restore (MySQL: <cluster>-YYYY-MM-DD-hh:mm:ss-full; "
+                         "MongoDB: the backup's name, such as 2026-11-20T03:00:00Z)."),
         "pointInTime": string("Recover to this moment, an RFC 3339 time with a zone (such as 2026-11-20T10:00:00Z).",
                               format="date-time"),
     },
@@ -389,10 +394,14 @@ DATABASE = obj(
         "owner": sql_identifier("The role that owns it (default: the database's name)."),
         "credentialsSecret": secret_name("The Secret apps mount, with the owner's password; with secrets.provider "
                                          "external-secrets, dbfleet makes it."),
+        "shared": flag("The environments share this database and its owner on the same server, on purpose: each "
+                       "provisions it alike, with one password (store key <fleet>/shared/<database>). Without it, two "
+                       "environments that reach one server must use different databases."),
         "extensions": listof(string("A PostgreSQL extension."), "Extensions to create in it."),
         "backup": DATABASE_BACKUP,
         "restore": obj(
             {"fromStore": dns_label("The backupStores entry that holds the dumps."),
+             "environment": dns_label("The environment whose dumps to load (default: this one)."),
              "dump": string("latest, or a dump's file name (such as billing-20261120T023000Z.sql.gz).")},
             required=("fromStore",),
             description="Load a dump into the freshly provisioned database. Acts once: remove it once the data is back.",

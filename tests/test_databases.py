@@ -94,7 +94,7 @@ class Pod:
         return done
 
     def dumps(self) -> list[Path]:
-        return sorted((self.root / "backup" / "dumps" / "app-data").glob("*.sql.gz"))
+        return sorted((self.root / "backup" / "dumps" / "default" / "app-data").glob("*.sql.gz"))  # <store path>/<env>/<database>
 
 
 def needs(*tools: str) -> None:
@@ -132,7 +132,7 @@ def test_postgresql_provision_backup_restore(postgresql: servers.Server, tmp_pat
     assert psql(postgresql, "SELECT has_database_privilege('stranger', 'app-data', 'CONNECT')", **admin) == "f"
     assert pod.run("job", "provision").returncode == 0  # still fine with data in place
 
-    old = pod.root / "backup" / "dumps" / "app-data" / "app-data-20200101T000000Z.sql.gz"
+    old = pod.root / "backup" / "dumps" / "default" / "app-data" / "app-data-20200101T000000Z.sql.gz"
     old.parent.mkdir(parents=True, exist_ok=True)
     old.write_bytes(b"")
     os.utime(old, (time.time() - 30 * 86400,) * 2)

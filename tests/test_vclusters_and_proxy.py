@@ -30,7 +30,7 @@ def test_flux_takes_the_data_source_from_a_secret_made_by_external_secrets() -> 
     assert release["spec"]["values"]["controlPlane"]["statefulSet"]["resources"] == {"requests": {"cpu": "200m", "memory": "512Mi"}}
     secret = golden("dev/vcluster-team-b/team-b/externalsecret-team-b-datasource.yaml")
     assert secret["spec"]["target"]["template"]["data"]["dataSource"] == (
-        "postgres://team_b_db:{{ .password | urlquery }}@pg.internal.example.com:5432/team-b-db?sslmode=verify-full")
+        "postgres://team_b_db:{{ .password | urlquery }}@pg.dev.internal.example.com:5432/team-b-db?sslmode=verify-full")
     assert secret["spec"]["data"] == [{"secretKey": "password", "remoteRef": {"key": "acme/dev/team-b-db", "property": "password"}}]
     assert golden("dev/vcluster-team-b/team-b/helmrepository-loft.yaml")["spec"]["url"] == "https://charts.loft.sh"
 

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from renderer import cron
 from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet
+from renderer.locations import Location, backup_location
 
 WAVE_JOB = 2
 DEFAULT_SCHEDULE = "0 2 * * *"
@@ -188,8 +189,9 @@ def _admin_env(t: Target) -> list[dict[str, Any]]:
     return [{"name": "DB_ADMIN_USER", **user}, {"name": "DB_ADMIN_PASSWORD", **key(t.admin_password_key)}]
 
 
-def _rclone_env(store: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], str]:
-    """rclone's remote from environment variables fed by the store's Secret; and the path in it."""
+def _rclone_env(store: dict[str, Any], folder: Location) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], str]:
+    """rclone's remote from environment variables fed by the store's Secret; and the path of
+    ``folder`` in it."""
     def var(key: str, value: str) -> dict[str, Any]:
         return {"name": f"RCLONE_CONFIG_{REMOTE}_{key}", "value": value}
 
@@ -208,7 +210,6 @@ def _rclone_env(store: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[
             env.append(var("ENV_AUTH", "true"))
         env += [var("REGION", s3["region"])] if s3["region"] else []
         env += [var("ENDPOINT", s3["endpoint"])] if s3["endpoint"] else []
-        path = "/".join(p for p in (s3["bucket"], (s3["path"] or "").strip("/")) if p)
     elif store["gcs"]:
         gcs = store["gcs"]
         env = [var("TYPE", "google cloud storage"), var("BUCKET_POLICY_ONLY", "true")]
@@ -218,7 +219,6 @@ def _rclone_env(store: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[
             mounts.append({"name": "gcs-credentials", "mountPath": GCS, "readOnly": True})
         else:
             env.append(var("ENV_AUTH", "true"))
-        path = "/".join(p for p in (gcs["bucket"], (gcs["path"] or "").strip("/")) if p)
     elif store["azure"]:
         azure = store["azure"]
         env = [var("TYPE", "azureblob"), var("ACCOUNT", azure["storageAccount"])]
@@ -226,14 +226,14 @@ def _rclone_env(store: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[
             env.append(from_secret("KEY", azure["credentialsSecret"], "AZURE_STORAGE_KEY"))
         else:
             env.append(var("ENV_AUTH", "true"))
-        path = "/".join(p for p in (azure["container"], (azure["path"] or "").strip("/")) if p)
     else:
         volume = store["volume"]
         env = [var("TYPE", "local")]
         volumes.append({"name": "backup", "persistentVolumeClaim": {"claimName": volume["claim"]}})
         mounts.append({"name": "backup", "mountPath": BACKUP})
-        path = "/".join(p for p in (BACKUP, (volume["path"] or "").strip("/")) if p)
-    return env, volumes, mounts, path
+    # rclone's azureblob remote names the account itself: the path starts at the container.
+    bucket = BACKUP if store["volume"] else folder.bucket.split("/", 1)[-1]
+    return env, volumes, mounts, "/".join((bucket, *folder.folder))
 
 
 def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
@@ -246,7 +246,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         yield Component(
             "databases/externalsecret.yaml.j2",
             {"namespace": namespace, "name": credentials, "store": fleet.secrets["store"], "keys": keys, "database": name,
-             "owner": owner, "remote_key": f"{fleet.name}/{fleet.env}/{name}", "connection": _connection_template(t, name, owner)},
+             "owner": owner, "remote_key": f"{fleet.name}/{'shared' if database['shared'] else fleet.env}/{name}",
+             "connection": _connection_template(t, name, owner)},
             "credentials",
             WAVE_CONFIG,
             holds_data=True,
@@ -288,25 +289,27 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
     )
     # Dumps and restores run as the owner: it owns everything in its database, and no more.
     if dumps:
-        env, volumes, mounts, path = _rclone_env(fleet.stores[backup["store"]])
+        store = fleet.stores[backup["store"]]
+        env, volumes, mounts, path = _rclone_env(store, backup_location(store, fleet.env, name))
         retention = f"{cron.retention_days(backup['retention'])}d" if backup["retention"] else ""
         yield Component(
             "databases/cronjob.yaml.j2",
             {**pod, "name": f"{name}-backup", "schedule": backup["schedule"] or DEFAULT_SCHEDULE, "script": "backup.sh",
              "script_name": "backup", "rclone": True, "volumes": volumes, "mounts": mounts,
-             "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}/{name}"},
+             "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
                                                         {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
                                                         {"name": "BACKUP_RETENTION", "value": retention}]},
             "backup",
             WAVE_JOB,
         )
     if restore:
-        env, volumes, mounts, path = _rclone_env(fleet.stores[restore["fromStore"]])
+        store = fleet.stores[restore["fromStore"]]
+        env, volumes, mounts, path = _rclone_env(store, backup_location(store, restore["environment"] or fleet.env, name))
         yield Component(
             "databases/job.yaml.j2",
             {**pod, "name": f"{name}-restore", "script": "restore.sh", "script_name": "restore", "rclone": True,
              "volumes": volumes, "mounts": mounts,
-             "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}/{name}"},
+             "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
                                                         {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
                                                         {"name": "RESTORE_DUMP", "value": restore["dump"] or "latest"}]},
             "restore",

@@ -24,9 +24,9 @@ PORT = 27017
 REPLSET = "rs0"
 
 
-def storage(store: dict[str, Any]) -> dict[str, Any]:
-    """A ``backup.storages`` entry for a catalog backup store (Percona Backup for MongoDB)."""
-    prefix = percona.prefix(store)
+def storage(store: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A ``backup.storages`` entry for a folder of a catalog backup store (Percona Backup for
+    MongoDB takes every backup under its prefix for its own: one folder per cluster)."""
     if store["s3"]:
         s3 = store["s3"]
         settings = {"bucket": s3["bucket"], "prefix": prefix, "credentialsSecret": s3["credentialsSecret"],
@@ -57,7 +57,8 @@ def mongod_conf(parameters: dict[str, Any] | None) -> str | None:
 def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     name, namespace = cluster["name"], cluster["namespace"]
     backup, sharding = cluster["backup"], cluster["sharding"]
-    storages = percona.storages(cluster, fleet, storage)
+    source = (cluster["restore"] or {}).get("sourceCluster") or cluster["name"]
+    storages = percona.storages(cluster, fleet, storage, source)
     task = percona.scheduled(backup)
     owners = sorted({owner(db) for db in cluster["databases"]})
     yield from role_secrets(fleet, namespace, name, owners)
@@ -104,7 +105,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         WAVE_CLUSTER,
         holds_data=True,
     )
-    yield from percona.restore("mongodb/perconaservermongodbrestore.yaml.j2", cluster, fleet, storage, {"type": "logical"})
+    yield from percona.restore("mongodb/perconaservermongodbrestore.yaml.j2", cluster, fleet, storage, {"type": "logical"}, source)
     # Clients of a sharded cluster go through mongos; of a replica set, to its members.
     component = "mongos" if sharding["enabled"] else "mongod"
     yield from proxy_services(cluster, "mongodb", PORT, {"app.kubernetes.io/instance": name, "app.kubernetes.io/component": component}, None)

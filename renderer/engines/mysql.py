@@ -15,6 +15,7 @@ from renderer.components import (
     tolerations,
 )
 from renderer.engines import percona
+from renderer.locations import PXC_BACKUP_NAME
 
 CR_VERSION = "1.20.0"
 PXC_IMAGE = "percona/percona-xtradb-cluster"
@@ -25,16 +26,17 @@ PORT = 3306
 PITR_UPLOAD_SECONDS = 60
 
 
-def storage(store: dict[str, Any]) -> dict[str, Any]:
-    """A ``backup.storages`` entry for a catalog backup store."""
+
+def storage(store: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A ``backup.storages`` entry for a folder of a catalog backup store."""
     if store["s3"]:
         s3 = store["s3"]
-        settings = {"bucket": s3["bucket"], "prefix": percona.prefix(store), "credentialsSecret": s3["credentialsSecret"],
+        settings = {"bucket": s3["bucket"], "prefix": prefix, "credentialsSecret": s3["credentialsSecret"],
                     "region": s3["region"], "endpointUrl": s3["endpoint"]}
         return {"type": "s3", "verifyTLS": True, "s3": percona.given(settings)}
     if store["azure"]:
         azure = store["azure"]
-        settings = {"container": azure["container"], "prefix": percona.prefix(store), "credentialsSecret": azure["credentialsSecret"]}
+        settings = {"container": azure["container"], "prefix": prefix, "credentialsSecret": azure["credentialsSecret"]}
         return {"type": "azure", "azure": percona.given(settings)}
     volume = store["volume"]
     claim = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": str(volume["size"])}}}
@@ -43,10 +45,21 @@ def storage(store: dict[str, Any]) -> dict[str, Any]:
     return {"type": "filesystem", "volume": {"persistentVolumeClaim": claim}}
 
 
+def source_cluster(cluster: dict[str, Any]) -> str:
+    """The cluster whose backup a restore reads: the one named, else the one the backup's name
+    names (PXC names backups <cluster>-YYYY-MM-DD-hh:mm:ss-full), else this one."""
+    restore = cluster["restore"]
+    if not restore:
+        return str(cluster["name"])
+    named = PXC_BACKUP_NAME.match(restore["backup"] or "")
+    return str(restore["sourceCluster"] or (named and named.group(1)) or cluster["name"])
+
+
 def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     name, namespace = cluster["name"], cluster["namespace"]
     backup, pooler = cluster["backup"], cluster["pooler"]
-    storages = percona.storages(cluster, fleet, storage)
+    source = source_cluster(cluster)
+    storages = percona.storages(cluster, fleet, storage, source)
     owners = sorted({owner(db) for db in cluster["databases"]})
     yield from role_secrets(fleet, namespace, name, owners)
     users = [
@@ -94,8 +107,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         WAVE_CLUSTER,
         holds_data=True,
     )
-    yield from percona.restore("mysql/perconaxtradbclusterrestore.yaml.j2", cluster, fleet, storage, {},
-                               pitr_storage=cluster["restore"] and cluster["restore"]["fromStore"])
+    yield from percona.restore("mysql/perconaxtradbclusterrestore.yaml.j2", cluster, fleet, storage, {}, source)
     yield from proxy_services(
         cluster,
         "mysql",

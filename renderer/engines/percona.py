@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterator
 
 from renderer import cron
 from renderer.components import WAVE_DEPENDENT, Component, Fleet
+from renderer.locations import Location, backup_location
 
 PMM_IMAGE = "percona/pmm-client:3.3.1"
 PMM_SERVER = "monitoring-service"
@@ -19,12 +20,6 @@ def retention(backup: dict[str, Any]) -> dict[str, Any] | None:
     if not backup["schedule"] or not backup["retention"]:
         return None
     return {"type": "count", "count": cron.backups_to_keep(backup["schedule"], backup["retention"]), "deleteFromStorage": True}
-
-
-def prefix(store: dict[str, Any]) -> str | None:
-    kind = next(k for k in ("s3", "gcs", "azure", "volume") if store[k])
-    path = store[kind]["path"]
-    return path.strip("/") if path else None
 
 
 def anti_affinity(cluster: dict[str, Any], component: str) -> dict[str, Any]:
@@ -76,7 +71,7 @@ def utc(point_in_time: str | None) -> str | None:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-Storage = Callable[[dict[str, Any]], dict[str, Any]]
+Storage = Callable[[dict[str, Any], str], dict[str, Any]]  # a catalog store and a prefix: a storage entry
 
 
 def given(settings: dict[str, Any]) -> dict[str, Any]:
@@ -84,14 +79,28 @@ def given(settings: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if v is not None}
 
 
-def storages(cluster: dict[str, Any], fleet: Fleet, storage: Storage) -> dict[str, dict[str, Any]]:
-    """``backup.storages``: the store backups go to, and the one a restore reads from."""
+def restore_source(cluster: dict[str, Any], fleet: Fleet, source_cluster: str) -> tuple[str, Location]:
+    """The storage name a restore reads from (for PITR), and the folder of the backups it reads:
+    ``source_cluster``'s, in the environment the catalog names (default: this one)."""
+    restore, backup = cluster["restore"], cluster["backup"]
+    where = backup_location(fleet.stores[restore["fromStore"]], restore["environment"] or fleet.env, source_cluster)
+    own = backup["method"] == "native" and restore["fromStore"] == backup["store"]
+    if own and where == backup_location(fleet.stores[backup["store"]], fleet.env, cluster["name"]):
+        return backup["store"], where
+    return (f"{restore['fromStore']}-restore" if own else restore["fromStore"]), where
+
+
+def storages(cluster: dict[str, Any], fleet: Fleet, storage: Storage, source_cluster: str) -> dict[str, dict[str, Any]]:
+    """``backup.storages``: the store backups go to (this environment's and cluster's folder), and
+    the folder a restore reads from."""
     backup, restore = cluster["backup"], cluster["restore"]
     found: dict[str, dict[str, Any]] = {}
     if backup["method"] == "native":
-        found[backup["store"]] = storage(fleet.stores[backup["store"]])
+        store = fleet.stores[backup["store"]]
+        found[backup["store"]] = storage(store, backup_location(store, fleet.env, cluster["name"]).path)
     if restore:
-        found.setdefault(restore["fromStore"], storage(fleet.stores[restore["fromStore"]]))
+        name, where = restore_source(cluster, fleet, source_cluster)
+        found.setdefault(name, storage(fleet.stores[restore["fromStore"]], where.path))
     return found
 
 
@@ -107,33 +116,31 @@ def pmm(cluster: dict[str, Any]) -> dict[str, Any] | None:
     return {"image": PMM_IMAGE, "server": monitoring["pmmServer"] or PMM_SERVER} if monitoring["enabled"] else None
 
 
-def destination(store: dict[str, Any], backup: str) -> str:
+def destination(folder: Location, backup: str) -> str:
     """Where a backup lives in a store, as the restores name it."""
-    path = "/".join(p for p in (prefix(store), backup) if p)
-    if store["s3"]:
-        return f"s3://{store['s3']['bucket']}/{path}"
-    if store["gcs"]:
-        return f"gs://{store['gcs']['bucket']}/{path}"
-    return f"azure://{store['azure']['container']}/{path}"
+    scheme = {"s3": "s3://", "gcs": "gs://", "azure": "azure://"}[folder.kind]
+    container = folder.bucket.split("/", 1)[-1]  # an Azure location names the account, then the container
+    return f"{scheme}{'/'.join((container, *folder.folder, backup))}"
 
 
 def restore(template: str, cluster: dict[str, Any], fleet: Fleet, storage: Storage, source: dict[str, Any],
-            **extra: Any) -> Iterator[Component]:
-    """The operator's restore object for a cluster bootstrapped from a backup of another."""
+            source_cluster: str) -> Iterator[Component]:
+    """The operator's restore object for a cluster bootstrapped from a backup of another; with
+    a point in time, the storage whose logs it replays."""
     wanted = cluster["restore"]
     if not wanted:
         return
-    store = fleet.stores[wanted["fromStore"]]
-    settings = {k: v for k, v in storage(store).items() if k in ("s3", "gcs", "azure")}
+    storage_name, where = restore_source(cluster, fleet, source_cluster)
+    settings = {k: v for k, v in storage(fleet.stores[wanted["fromStore"]], where.path).items() if k in ("s3", "gcs", "azure")}
     yield Component(
         template,
         {
             "namespace": cluster["namespace"],
             "name": f"{cluster['name']}-restore",
             "cluster": cluster["name"],
-            "source": {**source, "destination": destination(store, wanted["backup"]), **settings},
+            "source": {**source, "destination": destination(where, wanted["backup"]), **settings},
             "point_in_time": utc(wanted["pointInTime"]),
-            **extra,
+            "pitr_storage": storage_name,
         },
         "restore",
         WAVE_DEPENDENT,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from renderer.locations import backup_location, store_kind
 from renderer.components import (
     WAVE_CLUSTER,
     WAVE_CONFIG,
@@ -22,21 +23,29 @@ CNPG_IMAGE = "ghcr.io/cloudnative-pg/postgresql"
 PORT = 5432
 
 
-def _destination(store: dict[str, Any]) -> str:
-    if store["s3"]:
-        base, path = f"s3://{store['s3']['bucket']}", store["s3"]["path"]
-    elif store["gcs"]:
-        base, path = f"gs://{store['gcs']['bucket']}", store["gcs"]["path"]
-    else:
+def _destination(store: dict[str, Any], env: str) -> str:
+    """The environment's folder in the store; the plugin adds the server name (the cluster's
+    name) under it, so each cluster of each environment archives into a folder of its own."""
+    folder = backup_location(store, env).path
+    if store["azure"]:
         azure = store["azure"]
-        base = f"https://{azure['storageAccount']}.blob.core.windows.net/{azure['container']}"
-        path = azure["path"]
-    # The plugin adds the server name (the cluster's name) under this path.
-    return f"{base}/{path.strip('/')}" if path else base
+        return f"https://{azure['storageAccount']}.blob.core.windows.net/{azure['container']}/{folder}"
+    scheme = "s3" if store["s3"] else "gs"
+    return f"{scheme}://{store[store_kind(store)]['bucket']}/{folder}"
 
 
-def object_store_name(cluster: str, store: str) -> str:
-    return f"{cluster}-{store}"
+def object_stores(cluster: dict[str, Any], env: str) -> dict[tuple[str, str], str]:
+    """The ObjectStores a cluster uses, by (store, environment): the one it archives into, and the
+    one a restore reads another cluster's (or environment's) backups from."""
+    found: dict[tuple[str, str], str] = {}
+    backup, restore = cluster["backup"], cluster["restore"]
+    if backup["method"] == "native":
+        found[(backup["store"], env)] = f"{cluster['name']}-{backup['store']}"
+    if restore:
+        source_env = restore["environment"] or env
+        suffix = "" if source_env == env else f"-{source_env}"
+        found.setdefault((restore["fromStore"], source_env), f"{cluster['name']}-{restore['fromStore']}{suffix}")
+    return found
 
 
 def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
@@ -47,20 +56,17 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     backup = cluster["backup"]
     native = backup["method"] == "native"
     restore = cluster["restore"]
-    object_stores: dict[str, str | None] = {}
-    if native:
-        object_stores[backup["store"]] = backup["retention"]
-    if restore and restore["fromStore"] not in object_stores:
-        object_stores[restore["fromStore"]] = None  # read only: no retention of its own
-    for store_name, retention in object_stores.items():
+    used = object_stores(cluster, fleet.env)
+    for (store_name, env), object_store in used.items():
+        writes = native and (store_name, env) == (backup["store"], fleet.env)
         yield Component(
             "postgresql/objectstore.yaml.j2",
             {
                 **base,
-                "object_store": object_store_name(name, store_name),
+                "object_store": object_store,
                 "store": stores[store_name],
-                "destination": _destination(stores[store_name]),
-                "retention": retention,
+                "destination": _destination(stores[store_name], env),
+                "retention": backup["retention"] if writes else None,  # read only: no retention of its own
             },
             "backup",
             WAVE_CONFIG,
@@ -79,11 +85,11 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             "anti_affinity": cluster["scheduling"]["antiAffinity"],
             "tolerations": tolerations(cluster),
             "roles": roles,
-            "backup_object": object_store_name(name, backup["store"]) if native else None,
+            "backup_object": used[(backup["store"], fleet.env)] if native else None,
             "restore": restore
             and {
-                "source": restore["sourceCluster"],
-                "object_store": object_store_name(name, restore["fromStore"]),
+                "source": restore["sourceCluster"] or name,
+                "object_store": used[(restore["fromStore"], restore["environment"] or fleet.env)],
                 "point_in_time": restore["pointInTime"],
             },
         },

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer import cron, emit
+from renderer.locations import backup_location, store_kind
 from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, tolerations
 
 LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
@@ -22,11 +23,12 @@ SNAPSHOT_INTERVAL = "24h"
 LABEL = "dbfleet.dev/sqlite"
 
 
-def replica(cluster: dict[str, Any], store: dict[str, Any]) -> dict[str, Any]:
-    """The database's one Litestream replica: settings only, credentials come from the environment."""
-    kind = next(k for k in ("s3", "gcs", "azure", "volume") if store[k])
+def replica(cluster: dict[str, Any], store: dict[str, Any], env: str) -> dict[str, Any]:
+    """The database's one Litestream replica, in its environment's folder: settings only,
+    credentials come from the environment."""
+    kind = store_kind(store)
     settings = store[kind]
-    path = "/".join(p for p in ((settings["path"] or "").strip("/"), cluster["name"]) if p)
+    path = backup_location(store, env, cluster["name"]).path
     if kind == "s3":
         out = {"type": "s3", "bucket": settings["bucket"], "path": path, "region": settings["region"], "endpoint": settings["endpoint"]}
     elif kind == "gcs":
@@ -38,7 +40,7 @@ def replica(cluster: dict[str, Any], store: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def litestream_config(cluster: dict[str, Any], store: dict[str, Any] | None) -> str:
+def litestream_config(cluster: dict[str, Any], store: dict[str, Any] | None, env: str) -> str:
     """litestream.yml in the 0.5 format: metrics on :9090, snapshots, one replica."""
     config: dict[str, Any] = {"addr": f":{METRICS_PORT}"}
     retention = cluster["backup"]["retention"]
@@ -46,7 +48,7 @@ def litestream_config(cluster: dict[str, Any], store: dict[str, Any] | None) -> 
         config["snapshot"] = {"interval": SNAPSHOT_INTERVAL, "retention": f"{cron.retention_days(retention) * 24}h"}
     database: dict[str, Any] = {"path": f"{DATA}/{cluster['sqlite']['file']}"}
     if store is not None:
-        database["replica"] = replica(cluster, store)
+        database["replica"] = replica(cluster, store, env)
     config["dbs"] = [database]
     return emit.dump(config)
 
@@ -160,7 +162,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     )
     yield Component(
         "sqlite/configmap.yaml.j2",
-        {"namespace": namespace, "name": f"{name}-litestream", "config": litestream_config(cluster, store),
+        {"namespace": namespace, "name": f"{name}-litestream", "config": litestream_config(cluster, store, fleet.env),
          "init_sql": cluster["sqlite"]["initSQL"] or ""},
         "config",
         WAVE_CONFIG,

@@ -5,6 +5,7 @@ import re
 from typing import Iterator
 
 from renderer.errors import Problem
+from renderer.locations import PXC_BACKUP_NAME
 from renderer.positioned import PMap
 from renderer.rules._walk import clusters, located, needs_storage_size, percona_common, pinned_version, reserved_owners
 
@@ -25,3 +26,7 @@ def check(spec: PMap) -> Iterator[Problem]:
         if enabled and isinstance(replicas, int) and replicas < 2:
             yield Problem(mark, f"{where}.pooler.replicas: HAProxy needs at least 2 replicas")
         yield from reserved_owners(where, cluster, SYSTEM_USERS, "the operator keeps the {role!r} user for itself")
+        backup, mark = located(cluster, "restore", "backup")
+        if isinstance(backup, str) and not PXC_BACKUP_NAME.match(backup):
+            yield Problem(mark, f"{where}.restore.backup: {backup!r} is not the name of a PXC backup "
+                                "(<cluster>-YYYY-MM-DD-hh:mm:ss-full, as the operator names them)")

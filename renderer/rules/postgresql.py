@@ -46,15 +46,6 @@ def _cluster(spec: PMap, where: str, cluster: PMap) -> Iterator[Problem]:
             yield Problem(store_mark, f"{where}.backup.store: the barman-cloud plugin writes to s3, gcs or azure, not to a volume store")
     restore, mark = located(cluster, "restore")
     if isinstance(restore, PMap):
-        source, source_mark = located(restore, "sourceCluster")
-        if source is None:
-            yield Problem(mark, f"{where}.restore.sourceCluster: name the cluster whose backups to restore (its folder in the store)")
-        elif source == cluster["name"] and restore.get("fromStore") == store and method != "none":
-            yield Problem(
-                source_mark,
-                f"{where}.restore.sourceCluster: the new cluster would archive into the backups it restores from; "
-                "give it another name or another backup store",
-            )
         from_store, store_mark = located(restore, "fromStore")
         if isinstance(from_store, str) and store_kind(spec, from_store) == "volume":
             yield Problem(store_mark, f"{where}.restore.fromStore: the barman-cloud plugin restores from s3, gcs or azure, not from a volume store")

@@ -38,7 +38,7 @@ def check(spec: PMap) -> Iterator[Problem]:
         if from_store is not None and from_store != store:
             yield Problem(mark, f"{where}.restore.fromStore: Litestream has one replica per database and restores from it: "
                                 f"use the backup store {store!r}")
-        for key in ("sourceCluster", "backup", "pointInTime"):
+        for key in ("sourceCluster", "environment", "backup", "pointInTime"):
             value, mark = located(cluster, "restore", key)
             if value is not None:
                 yield Problem(mark, f"{where}.restore.{key}: the restore init container restores the latest state of the replica")

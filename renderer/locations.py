@@ -1,0 +1,70 @@
+"""Where backups live outside the cluster, and who owns what on a server.
+
+Every backup location is scoped to its environment and its entry (``<store path>/<env>/<entry>``),
+so two environments, or two entries, never write into one folder: CloudNativePG refuses to archive
+into a non-empty archive, PXC collects binlogs without filtering by cluster, PBM takes every backup
+under its prefix for its own, and a ``latest`` dump restore would load another environment's data.
+The engines build their paths from here, and the fleet rule checks the result across environments.
+Works on normalised and on positioned stores alike (absent keys read as none).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+STORE_KINDS = ("s3", "gcs", "azure", "volume")
+# How PXC names a backup, and so its folder: the cluster, the time, the type
+# (pkg/controller/pxcbackup at v1.20.0: <cluster>-YYYY-MM-DD-hh:mm:ss-full).
+PXC_BACKUP_NAME = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}:[0-9]{2}:[0-9]{2}-full\Z")
+SCHEMES = {"s3": "s3://", "gcs": "gs://", "azure": "azure://", "volume": "pvc:"}
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A folder in a store: its kind, its bucket (container, claim) and the path in it."""
+
+    kind: str
+    bucket: str
+    folder: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return SCHEMES[self.kind] + "/".join((self.bucket, *self.folder))
+
+    @property
+    def path(self) -> str:
+        return "/".join(self.folder)
+
+    def overlaps(self, other: Location) -> bool:
+        """One folder is the other, or holds it: what is written to one is seen in the other."""
+        if (self.kind, self.bucket) != (other.kind, other.bucket):
+            return False
+        shorter = min(len(self.folder), len(other.folder))
+        return self.folder[:shorter] == other.folder[:shorter]
+
+
+def store_kind(store: Mapping[str, Any]) -> str:
+    return next(kind for kind in STORE_KINDS if store.get(kind))
+
+
+def store_root(store: Mapping[str, Any]) -> Location:
+    """The store's own folder: its bucket and path."""
+    kind = store_kind(store)
+    settings = store[kind]
+    if kind == "azure":
+        bucket = f"{settings.get('storageAccount')}/{settings.get('container')}"
+    else:
+        bucket = str(settings.get("claim") if kind == "volume" else settings.get("bucket"))
+    path = str(settings.get("path") or "")
+    return Location(kind, bucket, tuple(part for part in path.split("/") if part))
+
+
+def backup_location(store: Mapping[str, Any], env: str, entry: str | None = None) -> Location:
+    """The folder of one environment's backups (of one entry) in a store."""
+    root = store_root(store)
+    return Location(root.kind, root.bucket, (*root.folder, env, *([entry] if entry else [])))
+
+
+def server_identity(server: Mapping[str, Any], default_port: int) -> tuple[str, str, int]:
+    """What a server is, whatever the catalog calls it: its engine, host and port."""
+    return str(server.get("engine")), str(server.get("host")).lower(), int(server.get("port") or default_port)

@@ -1,0 +1,189 @@
+"""No two environments, and no two entries, share state outside the cluster: read off the rendered
+objects themselves (what the operators will write to), and refused in the catalog."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from renderer.locations import Location, backup_location
+from renderer.render import Bundle
+from tests.conftest import run, tree
+
+
+def _objects(files: dict[str, bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, data in files.items():
+        if path.endswith(".yaml") and not path.endswith("kustomization.yaml"):
+            yield path, yaml.safe_load(data)
+
+
+def written_locations(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """(folder, object) for every place a rendered object makes an operator or a job write backups."""
+    objects = list(_objects(files))
+    stores = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for _, o in objects if o["kind"] == "ObjectStore"}
+    found = []
+    for path, obj in objects:
+        kind, spec = obj["kind"], obj.get("spec") or {}
+        if kind == "Cluster":  # CloudNativePG: the WAL archiver's ObjectStore, under the server name
+            for plugin in spec.get("plugins") or []:
+                if plugin.get("isWALArchiver"):
+                    parameters = plugin["parameters"]
+                    store = stores[(obj["metadata"]["namespace"], parameters["barmanObjectName"])]
+                    server = parameters.get("serverName", obj["metadata"]["name"])
+                    found.append((f"{store['spec']['configuration']['destinationPath']}/{server}", path))
+        elif kind in ("PerconaXtraDBCluster", "PerconaServerMongoDB"):
+            backup = spec.get("backup") or {}
+            used = {task["storageName"] for task in (backup.get("schedule") or []) + (backup.get("tasks") or [])}
+            used |= {backup["pitr"]["storageName"]} if "storageName" in (backup.get("pitr") or {}) else set()
+            for name in used:
+                storage = backup["storages"][name]
+                settings = storage[storage["type"]]
+                found.append((f"{storage['type']}://{settings.get('bucket', settings.get('container'))}/{settings['prefix']}", path))
+        elif kind == "ConfigMap" and "litestream.yml" in (obj.get("data") or {}):
+            for database in yaml.safe_load(obj["data"]["litestream.yml"])["dbs"]:
+                if "replica" in database:
+                    replica = database["replica"]
+                    found.append((f"{replica['type']}://{replica.get('bucket', '')}/{replica['path']}", path))
+        elif kind == "CronJob":
+            for container in spec["jobTemplate"]["spec"]["template"]["spec"]["containers"]:
+                found += [(item["value"], path) for item in container.get("env") or [] if item["name"] == "BACKUP_PATH"]
+    return found
+
+
+def test_every_backup_folder_is_its_environments_and_its_entrys_own(example_bundle: Bundle) -> None:
+    found = written_locations(example_bundle.files)
+    assert len(found) >= 12
+    for folder, path in found:
+        env, entry = path.split("/")[0], path.split("/")[2]
+        assert folder.split("/")[-2:] == [env, entry], (folder, path)
+    folders = sorted(folder.rstrip("/") + "/" for folder, _ in found)
+    for first, second in zip(folders, folders[1:]):
+        assert not second.startswith(first), f"{first} holds {second}"
+
+
+@pytest.mark.parametrize(("a", "b", "overlap"), [
+    ((), ("dev", "x"), True), (("dev",), ("dev", "x"), True), (("dev", "x"), ("dev", "x"), True),
+    (("dev", "x"), ("dev", "xy"), False), (("dev",), ("prod",), False)])
+def test_locations_overlap_by_folder(a: tuple[str, ...], b: tuple[str, ...], overlap: bool) -> None:
+    assert Location("s3", "b", a).overlaps(Location("s3", "b", b)) is overlap
+    assert Location("s3", "b", a).overlaps(Location("s3", "other", b)) is False
+
+
+def test_a_store_path_gets_the_environment_and_the_entry() -> None:
+    store = {"s3": {"bucket": "bkp", "path": "/team/db/"}}
+    assert str(backup_location(store, "dev", "orders")) == "s3://bkp/team/db/dev/orders"
+    azure = {"azure": {"storageAccount": "acct", "container": "c", "path": None}}
+    assert str(backup_location(azure, "prod", "x")) == "azure://acct/c/prod/x"
+
+
+FLEET = """\
+apiVersion: dbfleet.dev/v1alpha1
+kind: Catalog
+metadata:
+  name: acme
+spec:
+  backupStores:
+    - name: main
+      s3: {bucket: bkp, path: db}
+    - name: deep
+      s3: {bucket: bkp, path: db/dev/orders}
+  servers:
+    - {name: pg, engine: postgresql, host: pg.example.com, adminSecret: pg-admin}
+    - {name: pg-alias, engine: postgresql, host: PG.example.com, port: 5432, adminSecret: pg-admin}
+  clusters:
+    - {name: orders, engine: postgresql, version: "16.4", storage: {size: 1Gi}, backup: {store: main}}
+    - name: shop
+      engine: mysql
+      version: "8.0.42-33.1"
+      replicas: 3
+      storage: {size: 1Gi}
+      backup: {store: deep}
+  databases:
+    - {name: billing, on: pg, credentialsSecret: billing, backup: {method: none}}
+    - {name: ledger, on: pg-alias, owner: billing, credentialsSecret: ledger, backup: {method: none}}
+  secrets: {provider: external-secrets, store: {kind: ClusterSecretStore, name: vault}}
+"""
+OVERLAY = """\
+apiVersion: dbfleet.dev/v1alpha1
+kind: Overlay
+metadata:
+  name: {env}
+spec: {{}}
+"""
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for folder in ("catalog", "overlays"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "catalog" / "fleet.yaml").write_text(FLEET)
+    for env in ("dev", "prod"):
+        (tmp_path / "overlays" / f"{env}.yaml").write_text(OVERLAY.format(env=env))
+    return tmp_path
+
+
+def test_shared_state_is_refused_naming_both_sides(fleet: Path) -> None:
+    result = run("render")
+    assert result.exit_code == 2
+    hint = ("; give each environment its own server (an overlay can change servers[].host) or database, or say shared: "
+            "true on the entry if the environments share it on purpose")
+    assert result.stderr.splitlines() == [
+        "catalog/fleet.yaml:21:16: error: clusters[1].backup.store: shop in dev would write its backups to "
+        "s3://bkp/db/dev/orders/dev/shop, inside the folder of clusters[0] (orders) in dev, catalog/fleet.yaml:15:90 "
+        "(s3://bkp/db/dev/orders)",
+        "catalog/fleet.yaml:21:16: error: clusters[1].backup.store: shop in prod would write its backups to "
+        "s3://bkp/db/dev/orders/prod/shop, inside the folder of clusters[0] (orders) in dev, catalog/fleet.yaml:15:90 "
+        "(s3://bkp/db/dev/orders)",
+        f"catalog/fleet.yaml:23:8: error: databases[0]: dev and prod would both provision the database 'billing' and the "
+        f"role 'billing' on pg.example.com:5432{hint}",
+        f"catalog/fleet.yaml:24:8: error: databases[1]: dev and prod would both provision the database 'ledger' on "
+        f"pg.example.com:5432{hint}",
+        f"catalog/fleet.yaml:24:8: error: databases[1]: ledger in dev would provision the role 'billing' on pg.example.com:5432, "
+        f"as databases[0] (billing) in dev, catalog/fleet.yaml:23:8 does{hint}",
+        f"catalog/fleet.yaml:24:8: error: databases[1]: ledger in prod would provision the role 'billing' on pg.example.com:5432, "
+        f"as databases[0] (billing) in dev, catalog/fleet.yaml:23:8 does{hint}",
+        "6 errors",
+    ]
+    assert not (fleet / "rendered").exists()
+
+
+def test_what_the_catalog_shares_on_purpose_renders_with_one_password(fleet: Path) -> None:
+    _share_billing(fleet / "catalog" / "fleet.yaml")
+    result = run("render")
+    assert result.exit_code == 0, result.output
+    for env in ("dev", "prod"):
+        secret = yaml.safe_load(tree(fleet / "rendered")[f"{env}/databases/billing/externalsecret-billing.yaml"])
+        assert {item["remoteRef"]["key"] for item in secret["spec"]["data"]} == {"acme/shared/billing"}
+
+
+def _share_billing(catalog: Path) -> None:
+    """The fleet without its conflicts: shop has no backups, billing is shared, ledger is gone."""
+    text = catalog.read_text().replace("backup: {store: deep}", "backup: {method: none}")
+    text = text.replace("{name: billing, on: pg, credentialsSecret: billing,", "{name: billing, on: pg, credentialsSecret: billing, shared: true,")
+    catalog.write_text(text.replace("    - {name: ledger, on: pg-alias, owner: billing, credentialsSecret: ledger, backup: {method: none}}\n", ""))
+
+
+def test_a_restore_reads_another_environments_backups_and_never_writes_there(fleet: Path) -> None:
+    catalog = fleet / "catalog" / "fleet.yaml"
+    _share_billing(catalog)
+    catalog.write_text(catalog.read_text().replace("backup: {store: main}}", "backup: {store: main}, restore: {fromStore: main}}"))
+    refused = run("render")
+    assert refused.exit_code == 2
+    assert ("clusters[0].restore: the new cluster would archive into the backups it restores from (s3://bkp/db/dev/orders); "
+            "give it another name, another backup store, or restore from another environment") in refused.stderr
+    catalog.write_text(catalog.read_text().replace(", restore: {fromStore: main}", ""))
+    dev = fleet / "overlays" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("spec: {}", "spec:\n  clusters:\n    - name: orders\n      restore: {fromStore: main, environment: prod}"))
+    result = run("render", "--env", "dev")
+    assert result.exit_code == 0, result.output
+    files = tree(fleet / "rendered" / "dev" / "databases" / "orders")
+    own, source = (yaml.safe_load(files[f"objectstore-{name}.yaml"]) for name in ("orders-main", "orders-main-prod"))
+    assert own["spec"]["configuration"]["destinationPath"] == "s3://bkp/db/dev"
+    assert source["spec"]["configuration"]["destinationPath"] == "s3://bkp/db/prod"
+    assert "retentionPolicy" not in source["spec"]
+    cluster = yaml.safe_load(files["cluster-orders.yaml"])
+    assert cluster["spec"]["plugins"][0]["parameters"] == {"barmanObjectName": "orders-main"}
+    assert cluster["spec"]["externalClusters"][0]["plugin"]["parameters"] == {"barmanObjectName": "orders-main-prod", "serverName": "orders"}
