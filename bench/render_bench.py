@@ -51,7 +51,7 @@ spec:
 MIXED = [
     """    - name: my-{i}
       engine: mysql
-      version: "8.0.42-33.1"
+      version: "8.0"
       replicas: 3
       storage: {{size: 50Gi}}
       pooler: {{enabled: true, replicas: 2}}
@@ -61,7 +61,7 @@ MIXED = [
 """,
     """    - name: mongo-{i}
       engine: mongodb
-      version: "8.0.12-4"
+      version: "8.0"
       replicas: 3
       storage: {{size: 30Gi}}
       sharding: {{enabled: true}}
@@ -70,7 +70,7 @@ MIXED = [
 """,
     """    - name: kafka-{i}
       engine: kafka
-      version: "4.1.1"
+      version: "4.3"
       replicas: 3
       storage: {{size: 100Gi}}
       topics: [{{name: events-{i}, partitions: 6}}]
@@ -85,7 +85,7 @@ MIXED = [
 ]
 CLUSTER = """    - name: pg-{i}
       engine: postgresql
-      version: "16.4"
+      version: "16"
       replicas: 3
       storage: {{size: 20Gi, class: fast-ssd}}
       resources: {{cpu: "1", memory: 2Gi}}

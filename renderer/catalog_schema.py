@@ -235,8 +235,9 @@ CLUSTER = obj(
         "engine": enum(ENGINES, "postgresql (CloudNativePG), mysql (Percona XtraDB Cluster), mongodb (Percona Server "
                                 "for MongoDB), kafka (Strimzi, KRaft), or sqlite (Litestream)."),
         "namespace": NAMESPACE,
-        "version": string("The database version: a pinned release (\"16.4\", \"8.0.42-33.1\", \"4.1.1\"); dbfleet "
-                          "pins the image (dbfleet versions lists them)."),
+        "version": string("The database version the pinned operator release runs: a release line (\"17\", \"8.0\", "
+                          "\"4.3\": its newest build), an upstream version, or an exact tag; dbfleet pins the image "
+                          "(dbfleet versions lists them)."),
         "replicas": count("Instances (Kafka: brokers; the Percona engines need an odd number, at least 3).", default=1),
         "storage": STORAGE,
         "resources": RESOURCES,

@@ -120,6 +120,14 @@ def connections(**kwargs: Any) -> int:
 
 
 @main.command()
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_run
+def versions(**kwargs: Any) -> int:
+    """The database versions each pinned operator release runs, and what a release line means."""
+    return commands.versions(**kwargs)
+
+
+@main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_run

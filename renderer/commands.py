@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 import yaml
 
 from renderer import output, scaffold
+from renderer import versions as version_table
 from renderer.catalog import Catalog, Source, load, read_sources, yaml_files
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.fingerprint import code_digest, inputs_digest
@@ -177,6 +178,27 @@ def init(*, reporter: Reporter, directory: Path) -> int:
     reporter.raw("" if reporter.wants_data else
                  f"next: {where}git init && git add -A && pre-commit install; edit catalog/fleet.yaml, then dbfleet render\n")
     return code
+
+
+def versions(*, reporter: Reporter) -> int:
+    """The versions each pinned operator release runs, what a release line resolves to, and the
+    helper images dbfleet pins beside them."""
+    rows, data = [], []
+    for engine, table in version_table.ENGINES.items():
+        rows.append(f"{engine}: {table.operator} ({table.source})")
+        lines = []
+        for line in table.lines:
+            builds = [b for b in table.builds if table.line(b) == line]
+            rows.append(f"  {line:<5} -> {table.image}:{builds[0].tag}"
+                        + (f"   (also {', '.join(b.tag for b in builds[1:])})" if builds[1:] else ""))
+            lines.append({"line": line, "resolvesTo": builds[0].tag, "builds": [b.tag for b in builds]})
+        data.append({"engine": engine, "operator": table.operator, "source": table.source, "lines": lines})
+    rows.append("helper images:")
+    rows += [f"  {name:<20} {helper.image:<45} {helper.source}" for name, helper in version_table.HELPERS.items()]
+    reporter.raw("" if reporter.wants_data else "\n".join(rows) + "\n")
+    reporter.result(f"{len(data)} engines", engines=data,
+                    helpers={name: {"image": h.image, "source": h.source} for name, h in version_table.HELPERS.items()})
+    return 0
 
 
 def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:

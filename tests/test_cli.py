@@ -297,7 +297,7 @@ spec:
   clusters:
     - name: notes
       engine: postgresql
-      version: "16.4"
+      version: "16"
       storage: {size: 1Gi}
 """
 

@@ -93,10 +93,10 @@ spec:
     - {name: pg, engine: postgresql, host: pg.example.com, adminSecret: pg-admin}
     - {name: pg-alias, engine: postgresql, host: PG.example.com, port: 5432, adminSecret: pg-admin}
   clusters:
-    - {name: orders, engine: postgresql, version: "16.4", storage: {size: 1Gi}, backup: {store: main}}
+    - {name: orders, engine: postgresql, version: "16", storage: {size: 1Gi}, backup: {store: main}}
     - name: shop
       engine: mysql
-      version: "8.0.42-33.1"
+      version: "8.0"
       replicas: 3
       storage: {size: 1Gi}
       backup: {store: deep}
@@ -132,10 +132,10 @@ def test_shared_state_is_refused_naming_both_sides(fleet: Path) -> None:
             "true on the entry if the environments share it on purpose")
     assert result.stderr.splitlines() == [
         "catalog/fleet.yaml:21:16: error: clusters[1].backup.store: shop in dev would write its backups to "
-        "s3://bkp/db/dev/orders/dev/shop, inside the folder of clusters[0] (orders) in dev, catalog/fleet.yaml:15:90 "
+        "s3://bkp/db/dev/orders/dev/shop, inside the folder of clusters[0] (orders) in dev, catalog/fleet.yaml:15:88 "
         "(s3://bkp/db/dev/orders)",
         "catalog/fleet.yaml:21:16: error: clusters[1].backup.store: shop in prod would write its backups to "
-        "s3://bkp/db/dev/orders/prod/shop, inside the folder of clusters[0] (orders) in dev, catalog/fleet.yaml:15:90 "
+        "s3://bkp/db/dev/orders/prod/shop, inside the folder of clusters[0] (orders) in dev, catalog/fleet.yaml:15:88 "
         "(s3://bkp/db/dev/orders)",
         f"catalog/fleet.yaml:23:8: error: databases[0]: dev and prod would both provision the database 'billing' and the "
         f"role 'billing' on pg.example.com:5432{hint}",

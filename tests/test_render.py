@@ -96,7 +96,7 @@ def test_a_broken_template_is_a_clean_error(workdir: Path, template: str, messag
 def test_render_all_reports_problems_once_and_says_which_environments(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text(
         "apiVersion: dbfleet.dev/v1alpha1\nkind: Catalog\nmetadata: {name: acme}\nspec:\n"
-        "  clusters:\n    - {name: a, engine: postgresql, version: '16.4', backup: {method: none}}\n"
+        "  clusters:\n    - {name: a, engine: postgresql, version: '16', backup: {method: none}}\n"
     )
     (tmp_path / "dev.yaml").write_text(
         "apiVersion: dbfleet.dev/v1alpha1\nkind: Overlay\nmetadata: {name: dev}\nspec:\n"
@@ -110,8 +110,10 @@ def test_render_all_reports_problems_once_and_says_which_environments(tmp_path: 
         render_all(catalog, Templates())
     assert [str(p) for p in caught.value.problems] == [
         "c.yaml:6:7: error: clusters[0].storage.size: CloudNativePG needs a storage size (such as 20Gi) [postgresql]",
-        "dev.yaml:6:17: error: clusters[0].version: 'latest' is not a pinned PostgreSQL version; CloudNativePG refuses "
-        "'latest' and digest-only images: give a major 13-19 and a minor, such as \"16.4\" [postgresql] (in dev)",
+        "dev.yaml:6:17: error: clusters[0].version: 'latest' is not a version CloudNativePG 1.30.0 runs: a release line "
+        "\"18\" (18.4-system-trixie), \"17\" (17.10-system-trixie), \"16\" (16.14-system-trixie), \"15\" "
+        "(15.18-system-trixie), \"14\" (14.23-system-trixie), or one of its builds (dbfleet versions lists them) "
+        "[postgresql] (in dev)",
     ]
 
 

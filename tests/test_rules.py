@@ -81,7 +81,7 @@ def spec_problems(body: str) -> list[str]:
 
 def test_a_server_and_a_cluster_cannot_share_a_name() -> None:
     body = (
-        "clusters: [{name: pg, engine: postgresql, version: '16.4', storage: {size: 1Gi}, backup: {method: none}}]\n"
+        "clusters: [{name: pg, engine: postgresql, version: '16', storage: {size: 1Gi}, backup: {method: none}}]\n"
         "servers: [{name: pg, engine: postgresql, host: h, adminSecret: s}]\n"
     )
     assert "f.yaml:2:12: error: servers[0].name: 'pg' is also a cluster name; databases refer to both by name, so they must differ [names]" in spec_problems(body)
@@ -105,7 +105,7 @@ def test_secret_keys_anywhere_are_refused_but_secret_references_are_not() -> Non
 def test_vclusters_need_a_database_of_their_own_and_a_way_to_get_its_password() -> None:
     body = (
         "servers: [{name: pg, engine: postgresql, host: pg.example.com, adminSecret: admin}]\n"
-        "clusters: [{name: shop, engine: mysql, version: 8.0.42-33.1, replicas: 3, storage: {size: 1Gi}, backup: {method: none}}]\n"
+        "clusters: [{name: shop, engine: mysql, version: '8.0', replicas: 3, storage: {size: 1Gi}, backup: {method: none}}]\n"
         "databases:\n"
         "  - {name: a-db, on: pg, credentialsSecret: a}\n"
         "  - {name: s-db, on: shop, credentialsSecret: s}\n"
@@ -140,7 +140,7 @@ def test_cloudnative_pg_reserved_roles_cannot_own_a_database() -> None:
         "clusters:\n"
         "  - name: pg\n"
         "    engine: postgresql\n"
-        "    version: '16.4'\n"
+        "    version: '16'\n"
         "    storage: {size: 1Gi}\n"
         "    backup: {method: none}\n"
         "    databases: [{name: app, owner: postgres}, {name: streaming_replica}]\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from renderer import versions
 from renderer.components import WAVE_CLUSTER, WAVE_DEPENDENT, Component, Fleet, guaranteed, tolerations
 
 PLAIN_PORT, TLS_PORT, MTLS_PORT = 9092, 9093, 9094
@@ -84,14 +85,14 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     listeners.append(tls_listener)
     if any(u["authentication"] == "tls" for u in users):
         listeners.append({"name": "mtls", "port": MTLS_PORT, "type": "internal", "tls": True, "authentication": {"type": "tls"}})
-    version = cluster["version"]
+    build = versions.resolve("kafka", cluster["version"])
     yield Component(
         "kafka/kafka.yaml.j2",
         {
             "namespace": namespace,
             "name": name,
-            "version": version,
-            "metadata_version": cluster["kafka"]["metadataVersion"] or ".".join(version.split(".")[:2]),
+            "version": build.version,
+            "metadata_version": cluster["kafka"]["metadataVersion"] or build.metadata,
             "listeners": listeners,
             "authorization": bool(users),
             "config": config,

@@ -15,11 +15,10 @@ from renderer.components import (
     role_secrets,
     tolerations,
 )
+from renderer import versions
 from renderer.engines import percona
 
 CR_VERSION = "1.22.0"
-MONGODB_IMAGE = "percona/percona-server-mongodb"
-BACKUP_IMAGE = "percona/percona-backup-mongodb:2.11.0"
 PORT = 27017
 REPLSET = "rs0"
 
@@ -78,7 +77,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             "cluster": cluster,
             "namespace": namespace,
             "cr_version": CR_VERSION,
-            "image": f"{MONGODB_IMAGE}:{cluster['version']}",
+            "image": versions.image("mongodb", cluster["version"]),
             "replset": REPLSET,
             "configuration": mongod_conf(cluster["parameters"]),
             "resources": guaranteed(cluster["resources"]),
@@ -91,9 +90,9 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
                 "mongos": sharding["mongos"],
                 "mongos_affinity": percona.anti_affinity(cluster, "mongos"),
             } if sharding["enabled"] else None,
-            "pmm": percona.pmm(cluster),
+            "pmm": percona.pmm(cluster, versions.helper("psmdb-pmm-client")),
             "backup": {
-                "image": BACKUP_IMAGE,
+                "image": versions.helper("psmdb-backup"),
                 "storages": storages,
                 "pitr": backup["method"] == "native" and backup["pitr"],
                 # PBM tasks also say whether they run, and what kind of backup they take.

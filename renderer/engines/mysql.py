@@ -14,14 +14,11 @@ from renderer.components import (
     role_secrets,
     tolerations,
 )
+from renderer import versions
 from renderer.engines import percona
 from renderer.locations import PXC_BACKUP_NAME
 
 CR_VERSION = "1.20.0"
-PXC_IMAGE = "percona/percona-xtradb-cluster"
-HAPROXY_IMAGE = "percona/haproxy:2.8.15"
-# XtraBackup follows the server's major version.
-BACKUP_IMAGES = {"8.0": "percona/percona-xtrabackup:8.0.35-34.1", "8.4": "percona/percona-xtrabackup:8.4.0-5.1"}
 PORT = 3306
 PITR_UPLOAD_SECONDS = 60
 
@@ -72,14 +69,15 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         }
         for role in owners
     ]
-    major = ".".join(cluster["version"].split(".")[:2])
+    build = versions.resolve("mysql", cluster["version"])
+    line = versions.ENGINES["mysql"].line(build)
     yield Component(
         "mysql/perconaxtradbcluster.yaml.j2",
         {
             "cluster": cluster,
             "namespace": namespace,
             "cr_version": CR_VERSION,
-            "image": f"{PXC_IMAGE}:{cluster['version']}",
+            "image": versions.image("mysql", cluster["version"]),
             "configuration": percona.config_file("mysqld", cluster["parameters"]),
             "resources": guaranteed(cluster["resources"]),
             "affinity": percona.anti_affinity(cluster, "pxc"),
@@ -87,12 +85,12 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             "volume_claim": percona.volume_claim(cluster["storage"]),
             "haproxy": pooler["enabled"] and {
                 "size": pooler["replicas"],
-                "image": HAPROXY_IMAGE,
+                "image": versions.helper("pxc-haproxy"),
                 "affinity": percona.anti_affinity(cluster, "haproxy"),
             },
-            "pmm": percona.pmm(cluster),
+            "pmm": percona.pmm(cluster, versions.helper("pxc-pmm-client")),
             "backup": {
-                "image": BACKUP_IMAGES.get(major, BACKUP_IMAGES["8.4"]),
+                "image": versions.helper(f"pxc-xtrabackup-{line}"),  # XtraBackup follows the server's line
                 "storages": storages,
                 "schedule": percona.scheduled(backup),
                 "pitr": backup["method"] == "native" and backup["pitr"] and {

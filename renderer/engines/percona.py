@@ -10,7 +10,6 @@ from renderer import cron
 from renderer.components import WAVE_DEPENDENT, Component, Fleet
 from renderer.locations import Location, backup_location
 
-PMM_IMAGE = "percona/pmm-client:3.3.1"
 PMM_SERVER = "monitoring-service"
 HOSTNAME = "kubernetes.io/hostname"
 
@@ -111,9 +110,9 @@ def scheduled(backup: dict[str, Any]) -> dict[str, Any] | None:
     return {"name": "scheduled", "schedule": backup["schedule"], "retention": retention(backup), "storageName": backup["store"]}
 
 
-def pmm(cluster: dict[str, Any]) -> dict[str, Any] | None:
+def pmm(cluster: dict[str, Any], image: str) -> dict[str, Any] | None:
     monitoring = cluster["monitoring"]
-    return {"image": PMM_IMAGE, "server": monitoring["pmmServer"] or PMM_SERVER} if monitoring["enabled"] else None
+    return {"image": image, "server": monitoring["pmmServer"] or PMM_SERVER} if monitoring["enabled"] else None
 
 
 def destination(folder: Location, backup: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer.locations import backup_location, store_kind
+from renderer.versions import image
 from renderer.components import (
     WAVE_CLUSTER,
     WAVE_CONFIG,
@@ -19,7 +20,6 @@ from renderer.components import (
     tolerations,
 )
 
-CNPG_IMAGE = "ghcr.io/cloudnative-pg/postgresql"
 PORT = 5432
 
 
@@ -79,7 +79,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         {
             **base,
             "cluster": {**cluster, "parameters": settings(cluster["parameters"])},
-            "image": f"{CNPG_IMAGE}:{cluster['version']}",
+            "image": image("postgresql", cluster["version"]),
             "tls": cluster["tls"]["enabled"],
             "resources": guaranteed(cluster["resources"]),
             "anti_affinity": cluster["scheduling"]["antiAffinity"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from renderer import versions
 from renderer.errors import Mark, Problem
 from renderer.positioned import PList, PMap
 
@@ -102,12 +103,15 @@ def _volume_size(spec: PMap, name: str) -> object:
     return entry["volume"].get("size") if entry and isinstance(entry.get("volume"), PMap) else None
 
 
-def pinned_version(where: str, cluster: PMap, pattern: re.Pattern[str], what: str) -> Iterator[Problem]:
-    """The entry's version must be a pinned ``what`` (an image tag, a release)."""
+def pinned_version(where: str, cluster: PMap, engine: str) -> Iterator[Problem]:
+    """The entry's version must be one the pinned operator release runs (renderer.versions)."""
     version, mark = located(cluster, "version")
-    if not isinstance(version, str) or not pattern.match(version):
-        shown = f"{version!r} is not" if version is not None else "give"
-        yield Problem(mark, f"{where}.version: {shown} {what}")
+    table = versions.ENGINES[engine]
+    if isinstance(version, str) and table.resolve(version) is not None:
+        return
+    shown = f"{version!r} is not a version {table.operator} runs" if version is not None else "give a version"
+    yield Problem(mark, f"{where}.version: {shown}: a release line {table.accepted()}, or one of its builds "
+                        "(dbfleet versions lists them)")
 
 
 def not_for(where: str, cluster: PMap, reasons: dict[str, str]) -> Iterator[Problem]:

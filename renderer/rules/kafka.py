@@ -1,7 +1,6 @@
 """Kafka: what Strimzi would refuse, and what a Kafka entry cannot ask for."""
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from renderer.errors import Problem
@@ -10,7 +9,6 @@ from renderer.rules._walk import clusters, located, needs_storage_size, not_for,
 
 ID = "kafka"
 
-VERSION = re.compile(r"4\.[1-3]\.[0-9]+\Z")
 NOT_FOR_KAFKA = {
     "backup": "Strimzi has no backups: Kafka keeps data by replication (mirror it to another cluster with MirrorMaker 2)",
     "restore": "Strimzi cannot restore a Kafka cluster from a backup store: Kafka keeps data by replication",
@@ -23,7 +21,7 @@ NOT_FOR_KAFKA = {
 def check(spec: PMap) -> Iterator[Problem]:
     for where, cluster in clusters(spec, "kafka"):
         yield from needs_storage_size(where, cluster, "Strimzi")
-        yield from pinned_version(where, cluster, VERSION, 'a Kafka version Strimzi 1.2 runs (4.1.x to 4.3.x, such as "4.1.1")')
+        yield from pinned_version(where, cluster, "kafka")
         yield from not_for(where, cluster, NOT_FOR_KAFKA)
         controllers, mark = located(cluster, "kafka", "controllers")
         if isinstance(controllers, int) and controllers % 2 == 0:

@@ -1,7 +1,6 @@
 """MongoDB: what the Percona Operator for MongoDB's validation would refuse."""
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from renderer.errors import Problem
@@ -19,14 +18,13 @@ from renderer.rules._walk import (
 
 ID = "mongodb"
 
-VERSION = re.compile(r"[678]\.0\.[0-9]+-[0-9]+\Z")
 SYSTEM_USERS = {"databaseAdmin", "clusterAdmin", "userAdmin", "clusterMonitor", "backup", "pmmserver"}
 
 
 def check(spec: PMap) -> Iterator[Problem]:
     for where, cluster in clusters(spec, "mongodb"):
         yield from needs_storage_size(where, cluster, "Percona Server for MongoDB")
-        yield from pinned_version(where, cluster, VERSION, 'a Percona Server for MongoDB image tag (such as "8.0.12-4")')
+        yield from pinned_version(where, cluster, "mongodb")
         yield from percona_common(spec, where, cluster, "Percona Server for MongoDB", ("s3", "gcs", "azure"))
         enabled, mark = located(cluster, "pooler", "enabled")
         if enabled:

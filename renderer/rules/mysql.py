@@ -11,7 +11,6 @@ from renderer.rules._walk import clusters, located, needs_storage_size, percona_
 
 ID = "mysql"
 
-VERSION = re.compile(r"8\.[04]\.[0-9]+-[0-9]+\.[0-9]+\Z")
 # Users the operator keeps for itself.
 SYSTEM_USERS = {"root", "xtrabackup", "monitor", "proxyadmin", "operator", "replication", "clustercheck", "pmmserver"}
 
@@ -19,7 +18,7 @@ SYSTEM_USERS = {"root", "xtrabackup", "monitor", "proxyadmin", "operator", "repl
 def check(spec: PMap) -> Iterator[Problem]:
     for where, cluster in clusters(spec, "mysql"):
         yield from needs_storage_size(where, cluster, "Percona XtraDB Cluster")
-        yield from pinned_version(where, cluster, VERSION, 'a Percona XtraDB Cluster image tag (such as "8.0.42-33.1" or "8.4.5-5.1")')
+        yield from pinned_version(where, cluster, "mysql")
         yield from percona_common(spec, where, cluster, "Percona XtraDB Cluster", ("s3", "azure", "volume"))
         replicas, mark = located(cluster, "pooler", "replicas")
         enabled, _ = located(cluster, "pooler", "enabled")

@@ -6,11 +6,10 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import backup_method, clusters, located, needs_storage_size, reserved_owners, store_kind
+from renderer.rules._walk import pinned_version, backup_method, clusters, located, needs_storage_size, reserved_owners, store_kind
 
 ID = "postgresql"
 
-VERSION = re.compile(r"(1[3-9])(\.[0-9]+)?(-[a-z0-9][a-z0-9.-]*)?\Z")
 RESERVED_ROLES = {"postgres", "streaming_replica"}
 
 
@@ -21,15 +20,7 @@ def check(spec: PMap) -> Iterator[Problem]:
 
 def _cluster(spec: PMap, where: str, cluster: PMap) -> Iterator[Problem]:
     yield from needs_storage_size(where, cluster, "CloudNativePG")
-    version, mark = located(cluster, "version")
-    if version is None:
-        yield Problem(mark, f"{where}.version: pin a PostgreSQL version (such as \"16.4\"); the image must not float")
-    elif "latest" in version or "@" in version or not VERSION.match(version):
-        yield Problem(
-            mark,
-            f"{where}.version: {version!r} is not a pinned PostgreSQL version; CloudNativePG "
-            "refuses 'latest' and digest-only images: give a major 13-19 and a minor, such as \"16.4\"",
-        )
+    yield from pinned_version(where, cluster, "postgresql")
     yield from reserved_owners(where, cluster, RESERVED_ROLES,
                                "CloudNativePG reserves the {role!r} role; give the database an owner of its own")
     mode, mark = located(cluster, "pooler", "mode")
