@@ -14,6 +14,15 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 STORE_KINDS = ("s3", "gcs", "azure", "volume")
+# The keys of a store's credentialsSecret: the ones the Percona operators read (hard-coded in
+# pkg/pxc/backup/job.go of the PXC operator and pkg/psmdb/backup/pbm.go at v1.22.0); CloudNativePG,
+# rclone and Litestream are pointed at the same keys, so one Secret serves every consumer.
+STORE_SECRET_KEYS = {
+    "s3": {"accessKeyId": "AWS_ACCESS_KEY_ID", "secretAccessKey": "AWS_SECRET_ACCESS_KEY"},
+    "azure": {"account": "AZURE_STORAGE_ACCOUNT_NAME", "key": "AZURE_STORAGE_ACCOUNT_KEY"},
+    # A service account's JSON key (CloudNativePG, rclone, Litestream), and its two fields as PBM reads them.
+    "gcs": {"file": "credentials.json", "clientEmail": "GCS_CLIENT_EMAIL", "privateKey": "GCS_PRIVATE_KEY"},
+}
 # How PXC names a backup, and so its folder: the cluster, the time, the type
 # (pkg/controller/pxcbackup at v1.20.0: <cluster>-YYYY-MM-DD-hh:mm:ss-full).
 PXC_BACKUP_NAME = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}:[0-9]{2}:[0-9]{2}-full\Z")

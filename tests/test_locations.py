@@ -187,3 +187,27 @@ def test_a_restore_reads_another_environments_backups_and_never_writes_there(fle
     cluster = yaml.safe_load(files["cluster-orders.yaml"])
     assert cluster["spec"]["plugins"][0]["parameters"] == {"barmanObjectName": "orders-main"}
     assert cluster["spec"]["externalClusters"][0]["plugin"]["parameters"] == {"barmanObjectName": "orders-main-prod", "serverName": "orders"}
+
+
+def test_every_consumer_reads_a_stores_secret_under_the_keys_the_operators_hard_code(example_bundle: Bundle) -> None:
+    """PXC and PSMDB read AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (pkg/pxc/backup/job.go,
+    pkg/psmdb/backup/pbm.go): a Secret made for one consumer must serve them all."""
+    from renderer.locations import STORE_SECRET_KEYS
+
+    def refs(node: Any) -> Iterator[tuple[str, str]]:
+        if isinstance(node, dict):
+            if isinstance(node.get("name"), str) and isinstance(node.get("key"), str):
+                yield node["name"], node["key"]
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+
+    read: dict[str, set[str]] = {}
+    for _, obj in _objects(example_bundle.files):
+        for name, key in refs(obj):
+            read.setdefault(name, set()).add(key)
+    assert read["s3-backup-creds"] == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} == set(STORE_SECRET_KEYS["s3"].values())
+    assert read["gcs-backup-creds"] <= set(STORE_SECRET_KEYS["gcs"].values())
+    assert STORE_SECRET_KEYS["azure"] == {"account": "AZURE_STORAGE_ACCOUNT_NAME", "key": "AZURE_STORAGE_ACCOUNT_KEY"}

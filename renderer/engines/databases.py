@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from renderer import cron
 from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet
-from renderer.locations import Location, backup_location
+from renderer.locations import STORE_SECRET_KEYS, Location, backup_location
 
 WAVE_JOB = 2
 DEFAULT_SCHEDULE = "0 2 * * *"
@@ -204,8 +204,8 @@ def _rclone_env(store: dict[str, Any], folder: Location) -> tuple[list[dict[str,
         s3 = store["s3"]
         env = [var("TYPE", "s3"), var("PROVIDER", "AWS" if not s3["endpoint"] else "Other")]
         if s3["credentialsSecret"]:
-            env += [from_secret("ACCESS_KEY_ID", s3["credentialsSecret"], "ACCESS_KEY_ID"),
-                    from_secret("SECRET_ACCESS_KEY", s3["credentialsSecret"], "ACCESS_SECRET_KEY")]
+            env += [from_secret("ACCESS_KEY_ID", s3["credentialsSecret"], STORE_SECRET_KEYS["s3"]["accessKeyId"]),
+                    from_secret("SECRET_ACCESS_KEY", s3["credentialsSecret"], STORE_SECRET_KEYS["s3"]["secretAccessKey"])]
         else:
             env.append(var("ENV_AUTH", "true"))
         env += [var("REGION", s3["region"])] if s3["region"] else []
@@ -214,7 +214,7 @@ def _rclone_env(store: dict[str, Any], folder: Location) -> tuple[list[dict[str,
         gcs = store["gcs"]
         env = [var("TYPE", "google cloud storage"), var("BUCKET_POLICY_ONLY", "true")]
         if gcs["credentialsSecret"]:
-            env.append(var("SERVICE_ACCOUNT_FILE", f"{GCS}/credentials.json"))
+            env.append(var("SERVICE_ACCOUNT_FILE", f"{GCS}/{STORE_SECRET_KEYS['gcs']['file']}"))
             volumes.append({"name": "gcs-credentials", "secret": {"secretName": gcs["credentialsSecret"]}})
             mounts.append({"name": "gcs-credentials", "mountPath": GCS, "readOnly": True})
         else:
@@ -223,7 +223,7 @@ def _rclone_env(store: dict[str, Any], folder: Location) -> tuple[list[dict[str,
         azure = store["azure"]
         env = [var("TYPE", "azureblob"), var("ACCOUNT", azure["storageAccount"])]
         if azure["credentialsSecret"]:
-            env.append(from_secret("KEY", azure["credentialsSecret"], "AZURE_STORAGE_KEY"))
+            env.append(from_secret("KEY", azure["credentialsSecret"], STORE_SECRET_KEYS["azure"]["key"]))
         else:
             env.append(var("ENV_AUTH", "true"))
     else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from renderer.locations import backup_location, store_kind
+from renderer.locations import STORE_SECRET_KEYS, backup_location, store_kind
 from renderer.versions import image
 from renderer.components import (
     WAVE_CLUSTER,
@@ -67,6 +67,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
                 "store": stores[store_name],
                 "destination": _destination(stores[store_name], env),
                 "retention": backup["retention"] if writes else None,  # read only: no retention of its own
+                "keys": STORE_SECRET_KEYS,
             },
             "backup",
             WAVE_CONFIG,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer import cron, emit
-from renderer.locations import backup_location, store_kind
+from renderer.locations import STORE_SECRET_KEYS, backup_location, store_kind
 from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, tolerations
 
 LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
@@ -66,14 +66,14 @@ def _credentials(store: dict[str, Any] | None) -> tuple[list[dict[str, Any]], li
 
     if store["s3"] and store["s3"]["credentialsSecret"]:
         secret = store["s3"]["credentialsSecret"]
-        env += [from_secret("LITESTREAM_ACCESS_KEY_ID", secret, "ACCESS_KEY_ID"),
-                from_secret("LITESTREAM_SECRET_ACCESS_KEY", secret, "ACCESS_SECRET_KEY")]
+        env += [from_secret("LITESTREAM_ACCESS_KEY_ID", secret, STORE_SECRET_KEYS["s3"]["accessKeyId"]),
+                from_secret("LITESTREAM_SECRET_ACCESS_KEY", secret, STORE_SECRET_KEYS["s3"]["secretAccessKey"])]
     elif store["gcs"] and store["gcs"]["credentialsSecret"]:
-        env.append({"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": f"{GCS_CREDENTIALS}/credentials.json"})
+        env.append({"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": f"{GCS_CREDENTIALS}/{STORE_SECRET_KEYS['gcs']['file']}"})
         volumes.append({"name": "gcs-credentials", "secret": {"secretName": store["gcs"]["credentialsSecret"]}})
         mounts.append({"name": "gcs-credentials", "mountPath": GCS_CREDENTIALS, "readOnly": True})
     elif store["azure"] and store["azure"]["credentialsSecret"]:
-        env.append(from_secret("LITESTREAM_AZURE_ACCOUNT_KEY", store["azure"]["credentialsSecret"], "AZURE_STORAGE_KEY"))
+        env.append(from_secret("LITESTREAM_AZURE_ACCOUNT_KEY", store["azure"]["credentialsSecret"], STORE_SECRET_KEYS["azure"]["key"]))
     elif store["volume"]:
         volumes.append({"name": "backup", "persistentVolumeClaim": {"claimName": store["volume"]["claim"]}})
         mounts.append({"name": "backup", "mountPath": BACKUP})
