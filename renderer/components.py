@@ -70,8 +70,9 @@ def role_secret(cluster: str, role: str) -> str:
     return f"{cluster}-{role.replace('_', '-')}"
 
 
-def role_secrets(fleet: Fleet, namespace: str, cluster: str, roles: list[str]) -> Iterator[Component]:
-    """With External Secrets, the Secrets that hold the roles' passwords; never the passwords."""
+def role_secrets(fleet: Fleet, namespace: str, cluster: str, roles: list[str], reload: bool = False) -> Iterator[Component]:
+    """With External Secrets, the Secrets that hold the roles' passwords; never the passwords.
+    ``reload``: label them for the operator to apply a rotation at once (CloudNativePG)."""
     if not fleet.secrets or fleet.secrets["provider"] != "external-secrets":
         return
     for role in roles:
@@ -83,6 +84,7 @@ def role_secrets(fleet: Fleet, namespace: str, cluster: str, roles: list[str]) -
                 "store": fleet.secrets["store"],
                 "role": role,
                 "remote_key": f"{fleet.name}/{fleet.env}/{cluster}/{role}",
+                "reload": reload,
             },
             "credentials",
             WAVE_CONFIG,

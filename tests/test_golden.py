@@ -97,3 +97,17 @@ def test_every_object_is_labelled_and_data_is_protected(example_bundle: Bundle) 
     assert max(waves["Namespace"]) < min(waves["ObjectStore"] | waves["ExternalSecret"])
     assert max(waves["ObjectStore"] | waves["ExternalSecret"]) < min(waves["Cluster"])
     assert max(waves["Cluster"]) < min(waves["Pooler"] | waves["Database"] | waves["ScheduledBackup"] | waves["Service"])
+
+
+def test_a_rotated_role_password_reaches_cloudnative_pg_at_once(example_bundle: Bundle) -> None:
+    """CloudNativePG reloads only Secrets labelled cnpg.io/reload: each ExternalSecret that makes
+    a managed role's Secret labels it."""
+    objects = [yaml.safe_load(example_bundle.files[o.path]) for o in example_bundle.objects]
+    made = {(o["metadata"]["namespace"], o["spec"]["target"]["name"]): o for o in objects if o["kind"] == "ExternalSecret"}
+    checked = 0
+    for cluster in (o for o in objects if o["kind"] == "Cluster"):
+        for role in (cluster["spec"].get("managed") or {}).get("roles") or []:
+            secret = made[(cluster["metadata"]["namespace"], role["passwordSecret"]["name"])]
+            assert secret["spec"]["target"]["template"]["metadata"]["labels"] == {"cnpg.io/reload": "true"}
+            checked += 1
+    assert checked >= 4

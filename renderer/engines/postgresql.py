@@ -73,7 +73,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             WAVE_CONFIG,
         )
     owners = sorted({owner(db) for db in cluster["databases"]})
-    yield from role_secrets(fleet, namespace, name, owners)
+    yield from role_secrets(fleet, namespace, name, owners, reload=True)
     roles = [{"name": owner, "secret": role_secret(name, owner)} for owner in owners]
     yield Component(
         "postgresql/cluster.yaml.j2",
