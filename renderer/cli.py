@@ -119,6 +119,18 @@ def connections(**kwargs: Any) -> int:
     return commands.connections(**kwargs)
 
 
+@main.command("secrets")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--overlays", type=click.Path(path_type=Path),
+              help="Folder of environment overlays (<env>.yaml).  [default: overlays, if there is one]")
+@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable).")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_run
+def secrets_command(**kwargs: Any) -> int:
+    """Every Secret the fleet reads and does not create: name, namespace, keys, what for, readers."""
+    return commands.secrets(**kwargs)
+
+
 @main.command()
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_run

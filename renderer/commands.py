@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 import yaml
 
-from renderer import output, scaffold
+from renderer import output, scaffold, secrets_contract
 from renderer import versions as version_table
 from renderer.catalog import Catalog, Source, load, read_sources, yaml_files
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
@@ -178,6 +178,27 @@ def init(*, reporter: Reporter, directory: Path) -> int:
     reporter.raw("" if reporter.wants_data else
                  f"next: {where}git init && git add -A && pre-commit install; edit catalog/fleet.yaml, then dbfleet render\n")
     return code
+
+
+def secrets(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
+    """Every Secret the rendered fleet reads and does not create, per environment."""
+    catalog_files, overlay_files = _input_files(paths, overlays)
+    catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
+    bundle = render_all(catalog, Templates())
+    reporter.problems(bundle.warnings)
+    text, data = [], []
+    for env in catalog.environments:
+        spec, _ = check_environment(catalog, env)
+        purposes = secrets_contract.belongs_to(spec)
+        objects = [(o.path, o.data) for o in bundle.objects if o.path.split("/", 1)[0] == env]
+        for need in secrets_contract.needs(objects):
+            need.purpose = purposes.get(need.name, [])
+            data.append({"environment": env, **need.as_json()})
+            text.append(f"{env}\t{need.namespace}/{need.name}\t{', '.join(sorted(need.keys))}\t"
+                        f"{'; '.join(need.purpose) or '-'}\tread by {', '.join(sorted(need.readers))}")
+    reporter.raw("" if reporter.wants_data else "".join(line + "\n" for line in text))
+    reporter.result(f"{len(data)} secret{'s' if len(data) != 1 else ''} to provide", secrets=data)
+    return 0
 
 
 def versions(*, reporter: Reporter) -> int:

@@ -61,6 +61,12 @@ def tolerations(cluster: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: v for k, v in t.items() if v is not None} for t in cluster["scheduling"]["tolerations"]]
 
 
+def secret_volume(name: str, secret: str, *keys: str, **extra: Any) -> dict[str, Any]:
+    """A volume of the named keys of a Secret, each a file of its name: only what is read is
+    mounted, and ``dbfleet secrets`` can say which keys a Secret needs."""
+    return {"name": name, "secret": {"secretName": secret, "items": [{"key": key, "path": key} for key in keys], **extra}}
+
+
 def owner(database: dict[str, Any]) -> str:
     """A database without an owner gets a role of its own name, never the superuser."""
     return str(database["owner"] or database["name"])

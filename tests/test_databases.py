@@ -224,6 +224,6 @@ def test_mongodb_database_on_a_catalog_cluster_uses_the_operators_secrets() -> N
     assert env["DB_HOST"] == "catalog-mongos.databases.svc" and env["DB_PORT"] == "27017"
     assert env["DB_ADMIN_USER"] == {"secretKeyRef": {"name": "catalog-secrets", "key": "MONGODB_USER_ADMIN_USER"}}
     assert env["DB_CA_FILE"] == "/etc/db-ca/ca.crt"
-    assert {"name": "db-ca", "secret": {"secretName": "catalog-ssl"}} in job["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "db-ca", "secret": {"secretName": "catalog-ssl", "items": [{"key": "ca.crt", "path": "ca.crt"}]}} in job["spec"]["template"]["spec"]["volumes"]
     assert container["image"] == "docker.io/library/mongo:8.0.4"
     assert not any("PASSWORD" in arg for arg in container["command"])

@@ -200,7 +200,7 @@ def test_the_example_sessions_database_serves_rest_with_its_token_mounted() -> N
     rest = next(c for c in pod_spec["containers"] if c["name"] == "sqlite-rest")
     token_mount = next(m for m in rest["volumeMounts"] if m["name"] == "sqlite-rest-auth")
     assert f"{token_mount['mountPath']}/token" in rest["args"]
-    assert {"name": "sqlite-rest-auth", "secret": {"secretName": "sessions-jwt"}} in pod_spec["volumes"]
+    assert {"name": "sqlite-rest-auth", "secret": {"secretName": "sessions-jwt", "items": [{"key": "token", "path": "token"}]}} in pod_spec["volumes"]
     assert rest["args"][rest["args"].index("--security-allow-table") + 1] == "users"
     assert statefulset["spec"]["replicas"] == 1
     ingress = yaml.safe_load(bundle_files["prod/databases/sessions/ingress-sessions.yaml"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from renderer import cron
-from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet
+from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, secret_volume
 from renderer.locations import STORE_SECRET_KEYS, Location, backup_location
 
 WAVE_JOB = 2
@@ -153,9 +153,9 @@ def provision_sql(engine: str, database: dict[str, Any]) -> str:
 
 def tls_volumes(t: Target) -> list[dict[str, Any]]:
     """The server's CA, and the client certificate when it asks for one."""
-    volumes = [{"name": "db-ca", "secret": {"secretName": t.ca_secret}}] if t.ca_secret else []
+    volumes = [secret_volume("db-ca", t.ca_secret, "ca.crt")] if t.ca_secret else []
     if t.client_secret:
-        volumes.append({"name": "db-client", "secret": {"secretName": t.client_secret, "defaultMode": 0o400}})
+        volumes.append(secret_volume("db-client", t.client_secret, "tls.crt", "tls.key", defaultMode=0o400))
     return volumes
 
 
@@ -215,7 +215,7 @@ def _rclone_env(store: dict[str, Any], folder: Location) -> tuple[list[dict[str,
         env = [var("TYPE", "google cloud storage"), var("BUCKET_POLICY_ONLY", "true")]
         if gcs["credentialsSecret"]:
             env.append(var("SERVICE_ACCOUNT_FILE", f"{GCS}/{STORE_SECRET_KEYS['gcs']['file']}"))
-            volumes.append({"name": "gcs-credentials", "secret": {"secretName": gcs["credentialsSecret"]}})
+            volumes.append(secret_volume("gcs-credentials", gcs["credentialsSecret"], STORE_SECRET_KEYS["gcs"]["file"]))
             mounts.append({"name": "gcs-credentials", "mountPath": GCS, "readOnly": True})
         else:
             env.append(var("ENV_AUTH", "true"))

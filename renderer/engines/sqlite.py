@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from renderer import cron, emit
 from renderer.locations import STORE_SECRET_KEYS, backup_location, store_kind
-from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, tolerations
+from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, secret_volume, tolerations
 
 LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
 SQLITE_IMAGE = "keinos/sqlite3:3.47.2"
@@ -70,7 +70,7 @@ def _credentials(store: dict[str, Any] | None) -> tuple[list[dict[str, Any]], li
                 from_secret("LITESTREAM_SECRET_ACCESS_KEY", secret, STORE_SECRET_KEYS["s3"]["secretAccessKey"])]
     elif store["gcs"] and store["gcs"]["credentialsSecret"]:
         env.append({"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": f"{GCS_CREDENTIALS}/{STORE_SECRET_KEYS['gcs']['file']}"})
-        volumes.append({"name": "gcs-credentials", "secret": {"secretName": store["gcs"]["credentialsSecret"]}})
+        volumes.append(secret_volume("gcs-credentials", store["gcs"]["credentialsSecret"], STORE_SECRET_KEYS["gcs"]["file"]))
         mounts.append({"name": "gcs-credentials", "mountPath": GCS_CREDENTIALS, "readOnly": True})
     elif store["azure"] and store["azure"]["credentialsSecret"]:
         env.append(from_secret("LITESTREAM_AZURE_ACCOUNT_KEY", store["azure"]["credentialsSecret"], STORE_SECRET_KEYS["azure"]["key"]))
@@ -140,7 +140,7 @@ def pod_parts(cluster: dict[str, Any], store: dict[str, Any] | None, sidecar: bo
                 "securityContext": security,
             }
         )
-        volumes.append({"name": "sqlite-rest-auth", "secret": {"secretName": rest["authSecret"]}})
+        volumes.append(secret_volume("sqlite-rest-auth", rest["authSecret"], "token"))
     volumes = [
         {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}},
         {"name": "litestream-config", "configMap": {"name": f"{name}-litestream"}},
