@@ -39,14 +39,31 @@ def _run(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+OVERLAYS = click.option("--overlays", type=click.Path(path_type=Path),
+                        help="Folder of environment overlays (<env>.yaml).  [default: overlays, if there is one]")
+ENVS = click.option("--env", "envs", multiple=True, help="Only this environment (repeatable).")
+OUTPUT = click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+
+def _with(func: F, options: list[Callable[[F], F]]) -> F:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _catalog(func: F) -> F:
+    """The options of commands that read the catalog and render nothing to disk."""
+    return _with(func, [PATHS, OVERLAYS, ENVS, OUTPUT])
+
+
 def _inputs(func: F) -> F:
-    options = [
-        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
-        click.option("--overlays", type=click.Path(path_type=Path),
-                     help="Folder of environment overlays (<env>.yaml).  [default: overlays, if there is one]"),
+    return _with(func, [
+        PATHS,
+        OVERLAYS,
         click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("rendered"), show_default=True,
                      help="Output folder; dbfleet owns it entirely."),
-        click.option("--env", "envs", multiple=True, help="Only this environment (repeatable)."),
+        ENVS,
         click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="Folder of templates that override the built-in ones."),
         click.option("--schema-location", "schema_locations", multiple=True, envvar="DBFLEET_SCHEMA_LOCATION",
@@ -62,11 +79,8 @@ def _inputs(func: F) -> F:
                      help="Skip objects whose schema cannot be found instead of failing."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
                      help="Processes that share rendering and validating a large catalog.  [default: cores]"),
-        click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+        OUTPUT,
+    ])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -108,11 +122,7 @@ def validate(reporter: Reporter, **inputs: Any) -> int:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--overlays", type=click.Path(path_type=Path),
-              help="Folder of environment overlays (<env>.yaml).  [default: overlays, if there is one]")
-@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable).")
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_catalog
 @_run
 def connections(**kwargs: Any) -> int:
     """Print the connection string of every database reached through xdatabase-proxy."""
@@ -120,11 +130,7 @@ def connections(**kwargs: Any) -> int:
 
 
 @main.command("secrets")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--overlays", type=click.Path(path_type=Path),
-              help="Folder of environment overlays (<env>.yaml).  [default: overlays, if there is one]")
-@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable).")
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_catalog
 @_run
 def secrets_command(**kwargs: Any) -> int:
     """Every Secret the fleet reads and does not create: name, namespace, keys, what for, readers."""
@@ -132,7 +138,7 @@ def secrets_command(**kwargs: Any) -> int:
 
 
 @main.command()
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@OUTPUT
 @_run
 def versions(**kwargs: Any) -> int:
     """The database versions each pinned operator release runs, and what a release line means."""
@@ -141,7 +147,7 @@ def versions(**kwargs: Any) -> int:
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@OUTPUT
 @_run
 def init(**kwargs: Any) -> int:
     """Start a repository that keeps a catalog (default: here).
