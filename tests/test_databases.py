@@ -227,3 +227,11 @@ def test_mongodb_database_on_a_catalog_cluster_uses_the_operators_secrets() -> N
     assert {"name": "db-ca", "secret": {"secretName": "catalog-ssl", "items": [{"key": "ca.crt", "path": "ca.crt"}]}} in job["spec"]["template"]["spec"]["volumes"]
     assert container["image"] == "docker.io/library/mongo:8.0.4"
     assert not any("PASSWORD" in arg for arg in container["command"])
+
+
+@pytest.mark.parametrize(("endpoint", "aws"), [(None, True), ("https://s3.eu-west-1.amazonaws.com", True),
+                                               ("https://minio.internal:9000", False), ("https://amazonaws.com.evil.example", False)])
+def test_rclone_signs_as_amazon_s3_expects_on_aws(endpoint: str | None, aws: bool) -> None:
+    from renderer.engines.databases import _on_aws
+
+    assert _on_aws(endpoint) is aws

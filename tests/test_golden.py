@@ -111,3 +111,27 @@ def test_a_rotated_role_password_reaches_cloudnative_pg_at_once(example_bundle: 
             assert secret["spec"]["target"]["template"]["metadata"]["labels"] == {"cnpg.io/reload": "true"}
             checked += 1
     assert checked >= 4
+
+
+def _pod_specs(node: Any) -> Any:
+    if isinstance(node, dict):
+        if "containers" in node and "securityContext" in node:
+            yield node
+        for value in node.values():
+            yield from _pod_specs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _pod_specs(value)
+
+
+def test_a_non_root_pod_can_read_the_secret_files_it_mounts(example_bundle: Bundle) -> None:
+    """A Secret file without a read bit for others (a client key, 0400) is readable by a non-root
+    user only through fsGroup."""
+    checked = 0
+    for obj in example_bundle.objects:
+        for pod in _pod_specs(yaml.safe_load(example_bundle.files[obj.path])):
+            secrets = [v["secret"] for v in pod.get("volumes") or [] if "secret" in v]
+            if pod["securityContext"].get("runAsNonRoot") and any(not s.get("defaultMode", 0o644) & 0o004 for s in secrets):
+                assert pod["securityContext"].get("fsGroup") == pod["securityContext"]["runAsUser"], obj.path
+                checked += 1
+    assert checked >= 2

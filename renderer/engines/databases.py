@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -189,6 +190,14 @@ def _admin_env(t: Target) -> list[dict[str, Any]]:
     return [{"name": "DB_ADMIN_USER", **user}, {"name": "DB_ADMIN_PASSWORD", **key(t.admin_password_key)}]
 
 
+def _on_aws(endpoint: str | None) -> bool:
+    """Amazon S3 itself (no endpoint, or one of its own): rclone's AWS provider signs as S3 expects."""
+    if not endpoint:
+        return True
+    host = urllib.parse.urlsplit(endpoint).hostname or ""
+    return host.endswith(".amazonaws.com")
+
+
 def _rclone_env(store: dict[str, Any], folder: Location) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], str]:
     """rclone's remote from environment variables fed by the store's Secret; and the path of
     ``folder`` in it."""
@@ -202,7 +211,7 @@ def _rclone_env(store: dict[str, Any], folder: Location) -> tuple[list[dict[str,
     mounts: list[dict[str, Any]] = []
     if store["s3"]:
         s3 = store["s3"]
-        env = [var("TYPE", "s3"), var("PROVIDER", "AWS" if not s3["endpoint"] else "Other")]
+        env = [var("TYPE", "s3"), var("PROVIDER", "AWS" if _on_aws(s3["endpoint"]) else "Other")]
         if s3["credentialsSecret"]:
             env += [from_secret("ACCESS_KEY_ID", s3["credentialsSecret"], STORE_SECRET_KEYS["s3"]["accessKeyId"]),
                     from_secret("SECRET_ACCESS_KEY", s3["credentialsSecret"], STORE_SECRET_KEYS["s3"]["secretAccessKey"])]
