@@ -238,7 +238,9 @@ DEFAULTS_FOR = {
 # Fleet-wide defaults an engine has no use for (Kafka keeps data by replication, and so on).
 NOT_INHERITED = {
     "kafka": ("backup", "pooler", "proxy"),
-    "mongodb": ("pooler",),
+    # xdatabase-proxy v2.0.0 routes PostgreSQL only
+    "mysql": ("proxy",),
+    "mongodb": ("pooler", "proxy"),
     "sqlite": ("pooler", "proxy"),
 }
 

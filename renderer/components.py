@@ -98,6 +98,14 @@ def role_secrets(fleet: Fleet, namespace: str, cluster: str, roles: list[str], r
         )
 
 
+def proxy_routes(cluster: dict[str, Any]) -> tuple[bool, ...]:
+    """The routes xdatabase-proxy has to a cluster: direct (False), through its pooler (True).
+    The proxy (v2.0.0) dials in plain TCP: a TLS-only cluster is reached through its pooler alone,
+    which connects to it with TLS."""
+    direct: tuple[bool, ...] = () if cluster["tls"]["enabled"] else (False,)
+    return direct + ((True,) if cluster["pooler"]["enabled"] else ())
+
+
 def proxy_services(
     cluster: dict[str, Any],
     database_type: str,
@@ -105,13 +113,12 @@ def proxy_services(
     direct: dict[str, str],
     pooled: dict[str, str] | None,
 ) -> Iterator[Component]:
-    """Services labelled for xdatabase-proxy: the direct one, and the pooler's when there is one."""
+    """Services labelled for xdatabase-proxy, one per route (``proxy_routes``)."""
     if not cluster["proxy"]["enabled"]:
         return
     name = cluster["name"]
-    services = [(f"{name}-proxy", direct, False)]
-    if pooled is not None:
-        services.append((f"{name}-pooler-proxy", pooled, True))
+    services = [(f"{name}-pooler-proxy", pooled, True) if through_pooler else (f"{name}-proxy", direct, False)
+                for through_pooler in proxy_routes(cluster)]
     for service_name, selector, is_pooled in services:
         yield Component(
             "common/proxy-service.yaml.j2",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Iterator
 
-from renderer.components import owner
+from renderer.components import owner, proxy_routes
 from renderer.engines import databases, proxy
 
 SCHEMES = {"postgresql": "postgresql", "mysql": "mysql", "mongodb": "mongodb"}
@@ -32,8 +32,8 @@ def connections(spec: dict[str, Any], env: str) -> Iterator[Connection]:
         return
     kind, host, port = settings["databaseType"], proxy.host(settings), settings["port"]
 
-    def lines(entry: str, deployment: str, database: str, user: str, pool: bool) -> Iterator[Connection]:
-        for pooled in (False, True) if pool else (False,):
+    def lines(entry: str, deployment: str, database: str, user: str, routes: tuple[bool, ...]) -> Iterator[Connection]:
+        for pooled in routes:
             route = f"{user}.{deployment}{'.pool' if pooled else ''}"
             url = f"{SCHEMES[kind]}://{route}@{host}:{port}/{database}"
             yield Connection(env, entry, database, user, deployment, pooled, url)
@@ -41,10 +41,9 @@ def connections(spec: dict[str, Any], env: str) -> Iterator[Connection]:
     for cluster in spec.get("clusters") or []:
         if cluster["engine"] == kind and cluster["proxy"]["enabled"]:
             deployment = cluster["proxy"]["deploymentId"] or cluster["name"]
-            pool = bool(cluster["pooler"]["enabled"])
             for database in cluster["databases"]:
-                yield from lines(cluster["name"], deployment, database["name"], owner(database), pool)
+                yield from lines(cluster["name"], deployment, database["name"], owner(database), proxy_routes(cluster))
     for database in spec.get("databases") or []:
         if database["proxy"]["enabled"] and databases.target(database["on"], spec).engine == kind:
             deployment = database["proxy"]["deploymentId"] or database["name"]
-            yield from lines(database["name"], deployment, database["name"], databases.owner_of(database), False)
+            yield from lines(database["name"], deployment, database["name"], databases.owner_of(database), (False,))

@@ -9,7 +9,7 @@ import yaml
 
 from renderer.render import RenderedObject
 from renderer.validate import Validators
-from tests.conftest import GOLDEN, run
+from tests.conftest import GOLDEN, ROOT, run, tree
 
 
 def golden(path: str) -> Any:
@@ -90,18 +90,25 @@ def test_the_proxy_has_least_privilege() -> None:
 def test_connections_through_the_proxy(workdir: Path) -> None:
     result = run("connections", "--env", "prod")
     assert result.exit_code == 0, result.output
+    # orders refuses plain connections (tls.enabled): the proxy reaches it through its pooler only.
     assert result.stdout.splitlines() == [
-        "prod\tpostgresql://orders_app.orders@xdatabase-proxy.xdatabase-proxy.svc:5432/orders",
         "prod\tpostgresql://orders_app.orders.pool@xdatabase-proxy.xdatabase-proxy.svc:5432/orders",
-        "prod\tpostgresql://orders_app.orders@xdatabase-proxy.xdatabase-proxy.svc:5432/orders_audit",
         "prod\tpostgresql://orders_app.orders.pool@xdatabase-proxy.xdatabase-proxy.svc:5432/orders_audit",
         "prod\tpostgresql://billing_app.billing@xdatabase-proxy.xdatabase-proxy.svc:5432/billing",
         "prod\tpostgresql://invoices_app.invoices@xdatabase-proxy.xdatabase-proxy.svc:5432/invoices",
+        "prod\tpostgresql://metrics.metrics@xdatabase-proxy.xdatabase-proxy.svc:5432/metrics",
     ]
     report = json.loads(run("connections", "--env", "dev", "--output", "json").stdout)
-    assert report["connections"][1] == {
+    assert report["connections"][0] == {
         "environment": "dev", "entry": "orders", "database": "orders", "user": "orders_app", "deployment_id": "orders",
         "pooled": True, "url": "postgresql://orders_app.orders.pool@xdatabase-proxy.xdatabase-proxy.svc:5432/orders"}
+    # Every route a client is told of is a Service the proxy finds, and no other.
+    for env in ("dev", "prod"):
+        routes = {(c["deployment_id"], c["pooled"]) for c in json.loads(run("connections", "--env", env, "--output", "json").stdout)["connections"]}
+        services = {(labels["xdatabase-proxy-deployment-id"], labels["xdatabase-proxy-pooled"] == "true")
+                    for path, data in tree(ROOT / "golden" / env).items() if "/service-" in path
+                    for labels in [yaml.safe_load(data)["metadata"]["labels"]] if "xdatabase-proxy-enabled" in labels}
+        assert routes == services, env
 
 
 def test_connections_without_a_proxy_is_an_error(workdir: Path) -> None:

@@ -18,13 +18,14 @@ from renderer.rules import (
     mysql,
     names,
     postgresql,
+    proxy,
     references,
     secrets,
     sqlite,
     vclusters,
 )
 
-RULES = (names, references, formats, secrets, backups, postgresql, mysql, mongodb, kafka, sqlite, databases, vclusters)
+RULES = (names, references, formats, secrets, backups, proxy, postgresql, mysql, mongodb, kafka, sqlite, databases, vclusters)
 
 
 def check(spec: PMap) -> Iterator[Problem]:
