@@ -445,6 +445,9 @@ SPEC_PROPERTIES: Schema = {
     "servers": listof(SERVER, "Database servers dbfleet does not run."),
     "databases": listof(DATABASE, "Logical databases on servers or clusters."),
     "vclusters": listof(VCLUSTER, "vCluster control planes on an external database."),
+    "clusterDomain": dns_subdomain("The Kubernetes cluster's DNS domain: jobs reach a catalog cluster at "
+                                   "<service>.<namespace>.svc.<clusterDomain>, the name the operators' certificates "
+                                   "carry.", default="cluster.local"),
     "proxy": obj(
         {
             "enabled": flag("Deploy xdatabase-proxy."),

@@ -17,6 +17,7 @@ class Fleet:
     env: str
     stores: dict[str, dict[str, Any]]
     secrets: dict[str, Any] | None
+    cluster_domain: str = "cluster.local"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from renderer.engines import ENGINES, databases, proxy, vcluster
 def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
     """Every folder of one environment's output, in a stable order."""
     stores = {store["name"]: store for store in spec.get("backupStores") or []}
-    context = Fleet(fleet, env, stores, spec.get("secrets"))
+    context = Fleet(fleet, env, stores, spec.get("secrets"), spec["clusterDomain"])
     units: list[Unit] = []
     namespaces: set[str] = set()
     for cluster in spec.get("clusters") or []:

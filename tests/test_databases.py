@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import yaml
@@ -18,6 +18,7 @@ from renderer.engines.databases import quote_identifier
 from renderer.render import Bundle
 from renderer.templating import Templates
 from tests import servers
+from tests.conftest import ROOT, tree
 
 # Every character a shell or SQL could trip on.
 PASSWORD = "pa'ss\"wo\\rd $HOME `x` ;--"
@@ -221,7 +222,7 @@ def test_mongodb_database_on_a_catalog_cluster_uses_the_operators_secrets() -> N
     job = yaml.safe_load((GOLDEN / "prod/databases/reviews/job-reviews-provision.yaml").read_text())
     container = job["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
-    assert env["DB_HOST"] == "catalog-mongos.databases.svc" and env["DB_PORT"] == "27017"
+    assert env["DB_HOST"] == "catalog-mongos.databases.svc.cluster.local" and env["DB_PORT"] == "27017"
     assert env["DB_ADMIN_USER"] == {"secretKeyRef": {"name": "catalog-secrets", "key": "MONGODB_USER_ADMIN_USER"}}
     assert env["DB_CA_FILE"] == "/etc/db-ca/ca.crt"
     assert {"name": "db-ca", "secret": {"secretName": "catalog-ssl", "items": [{"key": "ca.crt", "path": "ca.crt"}]}} in job["spec"]["template"]["spec"]["volumes"]
@@ -235,3 +236,34 @@ def test_rclone_signs_as_amazon_s3_expects_on_aws(endpoint: str | None, aws: boo
     from renderer.engines.databases import _on_aws
 
     assert _on_aws(endpoint) is aws
+
+
+def _psmdb_certificate_names(cr: dict[str, Any]) -> set[str]:
+    """The names in the PSMDB operator's certificate (pkg/psmdb/tls/tls.go at v1.22.0,
+    GetCertificateSans), without the multi-cluster ones."""
+    name, namespace, suffix = cr["metadata"]["name"], cr["metadata"]["namespace"], cr["spec"]["clusterServiceDNSSuffix"]
+    services = [f"{name}-{replset['name']}" for replset in cr["spec"]["replsets"]]
+    if (cr["spec"].get("sharding") or {}).get("enabled"):
+        services += [f"{name}-mongos", f"{name}-cfg"]
+    return {"localhost"} | {f"{prefix}{service}{tail}" for service in services for prefix in ("", "*.")
+                             for tail in ("", f".{namespace}", f".{namespace}.{suffix}")}
+
+
+def test_jobs_reach_a_mongodb_cluster_by_a_name_its_certificate_carries() -> None:
+    golden = tree(ROOT / "golden")
+    checked = 0
+    for env in ("dev", "prod"):
+        namespace = "databases-dev" if env == "dev" else "databases"
+        cr = yaml.safe_load(golden[f"{env}/{namespace}/catalog/perconaservermongodb-catalog.yaml"])
+        names = _psmdb_certificate_names(cr)
+        for path, data in golden.items():
+            if path.startswith(f"{env}/") and "/reviews/" in path and ("/job-" in path or "/cronjob-" in path):
+                hosts = [item["value"] for item in _containers_env(yaml.safe_load(data)) if item["name"] == "DB_HOST"]
+                assert hosts and all(host in names for host in hosts), (path, hosts)
+                checked += 1
+    assert checked >= 4
+
+
+def _containers_env(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
+    return [item for container in spec["template"]["spec"]["containers"] for item in container.get("env") or []]

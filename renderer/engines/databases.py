@@ -67,13 +67,16 @@ def target(on: str, spec: dict[str, Any]) -> Target:
             return Target(server["engine"], server["host"], server["port"] or PORTS[server["engine"]], server["adminSecret"],
                           "username", "password", None, tls["mode"] or "require", tls["caSecret"], tls["clientSecret"])
     # A catalog cluster (the rules allow MySQL and MongoDB): its service, and the operator's Secrets.
+    # Its full name: the one the operators put in their certificates (PSMDB v1.22.0,
+    # pkg/psmdb/tls/tls.go: <service>.<namespace>.<clusterServiceDNSSuffix>, not ...svc alone).
     cluster = next(c for c in spec["clusters"] if c["name"] == on)
+    suffix = f"{cluster['namespace']}.svc.{spec['clusterDomain']}"
     if cluster["engine"] == "mongodb":
         service = f"{on}-mongos" if cluster["sharding"]["enabled"] else f"{on}-rs0"
-        return Target("mongodb", f"{service}.{cluster['namespace']}.svc", 27017, f"{on}-secrets",
+        return Target("mongodb", f"{service}.{suffix}", 27017, f"{on}-secrets",
                       "MONGODB_USER_ADMIN_USER", "MONGODB_USER_ADMIN_PASSWORD", None, "verify-full", f"{on}-ssl")
     service = f"{on}-haproxy" if cluster["pooler"]["enabled"] else f"{on}-pxc"
-    return Target("mysql", f"{service}.{cluster['namespace']}.svc", 3306, f"{on}-secrets", "", "root", "root", "require", None)
+    return Target("mysql", f"{service}.{suffix}", 3306, f"{on}-secrets", "", "root", "root", "require", None)
 
 
 def quote_identifier(engine: str, name: str) -> str:

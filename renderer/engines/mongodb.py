@@ -78,6 +78,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             "namespace": namespace,
             "cr_version": CR_VERSION,
             "image": versions.image("mongodb", cluster["version"]),
+            "cluster_domain": fleet.cluster_domain,
             "replset": REPLSET,
             "configuration": mongod_conf(cluster["parameters"]),
             "resources": guaranteed(cluster["resources"]),
