@@ -267,3 +267,22 @@ def test_jobs_reach_a_mongodb_cluster_by_a_name_its_certificate_carries() -> Non
 def _containers_env(obj: dict[str, Any]) -> list[dict[str, Any]]:
     spec = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
     return [item for container in spec["template"]["spec"]["containers"] for item in container.get("env") or []]
+
+
+def test_rds_iam_login_is_granted_where_rds_has_it(postgresql: servers.Server) -> None:
+    """A vCluster with identityProvider: aws logs in as the owner through RDS IAM: the owner gets
+    rds_iam, and a server without it (not RDS) is told, not silently provisioned."""
+    from renderer.engines.databases import provision_sql
+
+    needs("psql")
+    database = {"name": "team-iam", "owner": "team_iam", "extensions": []}
+    script = provision_sql("postgresql", database, iam=True)
+    env = {**os.environ, "PGPASSWORD": servers.ADMIN_PASSWORD, "DB_PASSWORD": "iam-password"}
+    command = ["psql", "-h", "127.0.0.1", "-p", str(postgresql.port), "-U", servers.ADMIN_USER, "-d", "postgres", "-X"]
+    refused = subprocess.run(command, input=script, env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "no role rds_iam: identityProvider aws needs an RDS server" in refused.stderr
+    admin = {"user": servers.ADMIN_USER, "password": servers.ADMIN_PASSWORD, "database": "postgres"}
+    psql(postgresql, "CREATE ROLE rds_iam", **admin)
+    for _ in range(2):  # idempotent
+        subprocess.run(command, input=script, env=env, capture_output=True, text=True, check=True)
+    assert psql(postgresql, "SELECT pg_has_role('team_iam', 'rds_iam', 'MEMBER')", **admin) == "t"

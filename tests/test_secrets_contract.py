@@ -31,15 +31,20 @@ def _named_secrets(node: Any, inside: str = "") -> Iterator[str]:
             yield from _named_secrets(value, key)
 
 
+def _where(obj: dict[str, Any]) -> str:
+    """The namespace an object's Secrets are read in (an Argo CD Application's: where it installs)."""
+    return obj["spec"]["destination"]["namespace"] if obj["kind"] == "Application" else obj["metadata"].get("namespace")
+
+
 def test_the_contract_lists_every_secret_the_output_reads_and_does_not_make(example_bundle: Bundle, workdir: Path) -> None:
     result = run("secrets", "--output", "json")
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)["secrets"]
     for env in ("dev", "prod"):
         objects = [yaml.safe_load(example_bundle.files[o.path]) for o in example_bundle.objects if o.path.startswith(f"{env}/")]
-        made = {name for obj in objects for name in created(obj)}
-        referenced = {name for obj in objects for name in _named_secrets(obj.get("spec"))} - made
-        assert referenced == {s["name"] for s in listed if s["environment"] == env}, env
+        made = {(obj["metadata"].get("namespace"), name) for obj in objects for name in created(obj)}
+        referenced = {(_where(obj), name) for obj in objects for name in _named_secrets(obj.get("spec"))} - made
+        assert referenced == {(s["namespace"], s["name"]) for s in listed if s["environment"] == env}, env
     assert all(s["keys"] and s["readers"] for s in listed)
     by_name = {(s["environment"], s["namespace"], s["name"]): s for s in listed}
     store = by_name[("prod", "databases", "s3-backup-creds")]
@@ -47,8 +52,10 @@ def test_the_contract_lists_every_secret_the_output_reads_and_does_not_make(exam
     assert store["for"] == ["backup store s3-main (s3)"]
     assert "prod/databases/shop/perconaxtradbcluster-shop.yaml" in store["readers"]
     assert by_name[("prod", "databases", "shared-pg-admin")]["keys"] == ["password", "username"]
-    # a vCluster reads the server's CA in its own namespace: it is listed there
-    assert by_name[("prod", "vcluster-team-a", "shared-pg-ca")]["keys"] == ["ca.crt"]
+    # A vCluster mounts the server's CA in its own namespace: External Secrets puts it there.
+    assert ("prod", "vcluster-team-a", "shared-pg-ca") not in by_name
+    made = yaml.safe_load(example_bundle.files["prod/vcluster-team-a/team-a/externalsecret-shared-pg-ca.yaml"])
+    assert made["spec"]["data"] == [{"secretKey": "ca.crt", "remoteRef": {"key": "acme/prod/servers/shared-pg", "property": "ca.crt"}}]
 
 
 def test_secrets_as_text(workdir: Path) -> None:

@@ -114,8 +114,14 @@ print(`database ${{{name}}} and user ${{user}} are provisioned`);
 """
 
 
-def provision_sql(engine: str, database: dict[str, Any]) -> str:
-    """Idempotent statements: running them twice changes nothing and fails nothing."""
+def _iam_login(database: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """A vCluster logs in as the database's owner with RDS IAM authentication."""
+    return any(vc["database"] == database["name"] and vc["identityProvider"] == "aws" for vc in spec.get("vclusters") or [])
+
+
+def provision_sql(engine: str, database: dict[str, Any], iam: bool = False) -> str:
+    """Idempotent statements: running them twice changes nothing and fails nothing.  ``iam``: the
+    owner also logs in with RDS IAM authentication (a vCluster with identityProvider: aws)."""
     if engine == "mongodb":
         return provision_js(database)
     name, owner = database["name"], owner_of(database)
@@ -128,6 +134,13 @@ def provision_sql(engine: str, database: dict[str, Any]) -> str:
             f"  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {quote_literal(owner)}) \\gexec",
             # The password comes from the environment through psql, which quotes it.
             f"ALTER ROLE {user} WITH LOGIN PASSWORD :'password';",
+            *([
+                # RDS IAM login needs the rds_iam role, which only RDS (with IAM authentication) has.
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') THEN "
+                "RAISE EXCEPTION 'no role rds_iam: identityProvider aws needs an RDS server with IAM authentication'; "
+                "END IF; END $$;",
+                f"GRANT rds_iam TO {user};",
+            ] if iam else []),
             # On managed servers the administrator is no superuser: it must be a member to hand over.
             f"GRANT {user} TO CURRENT_USER;",
             f"SELECT format('CREATE DATABASE %I OWNER %I', {quote_literal(name)}, {quote_literal(owner)})",
@@ -270,7 +283,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         "databases/configmap.yaml.j2",
         {"namespace": namespace, "name": f"{name}-scripts", "engine": t.engine,
          "provision_file": "provision.js" if t.engine == "mongodb" else "provision.sql",
-         "provision": provision_sql(t.engine, database), "backup": dumps, "restore": restore is not None},
+         "provision": provision_sql(t.engine, database, iam=_iam_login(database, spec)), "backup": dumps,
+         "restore": restore is not None},
         "config",
         WAVE_CONFIG,
     )

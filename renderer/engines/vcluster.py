@@ -77,6 +77,18 @@ def render(vcluster: dict[str, Any], spec: dict[str, Any], fleet: Fleet, gitops_
     t = databases.target(database["on"], spec)
     chart_values = values(vcluster, t, database)
     chart = {"name": CHART, "repository": CHART_REPOSITORY, "version": vcluster["chartVersion"]}
+    if fleet.secrets and fleet.secrets["provider"] == "external-secrets":
+        # The control plane mounts the server's certificates in its own namespace: put them there.
+        for secret, keys in ((t.ca_secret, ["ca.crt"]), (t.client_secret, ["tls.crt", "tls.key"])):
+            if secret:
+                yield Component(
+                    "vcluster/tls-externalsecret.yaml.j2",
+                    {"namespace": ns, "name": secret, "store": fleet.secrets["store"], "keys": keys,
+                     "remote_key": f"{fleet.name}/{fleet.env}/servers/{database['on']}"},
+                    "credentials",
+                    WAVE_CONFIG,
+                    holds_data=True,
+                )
     if gitops_engine == "flux":
         secret = f"{name}-datasource"
         if fleet.secrets and fleet.secrets["provider"] == "external-secrets" and not vcluster["identityProvider"]:

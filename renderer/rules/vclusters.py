@@ -15,7 +15,7 @@ PINNED_IMAGE = re.compile(r"[^@\s]+:[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 
 def check(spec: PMap) -> Iterator[Problem]:
     databases = {d["name"]: d for _, d in entries(spec, "databases")}
-    servers = {s["name"] for _, s in entries(spec, "servers")}
+    servers = {s["name"]: s.get("engine") for _, s in entries(spec, "servers")}
     engine, _ = located(spec, "gitops", "engine")
     used: dict[str, str] = {}
     for where, vc in entries(spec, "vclusters"):
@@ -23,6 +23,10 @@ def check(spec: PMap) -> Iterator[Problem]:
         database = databases.get(name)
         if database is not None and database.get("on") not in servers:
             yield Problem(mark, f"{where}.database: {name!r} is not on a server; a vCluster's backing store is a database on one of the catalog's servers")
+        elif database is not None and vc.get("identityProvider") == "aws" and servers[database["on"]] != "postgresql":
+            _, provider_mark = located(vc, "identityProvider")
+            yield Problem(provider_mark, f"{where}.identityProvider: dbfleet provisions RDS IAM login (GRANT rds_iam) on "
+                                         "PostgreSQL servers only")
         if name in used:
             yield Problem(mark, f"{where}.database: {name!r} already backs {used[name]}; each vCluster needs a database of its own")
         used.setdefault(name, f"vclusters {vc['name']!r}")
