@@ -300,7 +300,9 @@ CLUSTER = obj(
                 "initSQL": string("SQL applied once per version of it (its checksum is recorded in the database)."),
                 "attachTo": obj(
                     {"kind": enum(["Deployment", "StatefulSet"], "The workload's kind."),
-                     "name": dns_subdomain("The workload's name.")},
+                     "name": dns_subdomain("The workload's name."),
+                     "container": dns_label("The app's container that opens the database: the volume is mounted "
+                                            "into it at /data (default: the container named like the workload).")},
                     required=("kind", "name"),
                     description="Make your own workload the writer: a kustomize Component adds Litestream as its "
                                 "sidecar.",

@@ -184,6 +184,8 @@ def test_the_component_makes_the_app_a_single_writer(bundle: Bundle, tmp_path: P
     assert spec["strategy"] == {"type": "Recreate"}
     pod_spec = spec["template"]["spec"]
     assert [c["name"] for c in pod_spec["containers"]] == ["web"]
+    assert pod_spec["containers"][0] == {"name": "web", "image": "example/web:1.0",
+                                         "volumeMounts": [{"name": "data", "mountPath": "/data"}]}  # the app opens it
     assert [c["name"] for c in pod_spec["initContainers"]] == ["litestream-restore", "sqlite-init", "litestream"]
     assert pod_spec["initContainers"][-1]["restartPolicy"] == "Always"  # a native sidecar
     assert {v["name"] for v in pod_spec["volumes"]} == {"data", "litestream-config", "backup"}

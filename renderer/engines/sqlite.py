@@ -207,8 +207,10 @@ def attach_patch(cluster: dict[str, Any], fleet: Fleet) -> Component | None:
     backup = cluster["backup"]
     store = fleet.stores[backup["store"]] if backup["method"] != "none" and backup["store"] else None
     parts = pod_parts(cluster, store, sidecar=True)
-    if not parts["containers"]:
-        del parts["containers"]  # the app's own containers stay as they are
+    # The app's container opens the database: the volume is mounted into it (a strategic merge
+    # patch merges containers by name, so the app's own settings stay).
+    app = {"name": attach["container"] or attach["name"], "volumeMounts": [{"name": "data", "mountPath": DATA}]}
+    parts["containers"] = [app, *parts["containers"]]
     spec: dict[str, Any] = {"replicas": 1}
     if attach["kind"] == "Deployment":
         # Recreate: the old pod stops before the new one starts, so two writers never overlap.
