@@ -9,6 +9,7 @@ import jsonschema
 from kubernetes_validate import utils as kv
 from referencing import Registry, Resource
 
+from renderer.cel import CelRules
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import format_path
 from renderer.render import RenderedObject
@@ -50,6 +51,7 @@ class Validators:
         self.kube_version = kube_version.lstrip("v")
         self.ignore_missing = ignore_missing
         self._cache: dict[tuple[str, str], jsonschema.protocols.Validator | SchemaNotFound | SchemaUnavailable] = {}
+        self._cel: dict[tuple[str, str], CelRules] = {}  # a CRD's CEL rules, beside its validator
         # (apiVersion, kind) -> (first object without a schema, why, skippable): reported once per kind
         self.missing: dict[tuple[str, str], Missing] = {}
         self._kube_registry: Registry | None = None
@@ -81,7 +83,9 @@ class Validators:
     def _crd(self, api_version: str, kind: str) -> jsonschema.protocols.Validator:
         group, _, version = api_version.rpartition("/")
         fields = {"group": group, "kind": kind.lower(), "version": version}
-        return _compiled(self.crds.find(fields, f"no schema for {kind} {api_version}"))
+        schema = self.crds.find(fields, f"no schema for {kind} {api_version}")
+        self._cel[(api_version, kind)] = CelRules(schema)
+        return _compiled(schema)
 
     def _chart(self, chart: str, version: str) -> jsonschema.protocols.Validator:
         """A Helm chart's values.schema.json."""
@@ -122,9 +126,14 @@ class Validators:
                 skippable = isinstance(validator, SchemaNotFound)
                 self.record_missing({(key_api, key_kind): (rendered.path, str(validator), skippable)})
                 continue
-            for error in validator.iter_errors(document):
+            errors = list(validator.iter_errors(document))
+            for error in errors:
                 path = format_path([*prefix.split("."), *error.absolute_path] if prefix else list(error.absolute_path))
                 found.append(Problem(where, f"{kind}/{name}: {path or '(root)'}: {error.message}"))
+            rules = self._cel.get((key_api, key_kind))
+            if rules is not None and not errors:  # CEL rules read a well-formed object
+                found += [Problem(where, f"{kind}/{name}: {format_path(at) or '(root)'}: {message} [CEL rule]")
+                          for at, message in rules.violations(document)]
         return found
 
     def validate(self, objects: Iterable[RenderedObject]) -> list[Problem]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import socket
 import threading
 import time
@@ -218,3 +219,56 @@ def test_an_unknown_kubernetes_version_is_reported() -> None:
         "kubernetes-validate has no schemas for Kubernetes 1.10; objects of this kind are not validated "
         "(or give --ignore-missing-schemas)"
     ]
+
+
+def _crd(api_version: str, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x", "namespace": "n"}, "spec": spec}
+
+
+@pytest.mark.parametrize(("obj", "expected"), [
+    # has(): two ways to say one thing
+    (_crd("postgresql.cnpg.io/v1", "Cluster", {"instances": 1, "imageName": "a:1", "storage": {"size": "1Gi"},
+                                                "imageCatalogRef": {"apiGroup": "postgresql.cnpg.io", "kind": "ImageCatalog", "name": "c", "major": 16}}),
+     "Cluster/x: spec: imageName and imageCatalogRef are mutually exclusive [CEL rule]"),
+    # a scalar compared
+    (_crd("postgresql.cnpg.io/v1", "Database", {"name": "postgres", "owner": "app", "cluster": {"name": "c"}}),
+     "Database/x: spec.name: the name postgres is reserved [CEL rule]"),
+    # matches()
+    (_crd("pxc.percona.com/v1", "PerconaXtraDBClusterRestore", {"pxcCluster": "c", "backupName": "b", "pitr": {"type": "date", "date": "2026-11-20T10:30:00Z", "backupSource": {"storageName": "s"}}}),
+     "PerconaXtraDBClusterRestore/x: spec.pitr: Date is required for type 'date' and should be in format YYYY-MM-DD "
+     "HH:MM:SS with valid ranges (MM: 01-12, DD: 01-31, HH: 00-23, MM/SS: 00-59) [CEL rule]"),
+    # exists() and startsWith()
+    (_crd("barmancloud.cnpg.io/v1", "ObjectStore", {"configuration": {"destinationPath": "s3://b/p"},
+                                                    "instanceSidecarConfiguration": {"additionalContainerArgs": ["--log-level=debug"]}}),
+     "ObjectStore/x: spec.instanceSidecarConfiguration.additionalContainerArgs: do not set --log-level in "
+     "additionalContainerArgs; use spec.instanceSidecarConfiguration.logLevel [CEL rule]"),
+    # all() and filter()
+    (_crd("postgresql.cnpg.io/v1", "ImageCatalog", {"images": [{"major": 16, "image": "a:16.1"}, {"major": 16, "image": "a:16.2"}]}),
+     "ImageCatalog/x: spec.images: Images must have unique major versions [CEL rule]"),
+    # the Kubernetes library: quantity(), sign(), compareTo()
+    (_crd("ps.percona.com/v1", "PerconaServerMySQL", {"storageScaling": {"autoscaling": {"growthStep": "1Gi", "maxSize": "512Mi"}}}),
+     "PerconaServerMySQL/x: spec.storageScaling.autoscaling.maxSize: maxSize should be at least 1Gi [CEL rule]"),
+    # isURL()
+    (_crd("psmdb.percona.com/v1", "PerconaServerMongoDB", {"image": "psmdb:8", "vault": {"endpointURL": "vault:8200"}}),
+     "PerconaServerMongoDB/x: spec.vault.endpointURL: endpointURL must be a valid URL [CEL rule]"),
+])
+def test_the_crds_cel_rules_are_evaluated(obj: dict[str, Any], expected: str) -> None:
+    problems = Validators().problems(RenderedObject("prod/n/x/thing.yaml", obj))
+    assert expected in [p.message for p in problems]
+    assert all(p.mark.file == "prod/n/x/thing.yaml" for p in problems)
+
+
+def test_transition_rules_are_skipped_and_every_other_rule_is_compiled() -> None:
+    from renderer.cel import CelRules
+    from renderer.schemas import EMBEDDED_CRDS
+
+    written = rules = 0
+    for path in sorted(EMBEDDED_CRDS.rglob("*.json")):
+        text = path.read_text()
+        written += text.count('"x-kubernetes-validations"') and len(re.findall(r'"rule": ', text))
+        found = CelRules(json.loads(text))
+        for rule in found.rules:
+            assert "oldSelf" not in rule.rule
+            found._evaluate(rule, {})  # compiles: every rule parses with the functions provided
+        rules += len(found.rules)
+    assert (written, rules) == (106, 89)  # the 17 transition rules (oldSelf) need the stored object
