@@ -45,7 +45,7 @@ spec:
     monitoring: {enabled: true}
   backupStores:
     - name: s3-main
-      s3: {bucket: bench-backups, region: eu-west-1, path: prod, credentialsSecret: s3-creds}
+      s3: {bucket: bench-backups, region: eu-west-1, path: fleet, credentialsSecret: s3-creds}
   clusters:
 """
 MIXED = [
@@ -56,7 +56,6 @@ MIXED = [
       storage: {{size: 50Gi}}
       pooler: {{enabled: true, replicas: 2}}
       backup: {{method: native, pitr: true}}
-      proxy: {{enabled: true}}
       databases: [{{name: app_{i}, owner: app_{i}}}]
 """,
     """    - name: mongo-{i}
