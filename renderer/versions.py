@@ -7,7 +7,10 @@ version refuses it, or runs it untested.  ``dbfleet versions`` prints this table
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_MINOR = re.compile(r"[0-9]+\.[0-9]+\Z")
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class Engine:
     source: str  # where the builds come from, at the pinned release
     builds: tuple[Build, ...]  # newest first within each line
     line_parts: int = 2  # a release line: PostgreSQL's major ("17"), the others' major.minor ("8.0")
+    # Any minor of a supported line is run (image tag = the version as written), not only the builds.
+    any_minor: bool = False
 
     def line(self, build: Build) -> str:
         return ".".join(build.version.split(".")[:self.line_parts])
@@ -33,14 +38,18 @@ class Engine:
         for build in self.builds:
             if written in (build.tag, build.version):
                 return build
-        return next((build for build in self.builds if self.line(build) == written), None)
+        newest = next((build for build in self.builds if self.line(build) == written), None)
+        if newest is None and self.any_minor and _MINOR.match(written) and written.split(".")[0] in self.lines:
+            return Build(written, written)
+        return newest
 
     @property
     def lines(self) -> list[str]:
         return list(dict.fromkeys(self.line(build) for build in self.builds))
 
     def accepted(self) -> str:
-        return ", ".join(f'"{line}" ({self.resolve(line).tag})' for line in self.lines)  # type: ignore[union-attr]
+        lines = ", ".join(f'"{line}" ({self.resolve(line).tag})' for line in self.lines)  # type: ignore[union-attr]
+        return f"{lines}, or a minor of one of them (\"16.4\")" if self.any_minor else lines
 
 
 ENGINES = {
@@ -53,6 +62,9 @@ ENGINES = {
         tuple(Build(version, f"{version}-system-trixie") for version in (
             "18.4", "18.3", "17.10", "17.9", "16.14", "16.13", "15.18", "15.17", "14.23", "14.22")),
         line_parts=1,
+        # The operator supports the major and runs any of its minors; CloudNativePG publishes an
+        # image for each (ghcr.io/cloudnative-pg/postgresql:<major>.<minor>).
+        any_minor=True,
     ),
     # The PXC images operator 1.20.0 certifies (its release notes' versions table: 8.4 and 8.0).
     "mysql": Engine(

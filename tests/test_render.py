@@ -112,8 +112,8 @@ def test_render_all_reports_problems_once_and_says_which_environments(tmp_path: 
         "c.yaml:6:7: error: clusters[0].storage.size: CloudNativePG needs a storage size (such as 20Gi) [postgresql]",
         "dev.yaml:6:17: error: clusters[0].version: 'latest' is not a version CloudNativePG 1.30.0 runs: a release line "
         "\"18\" (18.4-system-trixie), \"17\" (17.10-system-trixie), \"16\" (16.14-system-trixie), \"15\" "
-        "(15.18-system-trixie), \"14\" (14.23-system-trixie), or one of its builds (dbfleet versions lists them) "
-        "[postgresql] (in dev)",
+        "(15.18-system-trixie), \"14\" (14.23-system-trixie), or a minor of one of them (\"16.4\"), or a build "
+        "(dbfleet versions lists them) [postgresql] (in dev)",
     ]
 
 

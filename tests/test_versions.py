@@ -15,6 +15,7 @@ from tests.conftest import ROOT, run, tree
 @pytest.mark.parametrize(("engine", "written", "tag"), [
     ("postgresql", "17", "17.10-system-trixie"), ("postgresql", "17.9", "17.9-system-trixie"),
     ("postgresql", "16.14-system-trixie", "16.14-system-trixie"), ("postgresql", "14", "14.23-system-trixie"),
+    ("postgresql", "16.4", "16.4"),  # any minor of a major CloudNativePG 1.30 supports
     ("mysql", "8.0", "8.0.45-36.1"), ("mysql", "8.4", "8.4.8-8.1"), ("mysql", "8.0.45", "8.0.45-36.1"),
     ("mongodb", "8.0.19", "8.0.19-7"), ("mongodb", "7.0", "7.0.30-16"), ("mongodb", "6.0.27-21", "6.0.27-21"),
     ("kafka", "4.3", "1.2.0-kafka-4.3.1"), ("kafka", "4.2.0", "1.2.0-kafka-4.2.0"),
@@ -25,7 +26,7 @@ def test_a_version_resolves_to_a_build(engine: str, written: str, tag: str) -> N
 
 
 @pytest.mark.parametrize(("engine", "written"), [
-    ("postgresql", "16.4"), ("postgresql", "13"), ("postgresql", "latest"), ("postgresql", "19"), ("postgresql", "17.10-bookworm"),
+    ("postgresql", "13.4"), ("postgresql", "13"), ("postgresql", "16.4.1"), ("postgresql", "latest"), ("postgresql", "19"), ("postgresql", "17.10-bookworm"),
     ("mysql", "8.0.42-33.1"), ("mysql", "5.7"), ("mysql", "8"), ("mongodb", "8.0.12-4"), ("mongodb", "5.0"),
     ("kafka", "4.1.1"), ("kafka", "3.9.0"), ("kafka", "4"),
 ])

@@ -110,7 +110,7 @@ def pinned_version(where: str, cluster: PMap, engine: str) -> Iterator[Problem]:
     if isinstance(version, str) and table.resolve(version) is not None:
         return
     shown = f"{version!r} is not a version {table.operator} runs" if version is not None else "give a version"
-    yield Problem(mark, f"{where}.version: {shown}: a release line {table.accepted()}, or one of its builds "
+    yield Problem(mark, f"{where}.version: {shown}: a release line {table.accepted()}, or a build "
                         "(dbfleet versions lists them)")
 
 
