@@ -66,12 +66,12 @@ ENGINES = {
         # image for each (ghcr.io/cloudnative-pg/postgresql:<major>.<minor>).
         any_minor=True,
     ),
-    # The PXC images operator 1.20.0 certifies (its release notes' versions table: 8.4 and 8.0).
+    # The PXC images operator 1.20.0 was tested with (its release notes, "Supported Software").
     "mysql": Engine(
         "Percona Operator for MySQL based on Percona XtraDB Cluster 1.20.0",
         "percona/percona-xtradb-cluster",
-        "percona-xtradb-cluster-operator 1.20.0 release notes (certified versions)",
-        (Build("8.4.8", "8.4.8-8.1"), Build("8.0.45", "8.0.45-36.1")),
+        "k8spxc-docs: docs/ReleaseNotes/Kubernetes-Operator-for-PXC-RN1.20.0.md, Supported Software",
+        (Build("8.4.8", "8.4.8-8.1"), Build("8.0.45", "8.0.45-36.1"), Build("5.7.44", "5.7.44-31.65")),
     ),
     # e2e-tests/release_versions at v1.22.0: IMAGE_MONGOD80, IMAGE_MONGOD70, IMAGE_MONGOD60.
     "mongodb": Engine(
@@ -112,12 +112,13 @@ class Helper:
 
 # The images the pinned operator releases run beside the database: the operators keep
 # upgradeOptions.apply disabled, so dbfleet names each one, as the release pins it.
+PXC_NOTES = "PXC operator 1.20.0 release notes, Supported Software"
 HELPERS = {
-    "pxc-haproxy": Helper("percona/haproxy:2.8.18-1", "PXC operator 1.20.0 release notes (versions table)"),
-    "pxc-xtrabackup-8.0": Helper("percona/percona-xtrabackup:8.0.35-35.1", "PXC operator 1.20.0 release notes"),
-    "pxc-xtrabackup-8.4": Helper("percona/percona-xtrabackup:8.4.0-5.1", "PXC operator 1.20.0 release notes"),
-    # Not verified against 1.20.0's release_versions (absent from the sources at hand): 1.19.0 pins 3.5.0.
-    "pxc-pmm-client": Helper("percona/pmm-client:3.3.1", "unverified for PXC operator 1.20.0"),
+    "pxc-haproxy": Helper("percona/haproxy:2.8.18-1", PXC_NOTES),
+    "pxc-xtrabackup-8.4": Helper("percona/percona-xtrabackup:8.4.0-5.1", PXC_NOTES),
+    "pxc-xtrabackup-8.0": Helper("percona/percona-xtrabackup:8.0.35-35.1", PXC_NOTES),
+    "pxc-xtrabackup-5.7": Helper("percona/percona-xtrabackup:2.4.29", PXC_NOTES),
+    "pxc-pmm-client": Helper("percona/pmm-client:3.8.0", PXC_NOTES),
     "psmdb-backup": Helper("percona/percona-backup-mongodb:2.12.0", "PSMDB operator v1.22.0: e2e-tests/release_versions IMAGE_BACKUP"),
     "psmdb-pmm-client": Helper("percona/pmm-client:3.6.0", "PSMDB operator v1.22.0: e2e-tests/release_versions IMAGE_PMM3_CLIENT"),
 }

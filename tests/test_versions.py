@@ -27,7 +27,7 @@ def test_a_version_resolves_to_a_build(engine: str, written: str, tag: str) -> N
 
 @pytest.mark.parametrize(("engine", "written"), [
     ("postgresql", "13.4"), ("postgresql", "13"), ("postgresql", "16.4.1"), ("postgresql", "latest"), ("postgresql", "19"), ("postgresql", "17.10-bookworm"),
-    ("mysql", "8.0.42-33.1"), ("mysql", "5.7"), ("mysql", "8"), ("mongodb", "8.0.12-4"), ("mongodb", "5.0"),
+    ("mysql", "8.0.42-33.1"), ("mysql", "5.6"), ("mysql", "8"), ("mongodb", "8.0.12-4"), ("mongodb", "5.0"),
     ("kafka", "4.1.1"), ("kafka", "3.9.0"), ("kafka", "4"),
 ])
 def test_a_version_the_operator_does_not_run_is_refused(engine: str, written: str) -> None:
