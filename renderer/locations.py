@@ -74,6 +74,10 @@ def backup_location(store: Mapping[str, Any], env: str, entry: str | None = None
     return Location(root.kind, root.bucket, (*root.folder, env, *([entry] if entry else [])))
 
 
-def server_identity(server: Mapping[str, Any], default_port: int) -> tuple[str, str, int]:
+PORTS = {"postgresql": 5432, "mysql": 3306, "mongodb": 27017}  # each engine's own
+
+
+def server_identity(server: Mapping[str, Any]) -> tuple[str, str, int]:
     """What a server is, whatever the catalog calls it: its engine, host and port."""
-    return str(server.get("engine")), str(server.get("host")).lower(), int(server.get("port") or default_port)
+    engine = str(server.get("engine"))
+    return engine, str(server.get("host")).lower(), int(server.get("port") or PORTS.get(engine, 0))

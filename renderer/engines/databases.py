@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from renderer import cron
 from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, secret_volume
-from renderer.locations import STORE_SECRET_KEYS, Location, backup_location
+from renderer.locations import PORTS, STORE_SECRET_KEYS, Location, backup_location
 
 WAVE_JOB = 2
 DEFAULT_SCHEDULE = "0 2 * * *"
@@ -26,7 +26,6 @@ IMAGES = {
     "mongodb": "docker.io/library/mongo:8.0.4",
 }
 RCLONE_IMAGE = "docker.io/rclone/rclone:1.68.2"
-PORTS = {"postgresql": 5432, "mysql": 3306, "mongodb": 27017}
 # What a dump is: SQL text, or a mongodump archive.
 DUMP_SUFFIXES = {"postgresql": ".sql.gz", "mysql": ".sql.gz", "mongodb": ".archive.gz"}
 CA, CLIENT, BACKUP, GCS = "/etc/db-ca", "/etc/db-client", "/backup", "/var/run/secrets/rclone-gcs"  # mount paths (pod.yaml.j2 has /scripts, /tools)

@@ -17,7 +17,6 @@ from renderer.rules._walk import backup_method, entries, located, store
 ID = "fleet"
 
 NATIVE_BACKUPS = {"postgresql", "mysql", "mongodb", "sqlite"}  # Kafka keeps no backups
-DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 
 
 @dataclass(frozen=True)
@@ -42,13 +41,12 @@ class Claim:
 
 def _writers(spec: PMap, env: str) -> Iterator[tuple[Location, Claim]]:
     """The backup folder each entry of one environment writes to."""
-    for section, default in (("clusters", "native"), ("databases", "dump")):
+    # What writes backups: a cluster's own (native), a database's dumps.
+    for section, writing in (("clusters", "native"), ("databases", "dump")):
         for where, entry in entries(spec, section):
-            engine = entry.get("engine")
-            method, _ = backup_method(entry, default)
+            method, _ = backup_method(entry, writing)
             name, mark = located(entry, "backup", "store")
-            wanted = "dump" if section == "databases" else "native"
-            if method != wanted or (section == "clusters" and engine not in NATIVE_BACKUPS):
+            if method != writing or (section == "clusters" and entry.get("engine") not in NATIVE_BACKUPS):
                 continue
             found = store(spec, name)
             if found is not None:
@@ -103,7 +101,7 @@ def _server_owners(specs: dict[str, PMap]) -> Iterator[Problem]:
             server = servers.get(database.get("on"))
             if server is None:
                 continue  # on a catalog cluster: each environment runs its own
-            identity = server_identity(server, DEFAULT_PORTS.get(str(server.get("engine")), 0))
+            identity = server_identity(server)
             _, mark = located(database, "name")
             claim = Claim(env, where, database["name"], mark)
             shared = database.get("shared") is True
