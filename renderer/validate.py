@@ -9,7 +9,7 @@ import jsonschema
 from kubernetes_validate import utils as kv
 from referencing import Registry, Resource
 
-from renderer.cel import CelRules
+from renderer.schemas.cel import CelRules
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import format_path
 from renderer.render import RenderedObject

@@ -259,7 +259,7 @@ def test_the_crds_cel_rules_are_evaluated(obj: dict[str, Any], expected: str) ->
 
 
 def test_transition_rules_are_skipped_and_every_other_rule_is_compiled() -> None:
-    from renderer.cel import CelRules
+    from renderer.schemas.cel import CelRules
     from renderer.schemas import EMBEDDED_CRDS
 
     written = rules = 0
