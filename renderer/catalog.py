@@ -26,6 +26,7 @@ DOCUMENT = {  # what a file of each folder holds, as messages tell users
     "Overlay": f"an Overlay document (apiVersion: {API_VERSION}, kind: Overlay, metadata.name: <environment>, spec)",
 }
 DEFAULT_ENV = "default"
+MAX_FILE = 20_000_000  # bytes of one catalog or overlay file
 
 _CATALOG_VALIDATOR = jsonschema.Draft202012Validator(CATALOG_SCHEMA)
 _OVERLAY_VALIDATOR = jsonschema.Draft202012Validator(OVERLAY_SCHEMA)
@@ -68,9 +69,19 @@ def read_sources(paths: Iterable[Path], base: Path) -> list[Source]:
         except ValueError:
             shown = str(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DbfleetError([Problem(Mark(shown, 1, 1), f"cannot read: {exc}")]) from None
+            size = path.stat().st_size
+            if size > MAX_FILE:
+                raise DbfleetError([Problem(Mark(shown, 1, 1), f"the file has {size:,} bytes: dbfleet reads catalog "
+                                                               f"files of at most {MAX_FILE:,}")])
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
+            raise DbfleetError([Problem(Mark(shown, line, col), f"not UTF-8: the byte 0x{raw[exc.start]:02x} here is not "
+                                                                "valid UTF-8; save the file as UTF-8")]) from None
+        except OSError as exc:
+            raise DbfleetError([Problem(Mark(shown, 1, 1), f"cannot read: {exc.strerror}")]) from None
         sources.append(Source(shown, text))
     return sources
 

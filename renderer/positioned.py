@@ -63,7 +63,10 @@ def resolve_plain(text: str) -> Any:
     if text in _FALSE:
         return False
     if _INT.match(text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts: no field takes such a number
+            return text
     if _OCT.match(text):
         return int(text[2:], 8)
     if _HEX.match(text):
@@ -77,17 +80,46 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
+# Bounds on what one file may expand to: aliases repeat a node without copying it in the text, so
+# a few lines can stand for billions of nodes (the "billion laughs").
+MAX_REPEATS = 100_000  # values read again through aliases
+MAX_DEPTH = 100
+MAX_SCALAR = 1_000_000  # characters of one value
+
+
+class TooLarge(Exception):
+    """The document cannot be read within the bounds; carries the problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 class _Builder:
     def __init__(self, filename: str, text: str) -> None:
         self.filename = filename
         self.text = text
         self.problems: list[Problem] = []
+        self.built: set[int] = set()  # the nodes read once: reading one again is through an alias
+        self.repeats = 0
+        self.open: set[int] = set()  # the collections being built: an alias to one is a loop
 
     def mark(self, node: yaml.Node) -> Mark:
         return Mark(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def build(self, node: yaml.Node) -> Any:
+    def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        if id(node) in self.built:
+            self.repeats += 1
+            if self.repeats > MAX_REPEATS:
+                raise TooLarge(Problem(self.mark(node), f"aliases repeat more than {MAX_REPEATS:,} values: "
+                                                        "dbfleet refuses to expand them"))
+        self.built.add(id(node))
+        if depth > MAX_DEPTH:
+            raise TooLarge(Problem(self.mark(node), f"values are nested more than {MAX_DEPTH} levels deep"))
         if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_SCALAR:
+                raise TooLarge(Problem(self.mark(node), f"a value of {len(node.value):,} characters: dbfleet reads "
+                                                        f"values of at most {MAX_SCALAR:,}"))
             if node.style:  # quoted or block scalar
                 return node.value
             value = resolve_plain(node.value)
@@ -96,11 +128,20 @@ class _Builder:
             if isinstance(value, str) or not self.text.startswith("!", node.start_mark.index):
                 return value
             return node.value
+        if id(node) in self.open:
+            raise TooLarge(Problem(self.mark(node), "an alias refers to a value that holds it: the value would be infinite"))
+        self.open.add(id(node))
+        try:
+            return self._collection(node, depth)
+        finally:
+            self.open.discard(id(node))
+
+    def _collection(self, node: yaml.Node, depth: int) -> Any:
         if isinstance(node, yaml.SequenceNode):
             seq = PList(self.mark(node))
             for item in node.value:
                 seq.itemmarks.append(self.mark(item))
-                seq.append(self.build(item))
+                seq.append(self.build(item, depth + 1))
             return seq
         mapping = PMap(self.mark(node))
         for key_node, value_node in node.value:
@@ -116,7 +157,7 @@ class _Builder:
                 )
                 continue
             mapping.keymarks[key] = key_mark
-            mapping[key] = self.build(value_node)
+            mapping[key] = self.build(value_node, depth + 1)
         return mapping
 
 
@@ -133,8 +174,15 @@ def load_documents(text: str, filename: str, expected: str = "a YAML document") 
         if exc.context and exc.problem:
             reason = f"{exc.context}, {exc.problem}"
         return [], [Problem(where, f"invalid YAML: {reason}")]
-    except yaml.YAMLError as exc:  # reader errors: bad encoding, control characters
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a NUL byte ...)
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return [], [Problem(Mark(filename, line, col), f"invalid YAML: the character U+{code:04X} is not allowed in YAML")]
+    except yaml.YAMLError as exc:
         return [], [Problem(Mark(filename, 1, 1), f"invalid YAML: {exc}")]
+    except RecursionError:  # nesting too deep for the parser itself
+        return [], [Problem(Mark(filename, 1, 1), f"values are nested more than {MAX_DEPTH} levels deep")]
     docs = []
     for node in nodes:
         if isinstance(node, yaml.ScalarNode) and not node.value and not node.style:
@@ -143,7 +191,10 @@ def load_documents(text: str, filename: str, expected: str = "a YAML document") 
             builder.problems.append(Problem(Mark(filename, max(start.line - 1, 1), 1) if start.col == 1 else start,
                                             f"the document is empty: write {expected} in it, or delete it"))
         elif node is not None:
-            docs.append(builder.build(node))
+            try:
+                docs.append(builder.build(node))
+            except TooLarge as exc:
+                return [], builder.problems + [exc.problem]
     return docs, builder.problems
 
 

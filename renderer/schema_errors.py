@@ -10,6 +10,7 @@ from renderer.errors import Problem
 from renderer.positioned import format_path, locate
 
 
+MAX_MESSAGE = 300
 _ARTICLES = {"object": "a mapping (keys under it)", "array": "a list", "string": "a string", "integer": "a whole number",
              "boolean": "true or false"}
 
@@ -128,5 +129,7 @@ def schema_problems(
                 message = "give exactly one of s3, gcs, azure or volume"
             else:
                 message = error.message
+            if len(message) > MAX_MESSAGE:  # a huge value is not repeated whole
+                message = message[:MAX_MESSAGE] + "…"
             (formats if error.validator in FORMAT_KEYWORDS else problems).append(Problem(mark, prefix + message))
     return problems, formats

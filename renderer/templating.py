@@ -9,6 +9,7 @@ import jinja2
 import yaml
 
 from renderer.emit import json_text
+from renderer.positioned import MAX_DEPTH
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -20,23 +21,29 @@ ASSETS = ("sh",)
 _SCALARS = yaml.constructor.SafeConstructor()
 
 
-def _build(node: yaml.Node) -> Any:
+def _build(node: yaml.Node, budget: list[int], depth: int = 0) -> Any:
     """Plain data from libyaml's node tree, as PyYAML's safe loader would build it, in half the
-    time: strings (nearly every value, quoted by the templates) skip the generic constructor."""
+    time: strings (nearly every value, quoted by the templates) skip the generic constructor.
+    ``budget``: how many more values may be built; aliases cannot blow a file up."""
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        raise yaml.constructor.ConstructorError(None, None, "too many values, or values nested too deep (aliases?)",
+                                                node.start_mark)
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _STR:
             return node.value
         return _SCALARS.construct_object(node)
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item) for item in node.value]
+        return [_build(item, budget, depth + 1) for item in node.value]
     if isinstance(node, yaml.MappingNode):
-        return {_build(key): _build(value) for key, value in node.value}
+        return {_build(key, budget, depth + 1): _build(value, budget, depth + 1) for key, value in node.value}
     raise yaml.constructor.ConstructorError(None, None, f"unexpected node {type(node).__name__}", node.start_mark)
 
 
 def parse_object(text: str) -> Any:
     node = yaml.compose(text, Loader=_Loader)
-    return None if node is None else _build(node)
+    # An object file holds thousands of values, never millions: what aliases could make of it.
+    return None if node is None else _build(node, [max(100_000, 10 * len(text))])
 
 
 def builtin_templates_dir() -> Path:

@@ -395,3 +395,14 @@ def test_the_field_reference_is_generated_from_the_schema() -> None:
         result.stdout.count("| object | | Requires:")
     assert "| `clusters[].storage.size` | quantity |" in result.stdout
     assert "| `clusters[].engine` | `postgresql` \\| `mysql` \\| `mongodb` \\| `kafka` \\| `sqlite` |" in result.stdout
+
+
+def test_validate_reads_a_committed_alias_bomb_as_unreadable(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    bomb = workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml"
+    bomb.write_text("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" +
+                    "".join(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 10)))
+    result = run("validate")
+    assert result.exit_code == 1
+    assert errors_of(result.stderr)[0].startswith(
+        "rendered/prod/databases/orders/cluster-orders.yaml:1:1: error: cannot read: too many values, or values nested too deep")

@@ -9,7 +9,19 @@ from renderer.positioned import PList, PMap, format_path
 
 ID = "secrets"
 
-URL_PASSWORD = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:[^/\s@]+@")
+# The user information of a URL with a password, right after a "://": matched at each "://" in
+# turn, so the time is linear in the value's length (a pattern searched for its scheme too
+# backtracks over every start: 12.8 s for 100 KB).
+USERINFO = re.compile(r"[^/\s:@]*:[^/\s@]+@")
+
+
+def has_url_password(text: str) -> bool:
+    start = text.find("://")
+    while start != -1:
+        if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+.-") and USERINFO.match(text, start + 3):
+            return True
+        start = text.find("://", start + 3)
+    return False
 SECRET_KEY = re.compile(r"(?i)(passw(or)?d|pwd|secret[_-]?access[_-]?key|private[_-]?key|api[_-]?key|token)\Z")
 
 
@@ -29,7 +41,7 @@ def _walk(node: Any, path: list[Any], mark: Mark) -> Iterator[Problem]:
     elif isinstance(node, PList):
         for i, (value, item_mark) in enumerate(zip(node, node.itemmarks)):
             yield from _walk(value, path + [i], item_mark)
-    elif isinstance(node, str) and URL_PASSWORD.search(node):
+    elif isinstance(node, str) and has_url_password(node):
         yield Problem(
             mark,
             f"{format_path(path)}: the URL carries a password; remove it and reference a Secret",
