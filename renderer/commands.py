@@ -90,8 +90,15 @@ class Inputs:
 
 
 def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
-    paths, overlays, out, envs, templates = inputs.paths, inputs.overlays, inputs.out, inputs.envs, inputs.templates
     validators = _validators(inputs)  # a bad option is bad input, even when the check has nothing to do
+    output.check_output_path(inputs.out)
+    with output.locked(inputs.out, exclusive=True):
+        output.recover(inputs.out)  # an interrupted render's previous output, back in place
+        return _render_locked(inputs, validators, reporter=reporter, check=check)
+
+
+def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter, check: bool) -> int:
+    paths, overlays, out, envs, templates = inputs.paths, inputs.overlays, inputs.out, inputs.envs, inputs.templates
     manifest = output.read_manifest(out)
     if check:
         known = list(envs) or sorted(output.environments(manifest))

@@ -7,14 +7,17 @@ leaves the previous output in place (or, between the two renames, restores it on
 from __future__ import annotations
 
 import difflib
+import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from renderer.cache import cache_root, store_atomically
 from renderer.errors import DbfleetError, Mark, Problem
@@ -22,6 +25,7 @@ from renderer.errors import DbfleetError, Mark, Problem
 MANIFEST = ".dbfleet-manifest.json"
 MANIFEST_VERSION = 1
 MAX_LISTED = 20
+_SAFE_PATH = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\Z")  # a relative path inside the folder
 WRITERS = 16
 
 
@@ -45,16 +49,68 @@ def _siblings(out: Path) -> tuple[Path, Path]:
     return out.with_name(out.name + ".dbfleet-new"), out.with_name(out.name + ".dbfleet-old")
 
 
+BUILDING = ".dbfleet-building"  # marks a folder dbfleet is building beside the output
+
+
+def check_output_path(out: Path) -> None:
+    """An output folder dbfleet can own: not a symbolic link, not the root or the current folder,
+    not a folder that holds the catalog."""
+    problems = []
+    resolved = out.resolve()
+    if out.is_symlink():
+        problems.append(Problem(Mark(str(out), 0, 0), "the output folder is a symbolic link; give a real folder "
+                                                      "(dbfleet never writes through a link)"))
+    elif resolved == Path(resolved.anchor) or resolved == Path.cwd() or resolved in Path.cwd().parents:
+        problems.append(Problem(Mark(str(out), 0, 0), "the output folder would hold the catalog, or more: give a folder "
+                                                      "of its own, such as rendered"))
+    elif out.exists() and not out.is_dir():
+        problems.append(Problem(Mark(str(out), 0, 0), "the output path exists and is not a folder"))
+    if problems:
+        raise DbfleetError(problems)
+
+
 def recover(out: Path) -> None:
-    """Finish or undo a swap that an earlier run did not complete."""
+    """Finish or undo a swap that an earlier run did not complete; only folders dbfleet made are
+    touched (a folder of the user's with such a name is refused)."""
     new, old = _siblings(out)
-    if old.exists():
+    if old.exists() or old.is_symlink():
+        if old.is_symlink() or not (old / MANIFEST).is_file():
+            raise DbfleetError([Problem(Mark(str(old), 0, 0), "not made by dbfleet, and named as its own: move it away")])
         if out.exists():
             shutil.rmtree(old)
         else:
             old.rename(out)
-    if new.exists():
+    if new.exists() or new.is_symlink():
+        if new.is_symlink() or not (new / BUILDING).is_file():
+            raise DbfleetError([Problem(Mark(str(new), 0, 0), "not made by dbfleet, and named as its own: move it away")])
         shutil.rmtree(new)
+
+
+@contextmanager
+def locked(out: Path, exclusive: bool) -> Iterator[None]:
+    """Hold the output folder: one render writes it at a time, and a check reads it whole.
+    The lock lives in the user's cache (nothing is added beside the output) and names its holder."""
+    path = cache_root() / "locks" / (sha256(str(out.resolve()).encode()) + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 - held until the with block ends
+    except OSError:  # no cache to lock in: go on unlocked rather than refuse to work
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise DbfleetError([Problem(Mark(str(out), 0, 0), f"{holder} is rendering into this folder; wait for it "
+                                                              "to finish, then run again")]) from None
+        if exclusive:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"dbfleet (pid {os.getpid()})\n")
+            handle.flush()
+        yield
 
 
 def read_manifest(out: Path) -> Manifest:
@@ -62,32 +118,52 @@ def read_manifest(out: Path) -> Manifest:
     if not path.exists():
         return Manifest()
     try:
+        if path.is_symlink():
+            raise ValueError("it is a symbolic link")
         raw = path.read_bytes()
-        return Manifest(dict(json.loads(raw)["files"]), raw)
+        files = json.loads(raw)["files"]
+        if not isinstance(files, dict):
+            raise ValueError("files is not a mapping")
+        for name, digest in files.items():
+            if not (isinstance(digest, str) and _SAFE_PATH.match(name) and ".." not in name.split("/")):
+                raise ValueError(f"{name!r} is not a file of the output folder")
+        return Manifest(dict(files), raw)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DbfleetError([Problem(Mark(str(path), 1, 1), f"unreadable dbfleet manifest: {exc}")]) from None
+        raise DbfleetError([Problem(Mark(str(path), 1, 1), f"unreadable dbfleet manifest ({exc}); if it was "
+                                                           "edited, restore it from Git")]) from None
 
 
-def disk_files(out: Path) -> list[str]:
-    if not out.is_dir():
-        return []
-    found = []
+def _scan(out: Path) -> tuple[list[str], list[str]]:
+    """The regular files of the output folder, and what dbfleet never makes there: symbolic links
+    (never followed) and empty folders."""
+    if not out.is_dir() or out.is_symlink():
+        return [], []
+    found, strange = [], []
     skip = len(str(out)) + 1
     for root, dirs, files in os.walk(out):
         dirs.sort()
         folder = root[skip:].replace(os.sep, "/")
-        for name in sorted(files):
+        for name in sorted(files) + sorted(d for d in dirs if os.path.islink(os.path.join(root, d))):
             rel = f"{folder}/{name}" if folder else name
-            if rel != MANIFEST:
+            if os.path.islink(os.path.join(root, name)):
+                strange.append(rel)
+            elif rel != MANIFEST:
                 found.append(rel)
-    return found
+        if not files and not dirs and folder:
+            strange.append(folder + "/")
+    return found, strange
+
+
+def disk_files(out: Path) -> list[str]:
+    return _scan(out)[0]
 
 
 def foreign_problems(out: Path, manifest: Manifest) -> list[Problem]:
-    """Files dbfleet did not write: refused, never deleted."""
+    """Files dbfleet did not write, symbolic links and empty folders: refused, never deleted."""
     if out.exists() and not out.is_dir():
         return [Problem(Mark(str(out), 0, 0), "the output path exists and is not a folder")]
-    foreign = [f for f in disk_files(out) if f not in manifest.files]
+    files, strange = _scan(out)
+    foreign = strange + [f for f in files if f not in manifest.files]
     problems = [
         Problem(Mark(str(out / f), 0, 0), "not written by dbfleet; move it out of the output folder (dbfleet owns it entirely)")
         for f in foreign[:MAX_LISTED]
@@ -147,13 +223,7 @@ def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
     on_disk = [f for f in disk_files(out) if in_scope(f, envs)]
     if sorted(expected) != sorted(on_disk):
         return False
-    for path, digest in expected.items():
-        try:
-            if sha256((out / path).read_bytes()) != digest:
-                return False
-        except OSError:
-            return False
-    return True
+    return all(_matches(out / path, digest) for path, digest in expected.items())
 
 
 def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str:
@@ -181,7 +251,8 @@ def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str
 def write(out: Path, files: dict[str, bytes], envs: list[str]) -> list[str]:
     """Replace the environments ``envs`` of the output folder with ``files``; keep the others.
 
-    Returns the paths that changed.  Refuses (raises) when the folder holds foreign files.
+    Returns the paths that changed (a file edited or deleted by hand is repaired, and counts).
+    Refuses (raises) when the folder holds foreign files, or a kept environment's file was edited.
     """
     recover(out)
     manifest = read_manifest(out)
@@ -190,12 +261,50 @@ def write(out: Path, files: dict[str, bytes], envs: list[str]) -> list[str]:
         raise DbfleetError(problems)
     kept = {p: h for p, h in manifest.files.items() if not in_scope(p, envs)}
     final = Manifest(files=dict(sorted({**kept, **{p: sha256(b) for p, b in files.items()}}.items())))
-    changed = sorted(p for p in set(final.files) | set(manifest.files) if final.files.get(p) != manifest.files.get(p))
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        intact = {p for p, ok in zip(manifest.files, pool.map(lambda p: _matches(out / p, manifest.files[p]), manifest.files)) if ok}
+    edited = sorted(p for p in kept if p not in intact)
+    if edited:
+        raise DbfleetError([Problem(Mark(str(out / p), 0, 0), "edited or deleted by hand, in an environment not rendered "
+                                                              "now: render it too (without --env), or restore the file")
+                            for p in edited[:MAX_LISTED]])
+    changed = sorted(p for p in set(final.files) | set(manifest.files)
+                     if final.files.get(p) != manifest.files.get(p) or (p in final.files and p not in intact))
     if not changed and final.to_bytes() == manifest.raw and out.exists():
         return []
     new, old = _siblings(out)
+    unchanged = {p for p, h in final.files.items() if p in intact and manifest.files.get(p) == h}
+    try:
+        _build(out, new, final, files, unchanged)
+        # No fsync of thousands of files: the swap protects against an interrupted process, and
+        # the output is committed to Git, which is its durable copy.
+        if out.exists():
+            out.rename(old)
+        new.rename(out)
+    except OSError as exc:  # a read-only folder, a full disk, a name too long ...
+        shutil.rmtree(new, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)
+        where = exc.filename or out
+        raise DbfleetError([Problem(Mark(str(where), 0, 0), f"cannot write: {exc.strerror or exc}; the previous "
+                                                            "output is as it was")]) from None
+    if old.exists():
+        shutil.rmtree(old)
+    return changed
+
+
+def _matches(path: Path, digest: str) -> bool:
+    """The file on disk is the one dbfleet wrote (a regular file, with those bytes)."""
+    try:
+        return not path.is_symlink() and sha256(path.read_bytes()) == digest
+    except OSError:
+        return False
+
+
+def _build(out: Path, new: Path, final: Manifest, files: dict[str, bytes], unchanged: set[str]) -> None:
+    """The complete new folder beside the old one: unchanged files linked, the others written."""
     new.mkdir(parents=True)
-    unchanged = {p for p, h in final.files.items() if manifest.files.get(p) == h and (out / p).is_file()}
+    (new / BUILDING).write_bytes(b"")
     # Creating files and folders costs a millisecond each on some file systems (virtual disks);
     # the calls release the GIL, so threads overlap them.
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
@@ -204,14 +313,7 @@ def write(out: Path, files: dict[str, bytes], envs: list[str]) -> list[str]:
         list(pool.map(lambda p: _link_or_copy(out / p, new / p), sorted(unchanged)))
         list(pool.map(lambda p: (new / p).write_bytes(files[p]), [p for p in final.files if p not in unchanged]))
     (new / MANIFEST).write_bytes(final.to_bytes())
-    # No fsync of thousands of files: the swap protects against an interrupted process, and the
-    # output is committed to Git, which is its durable copy.
-    if out.exists():
-        out.rename(old)
-    new.rename(out)
-    if old.exists():
-        shutil.rmtree(old)
-    return changed
+    (new / BUILDING).unlink()
 
 
 

@@ -134,9 +134,20 @@ def test_a_swap_cut_between_its_two_renames_is_undone(workdir: Path) -> None:
     before = tree(workdir / "rendered")
     os.rename(workdir / "rendered", workdir / "rendered.dbfleet-old")
     (workdir / "rendered.dbfleet-new").mkdir()
-    output.recover(workdir / "rendered")
+    (workdir / "rendered.dbfleet-new" / output.BUILDING).touch()
+    assert run("render", "--check").exit_code == 0  # the check recovers too, and finds it current
     assert tree(workdir / "rendered") == before
     assert not list(workdir.glob("rendered.dbfleet-*"))
+
+
+def test_a_users_folder_named_like_dbfleets_own_is_never_deleted(workdir: Path) -> None:
+    mine = workdir / "rendered.dbfleet-old"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    result = run("render")
+    assert result.exit_code == 2
+    assert "rendered.dbfleet-old: error: not made by dbfleet, and named as its own: move it away" in result.stderr
+    assert (mine / "notes.txt").read_text() == "mine"
 
 
 def test_unchanged_output_is_not_rewritten(workdir: Path) -> None:
@@ -406,3 +417,94 @@ def test_validate_reads_a_committed_alias_bomb_as_unreadable(workdir: Path) -> N
     assert result.exit_code == 1
     assert errors_of(result.stderr)[0].startswith(
         "rendered/prod/databases/orders/cluster-orders.yaml:1:1: error: cannot read: too many values, or values nested too deep")
+
+
+def test_a_symbolic_link_in_the_output_is_never_followed(workdir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    secret = tmp_path_factory.mktemp("outside") / "shadow"
+    secret.write_text("SECRET CONTENT\n")
+    assert run("render").exit_code == 0
+    managed = workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml"
+    managed.unlink()
+    managed.symlink_to(secret)
+    (workdir / "rendered" / "prod" / "empty").mkdir()
+    for args in (("render", "--check"), ("render",)):
+        result = run(*args)
+        assert result.exit_code == 2, args
+        assert "SECRET" not in result.output
+        assert "rendered/prod/databases/orders/cluster-orders.yaml: error: not written by dbfleet" in result.stderr
+        assert "rendered/prod/empty: error: not written by dbfleet" in result.stderr
+    assert managed.is_symlink() and secret.read_text() == "SECRET CONTENT\n"
+
+
+def test_render_repairs_a_file_edited_by_hand(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    edited = workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml"
+    good = edited.read_bytes()
+    edited.write_text("kind: Oops\n")
+    result = run("render")
+    assert result.exit_code == 0 and "1 file changed" in result.stderr
+    assert edited.read_bytes() == good
+    assert run("render", "--check").exit_code == 0
+
+
+def test_a_kept_environment_edited_by_hand_is_refused_not_crashed(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    (workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml").unlink()
+    result = run("render", "--env", "dev")
+    assert result.exit_code == 2
+    assert ("rendered/prod/databases/orders/cluster-orders.yaml: error: edited or deleted by hand, in an environment "
+            "not rendered now: render it too (without --env), or restore the file") in result.stderr
+    assert run("render").exit_code == 0
+
+
+def test_two_renders_at_once_are_refused_with_the_holder(workdir: Path) -> None:
+    assert run("render").exit_code == 0
+    with output.locked(workdir / "rendered", exclusive=True):
+        result = run("render")
+    assert result.exit_code == 2
+    assert f"rendered: error: dbfleet (pid {os.getpid()}) is rendering into this folder" in result.stderr
+
+
+@pytest.mark.parametrize(("files", "reason"), [
+    ({"../escape.yaml": "00"}, "'../escape.yaml' is not a file of the output folder"),
+    ({"/etc/passwd": "00"}, "'/etc/passwd' is not a file of the output folder"),
+    (["prod/x.yaml"], "files is not a mapping"),
+])
+def test_a_tampered_manifest_is_bad_input(workdir: Path, files: Any, reason: str) -> None:
+    assert run("render").exit_code == 0
+    (workdir / "rendered" / output.MANIFEST).write_text(json.dumps({"version": 1, "files": files}))
+    result = run("render")
+    assert result.exit_code == 2
+    assert f"unreadable dbfleet manifest ({reason})" in result.stderr
+
+
+@pytest.mark.parametrize("out", ["/", ".", "..", "link"])
+def test_an_output_folder_dbfleet_cannot_own_is_refused(workdir: Path, out: str) -> None:
+    (workdir / "elsewhere").mkdir()
+    (workdir / "link").symlink_to(workdir / "elsewhere")
+    result = run("render", "-o", out)
+    assert result.exit_code == 2
+    assert "error: the output folder" in result.stderr
+    assert list((workdir / "elsewhere").iterdir()) == []
+
+
+def test_a_full_disk_leaves_the_previous_output(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    assert run("render").exit_code == 0
+    before = tree(workdir / "rendered")
+    prod = workdir / "overlays" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("size: 100Gi", "size: 200Gi"))
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.name.endswith(".yaml"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    result = run("render")
+    assert result.exit_code == 2
+    assert "error: cannot write: No space left on device; the previous output is as it was" in result.stderr
+    assert tree(workdir / "rendered") == before
+    assert not list(workdir.glob("rendered.dbfleet-*"))
