@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer.emit import json_text
 from renderer.positioned import MAX_DEPTH
@@ -68,7 +69,8 @@ class Templates:
         search = [str(builtin_templates_dir())]
         if override_dir is not None:
             search.insert(0, str(override_dir))
-        env = jinja2.Environment(
+        # Sandboxed: a template (--templates) reaches the values it is given, not Python's internals.
+        env = ImmutableSandboxedEnvironment(
             loader=jinja2.FileSystemLoader(search),
             undefined=jinja2.StrictUndefined,
             finalize=_yaml_value,

@@ -3,7 +3,7 @@ kubernetes-validate (strict).  One compiled validator per schema, reused for eve
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import jsonschema
 from kubernetes_validate import utils as kv
@@ -12,6 +12,7 @@ from referencing import Registry, Resource
 from renderer.schemas.cel import CelRules
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import format_path
+from renderer.rules.secrets import SECRET_KEY, has_url_password
 from renderer.render import RenderedObject
 from renderer.schemas import (CHART_LAYOUT, CRD_LAYOUT, EMBEDDED_CHARTS, EMBEDDED_CRDS, FETCH_TIMEOUT, SchemaNotFound,
                               SchemaSearch, SchemaUnavailable, location_problems)
@@ -114,7 +115,7 @@ class Validators:
         where = Mark(rendered.path, 0, 0)
         kind, api_version = obj.get("kind", "?"), obj.get("apiVersion", "?")
         name = (obj.get("metadata") or {}).get("name", "?")
-        found = [Problem(where, f"{kind}/{name}: {message}") for message in _metadata_problems(obj)]
+        found = [Problem(where, f"{kind}/{name}: {message}") for message in (*_metadata_problems(obj), *_secret_problems(obj))]
         checks = [(api_version, kind, obj, "")]
         chart = chart_values(obj)
         if chart is not None:  # a HelmRelease's or an Application's values, against the chart's schema
@@ -179,6 +180,37 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 def _compiled(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+
+
+def _secret_problems(obj: dict[str, Any]) -> Iterator[str]:
+    """No secret reaches Git, whatever template made the object: no Secret with values, no password
+    in a URL or under a password's key (External Secrets' templates, filled in the cluster, aside)."""
+    if obj.get("kind") in ("Secret",) and is_core(str(obj.get("apiVersion", ""))) and (obj.get("data") or obj.get("stringData")):
+        yield "a Secret with its values would put them in Git: render an ExternalSecret (or a SealedSecret) instead"
+    skip = ("spec", "target", "template") if obj.get("kind") == "ExternalSecret" else None
+    for path, key, value in _strings(obj, ()):
+        if skip and path[:3] == skip:
+            continue
+        if isinstance(key, str) and SECRET_KEY.search(key) and value:
+            yield f"{format_path(list(path))}: a {key!r} value in Git is a plaintext secret"
+        elif has_url_password(value):
+            yield f"{format_path(list(path))}: the URL carries a password"
+
+
+def _strings(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any, str]]:
+    """(path, key, value) of every string in an object."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                yield (*path, key), key, value
+            else:
+                yield from _strings(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, str):
+                yield (*path, index), None, value
+            else:
+                yield from _strings(value, (*path, index))
 
 
 def _metadata_problems(obj: dict[str, Any]) -> Iterable[str]:

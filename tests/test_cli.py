@@ -508,3 +508,38 @@ def test_a_full_disk_leaves_the_previous_output(workdir: Path, monkeypatch: pyte
     assert "error: cannot write: No space left on device; the previous output is as it was" in result.stderr
     assert tree(workdir / "rendered") == before
     assert not list(workdir.glob("rendered.dbfleet-*"))
+
+
+def test_a_custom_template_runs_in_a_sandbox(workdir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    proof = tmp_path_factory.mktemp("sandbox") / "ran"
+    custom = workdir / "my-templates" / "postgresql"
+    custom.mkdir(parents=True)
+    (custom / "podmonitor.yaml.j2").write_text(
+        "{{ cycler.__init__.__globals__.os.popen('touch " + str(proof) + "').read() }}\n" +
+        (ROOT / "templates/postgresql/podmonitor.yaml.j2").read_text())
+    result = run("render", "--templates", "my-templates")
+    assert result.exit_code == 2
+    assert "template postgresql/podmonitor.yaml.j2: access to attribute '__init__'" in result.stderr
+    assert not proof.exists() and not (workdir / "rendered").exists()
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("---\n", None),
+    ("  annotations:\n    backup-url: postgres://app:hunter2@db:5432/app\n", "metadata.annotations.backup-url: the URL carries a password"),
+    ("  annotations:\n    password: hunter2\n", "metadata.annotations.password: a 'password' value in Git is a plaintext secret"),
+])
+def test_no_custom_template_puts_a_secret_in_git(workdir: Path, extra: str, message: str | None) -> None:
+    custom = workdir / "my-templates" / "postgresql"
+    custom.mkdir(parents=True)
+    original = (ROOT / "templates/postgresql/podmonitor.yaml.j2").read_text()
+    if message is None:  # a Secret, values and all, instead of the PodMonitor
+        text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\n  namespace: {{ namespace }}\nstringData:\n  password: hunter2\n"
+        message = "a Secret with its values would put them in Git"
+    else:
+        text = original.replace("  namespace: {{ namespace }}\n", "  namespace: {{ namespace }}\n" + extra, 1)
+        assert text != original
+    (custom / "podmonitor.yaml.j2").write_text(text)
+    result = run("render", "--templates", "my-templates")
+    assert result.exit_code == 3
+    assert message in result.stderr and "hunter2" not in result.stdout
+    assert not (workdir / "rendered").exists()
