@@ -3,6 +3,7 @@ rendered init script with sqlite3, and the rendered kustomize Component with kub
 from __future__ import annotations
 
 import shutil
+import os
 import socket
 import sqlite3
 import subprocess
@@ -82,6 +83,15 @@ def pod(tmp_path: Path, bundle: Bundle) -> Iterator[dict[str, Any]]:
     yield {"db": data / "notes.db", "config": etc / "litestream.yml", "etc": etc, "port": port, "backup": backup}
 
 
+def rendered_args(bundle: Bundle, pod: dict[str, Any], container: str) -> list[str]:
+    """A container's args as rendered, with the pod's paths in the temporary folder."""
+    component = yaml.safe_load(bundle.files["default/databases/notes/attach/kustomization.yaml"])
+    pod_spec = yaml.safe_load(component["patches"][0]["patch"])["spec"]["template"]["spec"]
+    found = next(c for c in pod_spec["initContainers"] + pod_spec["containers"] if c["name"] == container)
+    paths = {"/etc/litestream/litestream.yml": str(pod["config"]), "/data/notes.db": str(pod["db"])}
+    return [paths.get(arg, arg) for arg in found["args"]]
+
+
 def run_init(pod: dict[str, Any]) -> str:
     need("sqlite3")
     done = subprocess.run(["sh", str(pod["etc"] / "init.sh"), str(pod["db"]), str(pod["etc"] / "init.sql")],
@@ -112,12 +122,12 @@ def test_failing_init_sql_changes_nothing(pod: dict[str, Any]) -> None:
     assert "_dbfleet_init" in tables
 
 
-def test_litestream_replicates_and_restores_with_the_rendered_config(pod: dict[str, Any], tmp_path: Path) -> None:
+def test_litestream_replicates_and_restores_with_the_rendered_config(pod: dict[str, Any], tmp_path: Path, bundle: Bundle) -> None:
     litestream = need("litestream")
     run_init(pod)
     with sqlite3.connect(pod["db"]) as db:
         db.executemany("INSERT INTO notes (body) VALUES (?)", [("first",), ("second",)])
-    replicate = subprocess.Popen([litestream, "replicate", "-config", str(pod["config"])],
+    replicate = subprocess.Popen([litestream, *rendered_args(bundle, pod, "litestream")],
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         metrics = ""
@@ -145,9 +155,9 @@ def test_litestream_replicates_and_restores_with_the_rendered_config(pod: dict[s
     assert rows == [("first",), ("second",), ("written while replicating",)]
 
 
-def test_the_restore_init_container_restores_only_a_missing_database(pod: dict[str, Any]) -> None:
+def test_the_restore_init_container_restores_only_a_missing_database(pod: dict[str, Any], bundle: Bundle) -> None:
     litestream = need("litestream")
-    restore = [litestream, "restore", "-config", str(pod["config"]), "-if-db-not-exists", "-if-replica-exists", str(pod["db"])]
+    restore = [litestream, *rendered_args(bundle, pod, "litestream-restore")]
     subprocess.run(restore, check=True, capture_output=True)  # no database, no replica: nothing to do
     assert not pod["db"].exists()
     run_init(pod)
@@ -217,3 +227,37 @@ def tree_of_golden() -> dict[str, bytes]:
 
 def test_rendered_paths_are_under_the_example_root() -> None:
     assert (ROOT / "catalog" / "sqlite.yaml").is_file()
+
+
+def test_litestream_never_expands_a_variable_in_its_config(pod: dict[str, Any], bundle: Bundle) -> None:
+    """A store path "p/$LITESTREAM_SECRET_ACCESS_KEY" would otherwise put the key in the path and the log."""
+    litestream = need("litestream")
+    run_init(pod)
+    config = pod["config"].read_text()
+    assert "path: " in config
+    pod["config"].write_text(config.replace(f"{pod['backup']}/", f"{pod['backup']}/$LITESTREAM_SECRET_ACCESS_KEY/"))
+    env = {**os.environ, "LITESTREAM_SECRET_ACCESS_KEY": "TOPSECRET"}
+    replicate = subprocess.Popen([litestream, *rendered_args(bundle, pod, "litestream")], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(100):
+            time.sleep(0.1)
+            if any(pod["backup"].rglob("*.ltx")):
+                break
+    finally:
+        replicate.terminate()
+        log = replicate.communicate(timeout=20)[0]
+    written = [str(p) for p in pod["backup"].rglob("*")]
+    assert written and all("TOPSECRET" not in p for p in written) and "TOPSECRET" not in log
+    assert any("$LITESTREAM_SECRET_ACCESS_KEY" in p for p in written)
+
+
+def test_init_sql_runs_no_dot_command(pod: dict[str, Any], tmp_path: Path) -> None:
+    need("sqlite3")
+    proof = tmp_path / "ran"
+    (pod["etc"] / "init.sql").write_text(f"CREATE TABLE a (x);\n.shell touch {proof}\n.system touch {proof}\n")
+    result = subprocess.run(["sh", str(pod["etc"] / "init.sh"), str(pod["db"]), str(pod["etc"] / "init.sql")],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and not proof.exists()
+    with sqlite3.connect(pod["db"]) as db:
+        assert "a" not in {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

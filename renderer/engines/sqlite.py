@@ -96,7 +96,7 @@ def pod_parts(cluster: dict[str, Any], store: dict[str, Any] | None, sidecar: bo
             "name": "litestream-restore",
             "image": LITESTREAM_IMAGE,
             # Restore only when the volume has no database and the store has a replica.
-            "args": ["restore", "-config", config_file, "-if-db-not-exists", "-if-replica-exists", database],
+            "args": ["restore", "-config", config_file, "-no-expand-env", "-if-db-not-exists", "-if-replica-exists", database],
             "env": env,
             "volumeMounts": mounts + credential_mounts,
             "securityContext": security,
@@ -113,7 +113,9 @@ def pod_parts(cluster: dict[str, Any], store: dict[str, Any] | None, sidecar: bo
         {
             "name": "litestream",
             "image": LITESTREAM_IMAGE,
-            "args": ["replicate", "-config", config_file],
+            # Litestream expands $VAR in its config: a store path "p/$LITESTREAM_SECRET_ACCESS_KEY"
+            # would put the key in the path and the log. The config holds no variable of its own.
+            "args": ["replicate", "-config", config_file, "-no-expand-env"],
             "env": env,
             "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
             "volumeMounts": mounts + credential_mounts,

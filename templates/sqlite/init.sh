@@ -17,5 +17,5 @@ fi
   echo
   echo "INSERT INTO _dbfleet_init (sha256, applied_at) VALUES ('$sum', datetime('now'));"
   echo "COMMIT;"
-} | sqlite3 -bail "$db"
+} | sqlite3 -safe -bail "$db"  # -safe: SQL only, no dot-command reaches the shell or other files
 echo "applied init SQL $sum"
