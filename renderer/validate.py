@@ -12,7 +12,7 @@ from referencing import Registry, Resource
 from renderer.schemas.cel import CelRules
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import format_path
-from renderer.rules.secrets import SECRET_KEY, has_url_password
+from renderer.rules.secrets import SECRET_IN_VALUE, SECRET_KEY, has_url_password
 from renderer.render import RenderedObject
 from renderer.schemas import (CHART_LAYOUT, CRD_LAYOUT, EMBEDDED_CHARTS, EMBEDDED_CRDS, FETCH_TIMEOUT, SchemaNotFound,
                               SchemaSearch, SchemaUnavailable, location_problems)
@@ -195,6 +195,8 @@ def _secret_problems(obj: dict[str, Any]) -> Iterator[str]:
             yield f"{format_path(list(path))}: a {key!r} value in Git is a plaintext secret"
         elif has_url_password(value):
             yield f"{format_path(list(path))}: the URL carries a password"
+        elif SECRET_IN_VALUE.search(value):
+            yield f"{format_path(list(path))}: the value carries a secret"
 
 
 def _strings(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any, str]]:

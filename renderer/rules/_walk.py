@@ -114,6 +114,21 @@ def pinned_version(where: str, cluster: PMap, engine: str) -> Iterator[Problem]:
                         "(dbfleet versions lists them)")
 
 
+def config_parameters(where: str, cluster: PMap, key: re.Pattern[str], value: re.Pattern[str], target: str) -> Iterator[Problem]:
+    """Parameters written into a configuration file (my.cnf, mongod.conf): a key or a value the
+    file cannot hold literally would change its structure (a newline starts a new option)."""
+    parameters = cluster.get("parameters")
+    if not isinstance(parameters, PMap):
+        return
+    for name, setting in parameters.items():
+        mark = parameters.keymarks.get(name, parameters.mark)
+        if not key.match(name):
+            yield Problem(mark, f"{where}.parameters: {name!r} is not an option name {target} can hold")
+        elif isinstance(setting, str) and not value.match(setting):
+            yield Problem(mark, f"{where}.parameters.{name}: {setting!r} cannot be written literally in {target} "
+                                "(no line breaks, control characters, quotes, '#' or '\\')")
+
+
 def not_for(where: str, cluster: PMap, reasons: dict[str, str]) -> Iterator[Problem]:
     """Keys an engine has no use for: refused with the reason, unless turned off."""
     for key, reason in reasons.items():

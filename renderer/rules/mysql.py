@@ -7,9 +7,13 @@ from typing import Iterator
 from renderer.errors import Problem
 from renderer.locations import PXC_BACKUP_NAME
 from renderer.positioned import PMap
-from renderer.rules._walk import clusters, located, needs_storage_size, percona_common, pinned_version, reserved_owners
+from renderer.rules._walk import clusters, config_parameters, located, needs_storage_size, percona_common, pinned_version, reserved_owners
 
 ID = "mysql"
+
+# my.cnf: an option is a word; "#" starts a comment anywhere on a line, quotes and "\" are read.
+OPTION = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+VALUE = re.compile(r"[^\x00-\x1f\x7f#'\"\\]*\Z")
 
 # Users the operator keeps for itself.
 SYSTEM_USERS = {"root", "xtrabackup", "monitor", "proxyadmin", "operator", "replication", "clustercheck", "pmmserver"}
@@ -25,6 +29,7 @@ def check(spec: PMap) -> Iterator[Problem]:
         if enabled and isinstance(replicas, int) and replicas < 2:
             yield Problem(mark, f"{where}.pooler.replicas: HAProxy needs at least 2 replicas")
         yield from reserved_owners(where, cluster, SYSTEM_USERS, "the operator keeps the {role!r} user for itself")
+        yield from config_parameters(where, cluster, OPTION, VALUE, "my.cnf")
         backup, mark = located(cluster, "restore", "backup")
         if isinstance(backup, str) and not PXC_BACKUP_NAME.match(backup):
             yield Problem(mark, f"{where}.restore.backup: {backup!r} is not the name of a PXC backup "

@@ -22,7 +22,13 @@ def has_url_password(text: str) -> bool:
             return True
         start = text.find("://", start + 3)
     return False
-SECRET_KEY = re.compile(r"(?i)(passw(or)?d|pwd|secret[_-]?access[_-]?key|private[_-]?key|api[_-]?key|token)\Z")
+# A key whose value is a secret: "password", "ssl.key.passphrase", "oauth.client.secret",
+# "client_secret" (but not "clientSecret", which names a Secret in the catalog).
+SECRET_KEY = re.compile(r"(?i)(passw(or)?d|pwd|passphrase|secret[_-]?access[_-]?key|private[_-]?key|api[_-]?key|token)\Z"
+                        r"|(^|[._-])secret\Z")
+# A secret inside a value: JAAS ("password=\"p\""), command-line flags ("--oidc-client-secret=s").
+SECRET_IN_VALUE = re.compile(r"(?i)(^|[\s;,\"'-])(password|passwd|pwd|passphrase|client[_-]secret|secret[_-]key|api[_-]key|token)"
+                             r"\s*=\s*[\"']?[^\s\"';,$:{(]")  # a literal, not a variable ($X, :'x', {{ }})
 
 
 def _walk(node: Any, path: list[Any], mark: Mark) -> Iterator[Problem]:
@@ -30,7 +36,7 @@ def _walk(node: Any, path: list[Any], mark: Mark) -> Iterator[Problem]:
         for key, value in node.items():
             key_mark = node.keymarks.get(key, node.mark)
             here = path + [key]
-            if SECRET_KEY.search(str(key)) and value not in (None, ""):
+            if SECRET_KEY.search(str(key)) and isinstance(value, (str, int, float)) and value != "":
                 yield Problem(
                     key_mark,
                     f"{format_path(here)}: a {key!r} value in Git is a plaintext secret; "
@@ -46,6 +52,9 @@ def _walk(node: Any, path: list[Any], mark: Mark) -> Iterator[Problem]:
             mark,
             f"{format_path(path)}: the URL carries a password; remove it and reference a Secret",
         )
+    elif isinstance(node, str) and SECRET_IN_VALUE.search(node):
+        yield Problem(mark, f"{format_path(path)}: the value carries a secret (a password, passphrase, token or "
+                            "client secret); reference a Secret instead")
 
 
 def check(spec: PMap) -> Iterator[Problem]:
