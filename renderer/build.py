@@ -11,7 +11,8 @@ from renderer.errors import Problem, raise_if
 from renderer.components import Unit
 from renderer.plan import plan
 from renderer.rules.fleet import check_fleet
-from renderer.render import Bundle, RenderedObject, Validator, assemble, by_environment, check_environment, render_unit
+from renderer.render import (Bundle, RenderedObject, Validator, assemble, by_environment, check_environment, entry_places,
+                             render_unit)
 from renderer.templating import Templates
 
 # Work shared with forked worker processes: set before the fork, read by index in the workers.
@@ -49,7 +50,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     checked = {env: check_environment(catalog, env) for env in catalog.environments}
     found = by_environment({env: problems for env, (_, problems) in checked.items()})
     raise_if(found)
-    found += check_fleet({env: resolve(catalog, env) for env in catalog.environments})
+    resolved = {env: resolve(catalog, env) for env in catalog.environments}
+    found += check_fleet(resolved)
     raise_if(found)
     plans = {env: plan(spec, catalog.name, env) for env, (spec, _) in checked.items()}
     work = [(env, unit) for env, units in plans.items() for unit in units]
@@ -74,6 +76,6 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
                     warnings=sorted(p for p in found if p.severity == "warning"))
     start = 0
     for env, units in plans.items():
-        assemble(env, units, rendered[start:start + len(units)], bundle)
+        assemble(env, units, rendered[start:start + len(units)], bundle, entry_places(resolved[env]))
         start += len(units)
     return bundle

@@ -13,6 +13,7 @@ from renderer import emit, rules
 from renderer.catalog import Catalog, resolve, revalidate, with_schema_defaults
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.plan import Unit, plan
+from renderer.positioned import PMap
 from renderer.templating import TemplateError, Templates
 
 MANAGED_BY = "dbfleet"
@@ -29,6 +30,7 @@ class RenderedObject:
     path: str  # inside the output folder: <env>/<namespace>/<entry>/<kind>-<name>.yaml
     data: dict[str, Any]
     content: bytes = b""
+    identity: tuple[str, ...] = ()  # (API group, kind, namespace, name): one object per identity
 
 
 @dataclass
@@ -112,24 +114,33 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
         else:
             obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
             path = "/".join((env, *unit.folder, f"{str(obj['kind']).lower()}-{obj['metadata'].get('name')}.yaml"))
-        objects.append(RenderedObject(path, obj, emit.dump(obj).encode()))
+        metadata = obj.get("metadata") or {}
+        identity = (str(obj.get("apiVersion", "")).rpartition("/")[0], str(obj.get("kind")),
+                    str(metadata.get("namespace", "")), str(metadata.get("name")))
+        objects.append(RenderedObject(path, obj, emit.dump(obj).encode(), () if unit.kustomize_component else identity))
     return objects
 
 
-def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], bundle: Bundle) -> None:
+def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], bundle: Bundle,
+             places: dict[str, Mark] | None = None) -> None:
     """Files of one environment, and a kustomization per folder listing its files, then its
     sub-folders; the root leaves the GitOps objects out (they point at the root, and are applied
     once to bootstrap)."""
     folders: dict[tuple[str, ...], list[str]] = {}
+    owners: dict[tuple[str, ...], Unit] = {}
+    clashes = []
     for unit, objects in zip(units, rendered):
         for obj in objects:
-            if obj.path in bundle.files:
-                raise DbfleetError([Problem(Mark(obj.path, 0, 0), "two objects would be written to this file")])
+            first = owners.setdefault(obj.identity, unit) if obj.identity else unit
+            if first is not unit or obj.path in bundle.files:
+                clashes.append(_clash(obj, first, unit, places or {}))
             bundle.files[obj.path] = obj.content
         if unit.kustomize_component:
             continue  # a folder of its own, which the user's kustomization names under components
         bundle.objects.extend(objects)
         folders.setdefault(unit.folder, []).extend(obj.path.rsplit("/", 1)[1] for obj in objects)
+    if clashes:
+        raise DbfleetError(clashes)
     children: dict[tuple[str, ...], set[str]] = {}
     for folder in folders:
         for depth in range(len(folder)):
@@ -140,11 +151,26 @@ def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], 
         bundle.files["/".join((env, *folder, "kustomization.yaml"))] = _kustomization(resources)
 
 
+def entry_places(spec: PMap) -> dict[str, Mark]:
+    """Where each entry is written in the catalog, by name (the units' instances)."""
+    return {str(entry["name"]): entry.mark for section in ("clusters", "databases", "vclusters")
+            for entry in spec.get(section) or [] if isinstance(entry, PMap)}
+
+
+def _clash(obj: RenderedObject, first: Unit, unit: Unit, places: dict[str, Mark]) -> Problem:
+    """Two entries would render one object (the same kind, namespace and name): say which."""
+    group, kind, namespace, name = obj.identity or ("", "", "", obj.path)
+    where = places.get(unit.instance, Mark(obj.path, 0, 0))
+    other = f"{first.instance} ({places[first.instance]})" if first.instance in places and first is not unit else first.instance
+    return Problem(where, f"{unit.instance} and {other} would both render {kind} {namespace}/{name}: rename one of them")
+
+
 def render(catalog: Catalog, env: str, templates: Templates) -> Bundle:
     """Render one environment.  Raises DbfleetError with every problem of the input."""
     spec, problems = check_environment(catalog, env)
     raise_if(problems)
     units = plan(spec, catalog.name, env)
     bundle = Bundle()
-    assemble(env, units, [render_unit(u, catalog.name, env, templates) for u in units], bundle)
+    assemble(env, units, [render_unit(u, catalog.name, env, templates) for u in units], bundle,
+             entry_places(resolve(catalog, env)))
     return bundle

@@ -520,7 +520,8 @@ def test_no_custom_template_puts_a_secret_in_git(workdir: Path, extra: str, mess
     custom.mkdir(parents=True)
     original = (ROOT / "templates/postgresql/podmonitor.yaml.j2").read_text()
     if message is None:  # a Secret, values and all, instead of the PodMonitor
-        text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\n  namespace: {{ namespace }}\nstringData:\n  password: hunter2\n"
+        text = ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ cluster.name ~ \"-leaked\" }}\n  namespace: {{ namespace }}\n"
+                "stringData:\n  password: hunter2\n")
         message = "a Secret with its values would put them in Git"
     else:
         text = original.replace("  namespace: {{ namespace }}\n", "  namespace: {{ namespace }}\n" + extra, 1)
