@@ -14,6 +14,7 @@ from renderer.catalog import Catalog, resolve, revalidate, with_schema_defaults
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.plan import Unit, plan
 from renderer.positioned import PMap
+from renderer.secrets_contract import created
 from renderer.templating import TemplateError, Templates
 
 MANAGED_BY = "dbfleet"
@@ -30,7 +31,9 @@ class RenderedObject:
     path: str  # inside the output folder: <env>/<namespace>/<entry>/<kind>-<name>.yaml
     data: dict[str, Any]
     content: bytes = b""
-    identity: tuple[str, ...] = ()  # (API group, kind, namespace, name): one object per identity
+    # (API group, kind, namespace, name) of the object, and of the Secrets it makes (or makes an
+    # operator make): each is one object in the cluster, so one entry may own it.
+    identities: tuple[tuple[str, str, str, str], ...] = ()
 
 
 @dataclass
@@ -114,10 +117,7 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
         else:
             obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
             path = "/".join((env, *unit.folder, f"{str(obj['kind']).lower()}-{obj['metadata'].get('name')}.yaml"))
-        metadata = obj.get("metadata") or {}
-        identity = (str(obj.get("apiVersion", "")).rpartition("/")[0], str(obj.get("kind")),
-                    str(metadata.get("namespace", "")), str(metadata.get("name")))
-        objects.append(RenderedObject(path, obj, emit.dump(obj).encode(), () if unit.kustomize_component else identity))
+        objects.append(RenderedObject(path, obj, emit.dump(obj).encode(), () if unit.kustomize_component else _identities(obj)))
     return objects
 
 
@@ -127,13 +127,18 @@ def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], 
     sub-folders; the root leaves the GitOps objects out (they point at the root, and are applied
     once to bootstrap)."""
     folders: dict[tuple[str, ...], list[str]] = {}
-    owners: dict[tuple[str, ...], Unit] = {}
+    owners: dict[tuple[str, ...], tuple[Unit, RenderedObject]] = {}
     clashes = []
     for unit, objects in zip(units, rendered):
         for obj in objects:
-            first = owners.setdefault(obj.identity, unit) if obj.identity else unit
-            if first is not unit or obj.path in bundle.files:
-                clashes.append(_clash(obj, first, unit, places or {}))
+            if obj.path in bundle.files:
+                clashes.append(Problem(Mark(obj.path, 0, 0), "two objects would be written to this file"))
+            clashed: set[int] = set()  # one problem per pair of objects (an ExternalSecret and its Secret are one)
+            for identity in obj.identities:
+                first = owners.setdefault(identity, (unit, obj))
+                if first[1] is not obj and id(first[1]) not in clashed:
+                    clashed.add(id(first[1]))
+                    clashes.append(_clash(identity, first, (unit, obj), places or {}))
             bundle.files[obj.path] = obj.content
         if unit.kustomize_component:
             continue  # a folder of its own, which the user's kustomization names under components
@@ -157,12 +162,29 @@ def entry_places(spec: PMap) -> dict[str, Mark]:
             for entry in spec.get(section) or [] if isinstance(entry, PMap)}
 
 
-def _clash(obj: RenderedObject, first: Unit, unit: Unit, places: dict[str, Mark]) -> Problem:
-    """Two entries would render one object (the same kind, namespace and name): say which."""
-    group, kind, namespace, name = obj.identity or ("", "", "", obj.path)
+def _identities(obj: dict[str, Any]) -> tuple[tuple[str, str, str, str], ...]:
+    metadata = obj.get("metadata") or {}
+    namespace, kind = str(metadata.get("namespace", "")), str(obj.get("kind"))
+    own = (str(obj.get("apiVersion", "")).rpartition("/")[0], kind, namespace, str(metadata.get("name")))
+    made = tuple(("", "Secret", namespace, name) for name in created(obj) if (kind, name) != ("Secret", own[3]))
+    return (own, *made)
+
+
+def _clash(identity: tuple[str, ...], first: tuple[Unit, RenderedObject], second: tuple[Unit, RenderedObject],
+           places: dict[str, Mark]) -> Problem:
+    """Two objects would be one in the cluster (the same kind, namespace and name): say whose."""
+    _, kind, namespace, name = identity
+    (first_unit, first_obj), (unit, obj) = first, second
     where = places.get(unit.instance, Mark(obj.path, 0, 0))
-    other = f"{first.instance} ({places[first.instance]})" if first.instance in places and first is not unit else first.instance
-    return Problem(where, f"{unit.instance} and {other} would both render {kind} {namespace}/{name}: rename one of them")
+    if first_unit is unit:
+        return Problem(where, f"{unit.instance} would make {kind} {namespace}/{name} twice ({_named(first_obj)} and "
+                              f"{_named(obj)}): rename what names it (a database owner the operator keeps for itself?)")
+    other = f"{first_unit.instance} ({places[first_unit.instance]})" if first_unit.instance in places else first_unit.instance
+    return Problem(where, f"{unit.instance} and {other} would both make {kind} {namespace}/{name}: rename one of them")
+
+
+def _named(obj: RenderedObject) -> str:
+    return f"{obj.data.get('kind')} {(obj.data.get('metadata') or {}).get('name')}" if obj.data else obj.path
 
 
 def render(catalog: Catalog, env: str, templates: Templates) -> Bundle:
