@@ -164,3 +164,19 @@ def test_the_url_password_check_is_linear() -> None:
         assert not has_url_password(text)
     assert time.perf_counter() - start < 2
     assert has_url_password("see postgres://app:s3cret@db:5432/app") and not has_url_password("https://host/a:b@c")
+
+
+@pytest.mark.parametrize(("sql", "refused"), [
+    ("CREATE TABLE a (x); INSERT INTO a VALUES (1);", []),
+    ("CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES (1); END;", []),  # a trigger's BEGIN ... END
+    ("INSERT INTO a VALUES ('COMMIT;');", []),
+    ("CREATE TABLE a (x);\nCOMMIT;\nDROP TABLE a;", ["COMMIT;"]),
+    ("-- first\nBEGIN; CREATE TABLE a (x); END;", ["BEGIN;", "END;"]),
+    ("CREATE TABLE a (x);\n.shell touch /tmp/x\n", [".shell touch /tmp/x"]),
+])
+def test_init_sql_is_sql_in_one_transaction(sql: str, refused: list[str]) -> None:
+    from renderer.rules.sqlite import init_sql_problems
+
+    problems = list(init_sql_problems(sql))
+    assert len(problems) == len(refused)
+    assert all(problem.startswith(repr(what)) for problem, what in zip(problems, refused))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import Iterator
 
 from renderer.errors import Problem
@@ -18,12 +19,46 @@ NOT_FOR_SQLITE = {
 }
 
 
+TRANSACTION = re.compile(r"(?i)(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b")
+COMMENTS = re.compile(r"\s*(--[^\n]*\n?|/\*.*?\*/)?\s*", re.S)
+
+
+def statements(sql: str) -> Iterator[str]:
+    """The statements of a script, as SQLite splits it (a trigger's body is part of its CREATE)."""
+    start, at = 0, sql.find(";")
+    while at != -1:
+        if sqlite3.complete_statement(sql[start:at + 1]):
+            yield sql[start:at + 1]
+            start = at + 1
+        at = sql.find(";", at + 1)
+    if sql[start:].strip():
+        yield sql[start:]
+
+
+def init_sql_problems(sql: str) -> Iterator[str]:
+    """Only SQL, in the one transaction that records it: no dot-command, no transaction control."""
+    for statement in statements(sql):
+        head = statement
+        while (found := COMMENTS.match(head)) and found.end() > 0 and found.group(1):
+            head = head[found.end():]
+        head = head.lstrip()
+        if head.startswith("."):
+            yield f"{head.splitlines()[0]!r} is a sqlite3 dot-command: initSQL is SQL only"
+        elif TRANSACTION.match(head):
+            yield (f"{head.split()[0]!r} controls the transaction: initSQL runs in one transaction with the record "
+                   "of it, so it must not begin, commit or roll back one")
+
+
 def check(spec: PMap) -> Iterator[Problem]:
     for where, cluster in clusters(spec, "sqlite"):
         yield from needs_storage_size(where, cluster, "the SQLite volume")
         replicas, mark = located(cluster, "replicas")
         if isinstance(replicas, int) and replicas != 1:
             yield Problem(mark, f"{where}.replicas: SQLite has a single writer: one replica, not {replicas}")
+        init, mark = located(cluster, "sqlite", "initSQL")
+        if isinstance(init, str):
+            for reason in init_sql_problems(init):
+                yield Problem(mark, f"{where}.sqlite.initSQL: {reason}")
         name, mark = located(cluster, "sqlite", "file")
         if isinstance(name, str) and not FILE.match(name):
             yield Problem(mark, f"{where}.sqlite.file: {name!r} must be a plain file name (letters, digits, '.', '_', '-')")
