@@ -8,6 +8,7 @@ import pytest
 from renderer.catalog import Catalog, Source, load, merge, resolve, with_schema_defaults
 from renderer.errors import DbfleetError
 from renderer.positioned import load_documents
+from tests.conftest import ROOT
 
 HEAD = "apiVersion: dbfleet.dev/v1alpha1\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n"
 
@@ -108,3 +109,22 @@ def test_sources_are_kept_for_digests(tmp_path: Path) -> None:
     paths = _catalog(tmp_path, {"a.yaml": HEAD.format(kind="Catalog", name="acme") + "  clusters: []\n"})
     catalog: Catalog = load(paths, [], tmp_path)
     assert catalog.sources == (Source("a.yaml", paths[0].read_text()),)
+
+
+@pytest.mark.parametrize("name", ["postgresql.yaml", "servers.yaml", "sqlite.yaml"])
+def test_every_truncation_of_a_catalog_file_is_an_error_or_a_render_never_a_crash(name: str, tmp_path: Path) -> None:
+    """A file cut anywhere (an editor's unsaved buffer, a bad merge) is bad input, not a traceback."""
+    from renderer.build import render_all
+    from renderer.templating import Templates
+
+    sources = {p.name: p.read_text() for p in (ROOT / "catalog").glob("*.yaml")}
+    for other, text in sources.items():
+        (tmp_path / other).write_text(text)
+    templates = Templates()
+    text = sources[name]
+    for cut in range(0, len(text), 11):
+        (tmp_path / name).write_text(text[:cut])
+        try:
+            render_all(load(sorted(tmp_path.glob("*.yaml")), [], tmp_path), templates)
+        except DbfleetError:
+            pass
