@@ -92,7 +92,7 @@ class Inputs:
 def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
     validators = _validators(inputs)  # a bad option is bad input, even when the check has nothing to do
     output.check_output_path(inputs.out)
-    with output.locked(inputs.out, exclusive=True):
+    with output.locked(inputs.out):
         output.recover(inputs.out)  # an interrupted render's previous output, back in place
         return _render_locked(inputs, validators, reporter=reporter, check=check)
 

@@ -86,11 +86,16 @@ def recover(out: Path) -> None:
         shutil.rmtree(new)
 
 
+def _cached(out: Path, kind: str, suffix: str) -> Path:
+    """A file of the user's cache about the output folder ``out`` (wherever the command runs)."""
+    return cache_root() / kind / (sha256(str(out.resolve()).encode()) + suffix)
+
+
 @contextmanager
-def locked(out: Path, exclusive: bool) -> Iterator[None]:
-    """Hold the output folder: one render writes it at a time, and a check reads it whole.
+def locked(out: Path) -> Iterator[None]:
+    """Hold the output folder while a render (or a check) reads and writes it: one at a time.
     The lock lives in the user's cache (nothing is added beside the output) and names its holder."""
-    path = cache_root() / "locks" / (sha256(str(out.resolve()).encode()) + ".lock")
+    path = _cached(out, "locks", ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+")  # noqa: SIM115 - held until the with block ends
@@ -99,17 +104,16 @@ def locked(out: Path, exclusive: bool) -> Iterator[None]:
         return
     with handle:
         try:
-            fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             raise DbfleetError([Problem(Mark(str(out), 0, 0), f"{holder} is rendering into this folder; wait for it "
                                                               "to finish, then run again")]) from None
-        if exclusive:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"dbfleet (pid {os.getpid()})\n")
-            handle.flush()
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"dbfleet (pid {os.getpid()})\n")
+        handle.flush()
         yield
 
 
@@ -185,7 +189,7 @@ def in_scope(path: str, envs: list[str]) -> bool:
 def _check_record(out: Path) -> Path:
     """Where the digests of the inputs that rendered ``out`` are kept: in the user's cache, not
     in the output, so that an edit that renders the same bytes leaves the working tree clean."""
-    return cache_root() / "rendered" / (sha256(str(out.resolve()).encode()) + ".json")
+    return _cached(out, "rendered", ".json")
 
 
 def remember_inputs(out: Path, inputs: dict[str, str]) -> None:

@@ -468,7 +468,7 @@ def test_a_kept_environment_edited_by_hand_is_refused_not_crashed(workdir: Path)
 
 def test_two_renders_at_once_are_refused_with_the_holder(workdir: Path) -> None:
     assert run("render").exit_code == 0
-    with output.locked(workdir / "rendered", exclusive=True):
+    with output.locked(workdir / "rendered"):
         result = run("render")
     assert result.exit_code == 2
     assert f"rendered: error: dbfleet (pid {os.getpid()}) is rendering into this folder" in result.stderr
