@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 STORE_KINDS = ("s3", "gcs", "azure", "volume")
 # The keys of a store's credentialsSecret: the ones the Percona operators read (hard-coded in
@@ -44,12 +44,10 @@ class Location:
     def path(self) -> str:
         return "/".join(self.folder)
 
-    def overlaps(self, other: Location) -> bool:
-        """One folder is the other, or holds it: what is written to one is seen in the other."""
-        if (self.kind, self.bucket) != (other.kind, other.bucket):
-            return False
-        shorter = min(len(self.folder), len(other.folder))
-        return self.folder[:shorter] == other.folder[:shorter]
+    def outer(self) -> Iterator[Location]:
+        """The folders that hold this one: what is written here is seen there too."""
+        for depth in range(1, len(self.folder)):
+            yield Location(self.kind, self.bucket, self.folder[:depth])
 
 
 def store_kind(store: Mapping[str, Any]) -> str:

@@ -63,12 +63,9 @@ def test_every_backup_folder_is_its_environments_and_its_entrys_own(example_bund
         assert not second.startswith(first), f"{first} holds {second}"
 
 
-@pytest.mark.parametrize(("a", "b", "overlap"), [
-    ((), ("dev", "x"), True), (("dev",), ("dev", "x"), True), (("dev", "x"), ("dev", "x"), True),
-    (("dev", "x"), ("dev", "xy"), False), (("dev",), ("prod",), False)])
-def test_locations_overlap_by_folder(a: tuple[str, ...], b: tuple[str, ...], overlap: bool) -> None:
-    assert Location("s3", "b", a).overlaps(Location("s3", "b", b)) is overlap
-    assert Location("s3", "b", a).overlaps(Location("s3", "other", b)) is False
+def test_a_folder_is_held_by_each_of_its_parents_in_its_bucket() -> None:
+    assert [str(o) for o in Location("s3", "b", ("db", "dev", "x")).outer()] == ["s3://b/db", "s3://b/db/dev"]
+    assert list(Location("s3", "b", ("dev",)).outer()) == []
 
 
 def test_a_store_path_gets_the_environment_and_the_entry() -> None:

@@ -83,8 +83,7 @@ def check_fleet(specs: dict[str, PMap]) -> Iterator[Problem]:
         for claim in claims[1:]:
             yield Problem(claim.mark, claim.conflict(claims[0], f"write backups to {location}") + "; each needs a folder of its own")
         # A folder inside another's: what one writes, the other's tools (PBM, barman) take for theirs.
-        for depth in range(1, len(location.folder)):
-            outer = Location(location.kind, location.bucket, location.folder[:depth])
+        for outer in location.outer():
             for other in writers.get(outer, []):
                 yield Problem(claims[0].mark, f"{claims[0].where}.backup.store: {claims[0].name} in {claims[0].env} "
                                               f"would write its backups to {location}, inside the folder of {other} ({outer})")

@@ -37,15 +37,12 @@ def _amount(text: str) -> Decimal | None:
         return None
 
 
-class Quantity(celtypes.DoubleType):
-    """A quantity as CEL sees it: a value that compares; made only by ``quantity()``."""
-
-
 def _quantity(text: celtypes.Value) -> celtypes.Value:
+    """A quantity as the rules use one: a value that compares and has a sign."""
     amount = _amount(str(text))
     if amount is None:
         raise ValueError(f"{text!s} is not a quantity")
-    return Quantity(float(amount))
+    return celtypes.DoubleType(float(amount))
 
 
 FUNCTIONS: dict[str, Any] = {
