@@ -12,7 +12,7 @@ import click
 
 from renderer import commands, schema_docs
 from renderer.catalog_schema import SCHEMAS
-from renderer.errors import DbfleetError
+from renderer.errors import DbfleetError, Mark, Problem
 from renderer.reporting import JsonReporter, Reporter, TextReporter
 from renderer.validate import DEFAULT_KUBE_VERSION
 
@@ -32,6 +32,10 @@ def _run(func: F) -> F:
             code = exc.exit_code
         except KeyboardInterrupt:
             code = 130
+        except OSError as exc:  # the commands catch what they expect; no traceback for the rest either
+            where = str(exc.filename) if exc.filename is not None else "dbfleet"
+            reporter.problems([Problem(Mark(where, 0, 0), exc.strerror or str(exc))])
+            code = 2
         if isinstance(reporter, JsonReporter):
             reporter.close(code)
         sys.exit(code)

@@ -55,6 +55,13 @@ BUILDING = ".dbfleet-building"  # marks a folder dbfleet is building beside the 
 def check_output_path(out: Path) -> None:
     """An output folder dbfleet can own: not a symbolic link, not the root or the current folder,
     not a folder that holds the catalog."""
+    try:
+        _check_output_path(out)
+    except OSError as exc:  # a name too long, a parent folder that cannot be read ...
+        raise DbfleetError([Problem(Mark(str(out), 0, 0), f"cannot use the output folder: {exc.strerror or exc}")]) from None
+
+
+def _check_output_path(out: Path) -> None:
     problems = []
     resolved = out.resolve()
     if out.is_symlink():

@@ -1,6 +1,8 @@
 """Jinja2 templates whose every ``{{ value }}`` is a YAML-safe scalar, parsed back into objects."""
 from __future__ import annotations
 
+import math
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer.emit import json_text
-from renderer.positioned import MAX_DEPTH
+from renderer.positioned import MAX_DEPTH, format_path
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -87,6 +89,8 @@ class Templates:
         }
         env.globals["asset"] = self._assets.__getitem__
         self._templates: dict[str, jinja2.Template] = {}
+        self._custom = {name for name in env.list_templates(extensions=["j2"])
+                        if override_dir is not None and (override_dir / name).is_file()}
         for name in env.list_templates(extensions=["j2"]):
             try:
                 self._templates[name] = env.get_template(name)
@@ -98,10 +102,63 @@ class Templates:
             text = self._templates[name].render(context)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {name}: {exc}") from None
+        except Exception as exc:  # a template (--templates) is code: 1/0, int("x"), a filter's misuse ...
+            raise TemplateError(f"template {name}: {type(exc).__name__}: {exc}") from None
         try:
             obj = parse_object(text)
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, ValueError) as exc:  # ValueError: an integer of thousands of digits
             raise TemplateError(f"template {name} did not produce valid YAML: {exc}") from None
         if not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:
             raise TemplateError(f"template {name} must produce one object with kind and metadata")
+        problem = _object_problem(obj, name in self._custom)
+        if problem:
+            raise TemplateError(f"template {name} produced {problem}")
         return obj
+
+
+KIND = re.compile(r"[A-Z][A-Za-z0-9]{0,62}")
+API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+[a-z0-9]*")
+INT64 = range(-(2**63), 2**63)
+
+
+def _object_problem(obj: dict[str, Any], custom: bool) -> str | None:
+    """What no Kubernetes object can be: the API's values are JSON, its kinds and versions names.
+    (The built-in templates write every value as JSON: only a custom one's values need a look.)"""
+    kind, api_version, metadata = obj.get("kind"), obj.get("apiVersion"), obj.get("metadata")
+    if not isinstance(kind, str) or not KIND.fullmatch(kind):
+        return f"kind {kind!r}: a kind is a name such as ConfigMap"
+    if not isinstance(api_version, str) or not API_VERSION.fullmatch(api_version):
+        return f"apiVersion {api_version!r}: an API version is such as v1 or apps/v1"
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+        return "metadata without a name: metadata is a mapping with a name"
+    return _value_problem(obj, ()) if custom else None
+
+
+def _value_problem(value: Any, path: tuple[Any, ...]) -> str | None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"the key {key!r} at {_path(path)}: keys of an object are strings"
+            problem = _value_problem(item, (*path, key))
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _value_problem(item, (*path, index))
+            if problem:
+                return problem
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        pass
+    elif isinstance(value, int):
+        if value not in INT64:
+            return f"{_path(path)}: {value} does not fit a 64-bit integer"
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return f"{_path(path)}: {value!r} is no JSON number"
+    else:  # a date, a time, binary data, a set: what YAML has and JSON does not
+        return f"{_path(path)}: a {type(value).__name__} value; quote it to make it a string"
+    return None
+
+
+def _path(path: tuple[Any, ...]) -> str:
+    return format_path(path) or "(root)"

@@ -138,6 +138,22 @@ def test_an_interrupted_render_leaves_the_previous_output(
     assert b"200Gi" in tree(workdir / "rendered")["prod/databases/orders/cluster-orders.yaml"]
 
 
+def test_a_read_only_parent_folder_is_an_error_not_a_traceback(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Root ignores permissions: refuse the mkdir as the kernel would for anyone else.
+    real_mkdir = Path.mkdir
+
+    def refused(self: Path, *args: Any, **kwargs: Any) -> None:
+        if self.name.startswith("rendered"):
+            raise PermissionError(13, "Permission denied", str(self))
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    result = run("render")
+    assert result.exit_code == 2
+    assert "rendered.dbfleet-new: error: cannot write: Permission denied; the previous output is as it was" in result.stderr
+    assert not list(workdir.glob("rendered*"))
+
+
 def test_a_swap_cut_between_its_two_renames_is_undone(workdir: Path) -> None:
     assert run("render").exit_code == 0
     before = tree(workdir / "rendered")
@@ -487,13 +503,13 @@ def test_a_tampered_manifest_is_bad_input(workdir: Path, files: Any, reason: str
     assert f"unreadable dbfleet manifest ({reason})" in result.stderr
 
 
-@pytest.mark.parametrize("out", ["/", ".", "..", "link"])
+@pytest.mark.parametrize("out", ["/", ".", "..", "link", "x" * 300])
 def test_an_output_folder_dbfleet_cannot_own_is_refused(workdir: Path, out: str) -> None:
     (workdir / "elsewhere").mkdir()
     (workdir / "link").symlink_to(workdir / "elsewhere")
     result = run("render", "-o", out)
     assert result.exit_code == 2
-    assert "error: the output folder" in result.stderr
+    assert "the output folder" in result.stderr
     assert list((workdir / "elsewhere").iterdir()) == []
 
 

@@ -75,12 +75,26 @@ def test_templates_can_be_overridden_file_by_file(workdir: Path) -> None:
     assert cluster.read_bytes() == (GOLDEN / "prod/databases/orders/cluster-orders.yaml").read_bytes()
 
 
+OBJECT = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: databases}\n"
+
+
 @pytest.mark.parametrize(
     ("template", "message"),
     [
         ("{{ cluster.nmae }}\n", "postgresql/podmonitor.yaml.j2: error: template postgresql/podmonitor.yaml.j2: 'dict object' has no attribute 'nmae'"),
         ("{% if %}\n", "my-templates: error: template postgresql/podmonitor.yaml.j2: Expected an expression, got 'end of statement block'"),
         ("kind: [\n", "postgresql/podmonitor.yaml.j2: error: template postgresql/podmonitor.yaml.j2 did not produce valid YAML"),
+        ("{{ 1/0 }}\n", "postgresql/podmonitor.yaml.j2: error: template postgresql/podmonitor.yaml.j2: ZeroDivisionError: division by zero"),
+        ("{{ 'x' | int + 'y' }}\n", "postgresql/podmonitor.yaml.j2: error: template postgresql/podmonitor.yaml.j2: TypeError:"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: hello\n", "produced metadata without a name"),
+        ("apiVersion: v1\nkind: 5\nmetadata: {name: x}\n", "produced kind 5: a kind is a name such as ConfigMap"),
+        ("apiVersion: [v1]\nkind: ConfigMap\nmetadata: {name: x}\n", "produced apiVersion ['v1']"),
+        (f"{OBJECT}data: {{a: .nan}}\n", "produced data.a: nan is no JSON number"),
+        (f"{OBJECT}data: {{a: [2026-01-01]}}\n", "produced data.a[0]: a date value; quote it to make it a string"),
+        (f"{OBJECT}binaryData: {{a: !!binary aGVsbG8=}}\n", "produced binaryData.a: a bytes value"),
+        (f"{OBJECT}data: {{1: x}}\n", "produced the key 1 at data: keys of an object are strings"),
+        (f"{OBJECT}spec: {{n: {2**64}}}\n", f"produced spec.n: {2**64} does not fit a 64-bit integer"),
+        (f"{OBJECT}spec: {{n: 1{'0' * 5000}}}\n", "did not produce valid YAML: Exceeds the limit (4300 digits)"),
     ],
 )
 def test_a_broken_template_is_a_clean_error(workdir: Path, template: str, message: str) -> None:
@@ -89,7 +103,7 @@ def test_a_broken_template_is_a_clean_error(workdir: Path, template: str, messag
     (override / "podmonitor.yaml.j2").write_text(template)
     result = run("render", "--templates", "my-templates")
     assert result.exit_code == 2
-    assert result.stderr.startswith(message)
+    assert message in result.stderr.splitlines()[0] and "Traceback" not in result.output
     assert not (workdir / "rendered").exists()
 
 
