@@ -40,6 +40,9 @@ class Unit:
     instance: str  # app.kubernetes.io/instance
     components: tuple[Component, ...]
     kustomize_component: bool = False  # the folder is a kustomize Component, not a resource
+    # The catalog entry it comes from (("clusters", 0)), or the section (("proxy", None)): where
+    # a problem of its objects is reported.
+    source: tuple[str, int | None] = ("", None)
 
 
 

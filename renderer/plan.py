@@ -16,42 +16,49 @@ def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
     stores = {store["name"]: store for store in spec.get("backupStores") or []}
     context = Fleet(fleet, env, stores, spec.get("secrets"), spec["clusterDomain"])
     units: list[Unit] = []
-    namespaces: set[str] = set()
-    for cluster in spec.get("clusters") or []:
-        namespaces.add(cluster["namespace"])
+    namespaces: dict[str, tuple[str, int | None]] = {}  # each namespace, and the first entry in it
+    for index, cluster in enumerate(spec.get("clusters") or []):
+        source: tuple[str, int | None] = ("clusters", index)
+        namespaces.setdefault(cluster["namespace"], source)
         folder = (cluster["namespace"], cluster["name"])
         components = list(ENGINES[cluster["engine"]](cluster, context))
-        units.append(Unit(folder, cluster["engine"], cluster["name"], tuple(c for c in components if not c.kustomize_component)))
+        units.append(Unit(folder, cluster["engine"], cluster["name"], tuple(c for c in components if not c.kustomize_component),
+                          source=source))
         for c in components:
             if c.kustomize_component:
-                units.append(Unit((*folder, c.kustomize_component), cluster["engine"], cluster["name"], (c,), kustomize_component=True))
-    for database in spec.get("databases") or []:
-        namespaces.add(database["namespace"])
+                units.append(Unit((*folder, c.kustomize_component), cluster["engine"], cluster["name"], (c,),
+                                  kustomize_component=True, source=source))
+    for index, database in enumerate(spec.get("databases") or []):
+        source = ("databases", index)
+        namespaces.setdefault(database["namespace"], source)
         engine = databases.target(database["on"], spec).engine
         units.append(Unit((database["namespace"], database["name"]), engine, database["name"],
-                          tuple(databases.render(database, spec, context))))
+                          tuple(databases.render(database, spec, context)), source=source))
     gitops = spec.get("gitops") or {}
     gitops_namespace = gitops.get("namespace") or ("argocd" if gitops.get("engine") == "argocd" else "flux-system")
-    for vc in spec.get("vclusters") or []:
+    for index, vc in enumerate(spec.get("vclusters") or []):
+        source = ("vclusters", index)
         ns = vcluster.namespace(vc)
-        namespaces.add(ns)
+        namespaces.setdefault(ns, source)
         parts = tuple(vcluster.render(vc, spec, context, gitops.get("engine", "argocd"), gitops_namespace))
-        units.append(Unit((ns, vc["name"]), "vcluster", vc["name"], parts))
+        units.append(Unit((ns, vc["name"]), "vcluster", vc["name"], parts, source=source))
     proxy_spec = spec.get("proxy")
     if proxy_spec and proxy_spec["enabled"]:
-        namespaces.add(proxy_spec["namespace"])
-        units.append(Unit((proxy_spec["namespace"], proxy.NAME), proxy.NAME, proxy.NAME, tuple(proxy.render(proxy_spec))))
-    for namespace in sorted(namespaces):
+        namespaces.setdefault(proxy_spec["namespace"], ("proxy", None))
+        units.append(Unit((proxy_spec["namespace"], proxy.NAME), proxy.NAME, proxy.NAME, tuple(proxy.render(proxy_spec)),
+                          source=("proxy", None)))
+    for namespace, source in sorted(namespaces.items()):
         units.append(
             Unit(
                 (namespace,),
                 "namespace",
                 namespace,
                 (Component("common/namespace.yaml.j2", {"namespace": namespace}, "namespace", WAVE_NAMESPACE, holds_data=True),),
+                source=source,
             )
         )
     if gitops:
-        units.append(Unit(("gitops",), "gitops", f"{fleet}-{env}", tuple(_gitops(gitops, fleet, env))))
+        units.append(Unit(("gitops",), "gitops", f"{fleet}-{env}", tuple(_gitops(gitops, fleet, env)), source=("gitops", None)))
     return units
 
 

@@ -7,13 +7,15 @@ caller passes; each unit (folder) renders on its own, so units can be shared amo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any, Iterable, Protocol
 
-from renderer import emit, rules
+from renderer import emit, kubenames, rules
 from renderer.catalog import Catalog, resolve, revalidate, with_schema_defaults
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.plan import Unit, plan
 from renderer.positioned import PMap
+from renderer.rules._walk import located
 from renderer.secrets_contract import created
 from renderer.templating import TemplateError, Templates
 
@@ -34,6 +36,9 @@ class RenderedObject:
     # (API group, kind, namespace, name) of the object, and of the Secrets it makes (or makes an
     # operator make): each is one object in the cluster, so one entry may own it.
     identities: tuple[tuple[str, str, str, str], ...] = ()
+    # Names the cluster (or the object's operator) would refuse, reported at the catalog entry;
+    # None: not looked at (an object read from a file).
+    name_problems: tuple[kubenames.Problem, ...] | None = None
 
 
 @dataclass
@@ -114,23 +119,28 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
             raise DbfleetError([Problem(Mark(component.template, 0, 0), str(exc))]) from None
         if unit.kustomize_component:  # kustomize reads it at build time; it is no API object
             path = "/".join((env, *unit.folder, "kustomization.yaml"))
-        else:
-            obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
-            path = "/".join((env, *unit.folder, f"{str(obj['kind']).lower()}-{obj['metadata'].get('name')}.yaml"))
-        objects.append(RenderedObject(path, obj, emit.dump(obj).encode(), () if unit.kustomize_component else _identities(obj)))
+            objects.append(RenderedObject(path, obj, emit.dump(obj).encode()))
+            continue
+        obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
+        name, found = obj["metadata"]["name"], tuple(kubenames.problems(obj))
+        if any(p.field == "metadata.name" and not p.excess for p in found):  # no file can be named after it
+            name = "invalid-" + sha256(name.encode()).hexdigest()[:16]
+        path = "/".join((env, *unit.folder, kubenames.file_name(obj["kind"], name)))
+        objects.append(RenderedObject(path, obj, emit.dump(obj).encode(), _identities(obj), found))
     return objects
 
 
 def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], bundle: Bundle,
-             places: dict[str, Mark] | None = None) -> None:
+             places: Places | None = None) -> None:
     """Files of one environment, and a kustomization per folder listing its files, then its
     sub-folders; the root leaves the GitOps objects out (they point at the root, and are applied
     once to bootstrap)."""
     folders: dict[tuple[str, ...], list[str]] = {}
     owners: dict[tuple[str, ...], tuple[Unit, RenderedObject]] = {}
-    clashes = []
+    clashes: list[Problem] = []  # and names the cluster would refuse
     for unit, objects in zip(units, rendered):
         for obj in objects:
+            clashes += (_name_problem(problem, unit, obj, places or {}) for problem in obj.name_problems or ())
             if obj.path in bundle.files:
                 clashes.append(Problem(Mark(obj.path, 0, 0), "two objects would be written to this file"))
             clashed: set[int] = set()  # one problem per pair of objects (an ExternalSecret and its Secret are one)
@@ -156,10 +166,31 @@ def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], 
         bundle.files["/".join((env, *folder, "kustomization.yaml"))] = _kustomization(resources)
 
 
-def entry_places(spec: PMap) -> dict[str, Mark]:
-    """Where each entry is written in the catalog, by name (the units' instances)."""
-    return {str(entry["name"]): entry.mark for section in ("clusters", "databases", "vclusters")
-            for entry in spec.get(section) or [] if isinstance(entry, PMap)}
+Places = dict[tuple[str, int | None], tuple[str, Mark]]
+
+
+def entry_places(spec: PMap) -> Places:
+    """Where each unit's source is written in the catalog: an entry's name, or a section."""
+    places: Places = {}
+    for section in ("clusters", "databases", "vclusters"):
+        for index, entry in enumerate(spec.get(section) or []):
+            if isinstance(entry, PMap):
+                places[(section, index)] = (f"{section}[{index}]", located(entry, "name")[1])
+    for section in ("proxy", "gitops"):
+        if section in spec:
+            places[(section, None)] = (section, spec.keymarks.get(section, spec.mark))
+    return places
+
+
+def _place(unit: Unit, obj: RenderedObject, places: Places) -> tuple[str, Mark]:
+    return places.get(unit.source, (unit.instance, Mark(obj.path, 0, 0)))
+
+
+def _name_problem(problem: kubenames.Problem, unit: Unit, obj: RenderedObject, places: Places) -> Problem:
+    where, mark = _place(unit, obj, places)
+    shorten = f": {problem.excess} character{'s' if problem.excess > 1 else ''} too many" if problem.excess else ""
+    what = "its name" if problem.field == "metadata.name" else f"{problem.field} {problem.value!r}"
+    return Problem(mark, f"{where} makes {_named(obj)}: {what} {problem.reason}{shorten}")
 
 
 def _identities(obj: dict[str, Any]) -> tuple[tuple[str, str, str, str], ...]:
@@ -171,20 +202,25 @@ def _identities(obj: dict[str, Any]) -> tuple[tuple[str, str, str, str], ...]:
 
 
 def _clash(identity: tuple[str, ...], first: tuple[Unit, RenderedObject], second: tuple[Unit, RenderedObject],
-           places: dict[str, Mark]) -> Problem:
+           places: Places) -> Problem:
     """Two objects would be one in the cluster (the same kind, namespace and name): say whose."""
     _, kind, namespace, name = identity
     (first_unit, first_obj), (unit, obj) = first, second
-    where = places.get(unit.instance, Mark(obj.path, 0, 0))
+    _, where = _place(unit, obj, places)
     if first_unit is unit:
         return Problem(where, f"{unit.instance} would make {kind} {namespace}/{name} twice ({_named(first_obj)} and "
                               f"{_named(obj)}): rename what names it (a database owner the operator keeps for itself?)")
-    other = f"{first_unit.instance} ({places[first_unit.instance]})" if first_unit.instance in places else first_unit.instance
+    other = (f"{first_unit.instance} ({places[first_unit.source][1]})" if first_unit.source in places
+             else first_unit.instance)
     return Problem(where, f"{unit.instance} and {other} would both make {kind} {namespace}/{name}: rename one of them")
 
 
 def _named(obj: RenderedObject) -> str:
-    return f"{obj.data.get('kind')} {(obj.data.get('metadata') or {}).get('name')}" if obj.data else obj.path
+    """``Service databases/orders-proxy`` (from its identity: forked workers drop the data)."""
+    if not obj.identities:
+        return obj.path
+    _, kind, namespace, name = obj.identities[0]
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
 def render(catalog: Catalog, env: str, templates: Templates) -> Bundle:

@@ -9,6 +9,7 @@ import jsonschema
 from kubernetes_validate import utils as kv
 from referencing import Registry, Resource
 
+from renderer import kubenames
 from renderer.schemas.cel import CelRules
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import format_path
@@ -19,8 +20,6 @@ from renderer.schemas import (CHART_LAYOUT, CRD_LAYOUT, EMBEDDED_CHARTS, EMBEDDE
 
 DEFAULT_KUBE_VERSION = "1.33"
 Missing = tuple[str, str, bool]  # the first object of a kind without a schema, why, and whether it may be skipped
-DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
-LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 
 
 def is_core(api_version: str) -> bool:
@@ -115,7 +114,9 @@ class Validators:
         where = Mark(rendered.path, 0, 0)
         kind, api_version = obj.get("kind", "?"), obj.get("apiVersion", "?")
         name = (obj.get("metadata") or {}).get("name", "?")
-        found = [Problem(where, f"{kind}/{name}: {message}") for message in (*_metadata_problems(obj), *_secret_problems(obj))]
+        names = kubenames.problems(obj) if rendered.name_problems is None else rendered.name_problems
+        found = [Problem(where, f"{kind}/{name}: {message}") for message in (
+            *(f"{p.field}: {p.value!r} {p.reason}" for p in names), *_secret_problems(obj))]
         checks = [(api_version, kind, obj, "")]
         chart = chart_values(obj)
         if chart is not None:  # a HelmRelease's or an Application's values, against the chart's schema
@@ -213,15 +214,3 @@ def _strings(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...]
                 yield (*path, index), None, value
             else:
                 yield from _strings(value, (*path, index))
-
-
-def _metadata_problems(obj: dict[str, Any]) -> Iterable[str]:
-    """What the API server checks on every object but CRD schemas leave out."""
-    metadata = obj.get("metadata") or {}
-    for key in ("name", "namespace"):
-        value = metadata.get(key)
-        if value is not None and (len(str(value)) > 253 or not DNS_SUBDOMAIN.match(str(value))):
-            yield f"metadata.{key}: {value!r} is not a valid Kubernetes name"
-    for key, value in (metadata.get("labels") or {}).items():
-        if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE.match(value):
-            yield f"metadata.labels.{key}: {value!r} is not a valid label value"

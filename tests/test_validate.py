@@ -200,8 +200,10 @@ def test_metadata_is_checked_as_the_api_server_would() -> None:
     obj = service()
     obj["metadata"] = {"name": "Bad_Name", "namespace": "n", "labels": {"a": "x" * 64}}
     assert messages(Validators(), obj) == [
-        "Service/Bad_Name: metadata.name: 'Bad_Name' is not a valid Kubernetes name",
-        f"Service/Bad_Name: metadata.labels.a: {'x' * 64!r} is not a valid label value",
+        "Service/Bad_Name: metadata.name: 'Bad_Name' is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', "
+        "at most 253 characters)",
+        f"Service/Bad_Name: metadata.labels.a: {'x' * 64!r} is not a label value (at most 63 characters: letters, digits, "
+        "'-', '_' and '.', beginning and ending with a letter or digit)",
     ]
 
 

@@ -1,6 +1,7 @@
 """Kafka on Strimzi 1.2 (``kafka.strimzi.io/v1``, KRaft only): Kafka, node pools, topics, users."""
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Iterator
 
@@ -13,8 +14,12 @@ REPLICATED_TOPICS = ("offsets.topic.replication.factor", "transaction.state.log.
 
 
 def resource_name(topic: str) -> str:
-    """A Kubernetes name for a Kafka topic name (which may hold '_' and capitals)."""
-    return re.sub(r"[^a-z0-9.-]", "-", topic.lower()).strip("-.")
+    """A Kubernetes name (a DNS subdomain) for a Kafka topic name, which may hold '_', capitals,
+    and dots where a subdomain cannot ("a_.b", "__x"); spec.topicName keeps the real name.  Two
+    topics that map to one name are refused as a clash, naming both."""
+    segments = (part.strip("-") for part in re.sub(r"[^a-z0-9.-]", "-", topic.lower()).split("."))
+    name = ".".join(part for part in segments if part)
+    return name or "topic-" + hashlib.sha256(topic.encode()).hexdigest()[:12]
 
 
 def _acls(user: dict[str, Any]) -> list[dict[str, Any]]:
