@@ -74,6 +74,44 @@ def dns_subdomain(description: str, **extra: Any) -> Schema:
 
 secret_name = dns_subdomain
 
+# A folder in a bucket, on a volume, or in the Git repository: names of letters, digits and
+# ._=+@- between slashes, never "." or ".." (rclone, barman and Litestream would climb out of it).
+_SEGMENT = r"(?!\.\.?(?:/|(?![\s\S])))[A-Za-z0-9._=+@-]+"
+FOLDER_RE = rf"/?{_SEGMENT}(/{_SEGMENT})*/?"
+
+
+def folder(description: str, **extra: Any) -> Schema:
+    return pattern(FOLDER_RE, "folder", "is not a folder path (names of letters, digits and ._=+@- between '/', "
+                                        "no '.' or '..')", description, maxLength=1024, **extra)
+
+
+def file_name(description: str, **extra: Any) -> Schema:
+    # Never an option to the program that opens it: no leading '-'.
+    return pattern("[A-Za-z0-9][A-Za-z0-9._-]*", "file name", "must be a plain file name (letters, digits, '.', '_', '-')",
+                   description, maxLength=255, **extra)
+
+
+def host(description: str, **extra: Any) -> Schema:
+    return pattern(HOST_RE, "host", "is not a host name or an IP address", description, maxLength=253, **extra)
+
+
+HOST_RE = "[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?"
+# Kubernetes label keys (an optional DNS prefix, then a name) and values (IsQualifiedName, IsValidLabelValue).
+LABEL_NAME_RE = "[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+LABEL_KEY_RE = rf"({DNS_LABEL_RE}(\.{DNS_LABEL_RE})*/)?{LABEL_NAME_RE}"
+LABEL_VALUE_RE = f"({LABEL_NAME_RE})?"
+LABEL_KEY = {"type": "string", "pattern": _end(LABEL_KEY_RE), "maxLength": 317,
+             "patternErrorMessage": "is not a label key (an optional DNS prefix and '/', then letters, digits and -_.)"}
+LABEL_VALUE = {"type": "string", "pattern": _end(LABEL_VALUE_RE), "maxLength": 63,
+               "patternErrorMessage": "is not a label value (at most 63 letters, digits and -_., beginning and ending "
+                                      "with a letter or digit)"}
+# A Kafka topic, or a prefix of topics or groups ending in '*' (Strimzi ACLs): what Kafka allows.
+KAFKA_NAME_RE = r"[a-zA-Z0-9._-]+\*?"
+# A container image reference with a tag or a digest (distribution/reference), never :latest alone.
+_IMAGE_NAME = r"[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*"
+IMAGE_RE = (rf"([A-Za-z0-9.-]+(:[0-9]+)?/)?{_IMAGE_NAME}"
+            r"((:(?!latest(?![\s\S]))[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})")
+
 
 def sql_identifier(description: str) -> Schema:
     return pattern("[a-z_][a-z0-9_]*", "SQL identifier", "must be a lower-case SQL identifier of at most 63 characters (letters, digits, '_')",
@@ -114,7 +152,7 @@ MONITORING = obj(
     {
         "enabled": flag("Scrape the database's metrics: a PodMonitor for the Prometheus operator (PMM for the Percona "
                         "engines)."),
-        "pmmServer": string("Percona engines: the PMM server's host (default: monitoring-service)."),
+        "pmmServer": host("Percona engines: the PMM server's host (default: monitoring-service)."),
     },
     description="Metrics.",
 )
@@ -146,7 +184,7 @@ DATABASE_BACKUP = backup("dump", "database")
 STORAGE = obj(
     {
         "size": quantity("The size of each instance's data volume (such as 20Gi); needed by every engine."),
-        "class": string("The StorageClass of the volumes (default: the cluster's default class)."),
+        "class": dns_subdomain("The StorageClass of the volumes (default: the cluster's default class)."),
         "accessMode": enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"],
                            "The volume's access mode (default ReadWriteOnce; ReadWriteMany lets a SQLite app move "
                            "between nodes)."),
@@ -174,14 +212,14 @@ SCHEDULING = obj(
         "antiAffinity": enum(["required", "preferred", "none"],
                              "Spread instances over nodes: required (never two on one node), preferred, or none.",
                              default="preferred"),
-        "nodeSelector": {"type": "object", "additionalProperties": {"type": "string"},
+        "nodeSelector": {"type": "object", "propertyNames": LABEL_KEY, "additionalProperties": LABEL_VALUE,
                          "description": "Node labels the instances must run on (such as pool: db)."},
         "tolerations": listof(
             obj(
                 {
-                    "key": string("The taint's key."),
+                    "key": described(LABEL_KEY, "The taint's key."),
                     "operator": enum(["Exists", "Equal"], "Equal: the taint's value must be value; Exists: any value."),
-                    "value": string("The taint's value (with operator Equal)."),
+                    "value": described(LABEL_VALUE, "The taint's value (with operator Equal)."),
                     "effect": enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], "The taint effect tolerated."),
                     "tolerationSeconds": {"type": "integer", "description": "How long a NoExecute taint is tolerated."},
                 },
@@ -210,25 +248,30 @@ RESTORE = obj(
         "environment": dns_label("The environment whose backups to restore (default: this one). Backups live in "
                                  "<store path>/<environment>/<cluster>: naming another environment, such as prod "
                                  "from dev, reads its backups and never writes there."),
-        "backup": string("Percona engines: the backup to restore (MySQL: <cluster>-YYYY-MM-DD-hh:mm:ss-full; "
-                         "MongoDB: the backup's name, such as 2026-11-20T03:00:00Z)."),
+        "backup": pattern("[A-Za-z0-9][A-Za-z0-9:._-]*", "backup name", "is not a backup's name (letters, digits and :._-)",
+                          "Percona engines: the backup to restore (MySQL: <cluster>-YYYY-MM-DD-hh:mm:ss-full; "
+                          "MongoDB: the backup's name, such as 2026-11-20T03:00:00Z).", maxLength=253),
         "pointInTime": string("Recover to this moment, an RFC 3339 time with a zone (such as 2026-11-20T10:00:00Z).",
                               format="date-time"),
     },
     required=("fromStore",),
     description="Bootstrap this new cluster from backups. Acts once: remove it once the data is back.",
 )
+EXTENSION = pattern("[a-z0-9_][a-z0-9_-]*", "extension name", "is not an extension's name (lower-case letters, digits, "
+                    "'_' and '-', such as uuid-ossp)", "A PostgreSQL extension.", maxLength=63)
 CLUSTER_DATABASE = obj(
     {
         "name": sql_identifier("The database's name."),
         "owner": sql_identifier("The role that owns it (a managed role; its password comes from a Secret). Default: "
                                 "the database's name."),
-        "extensions": listof(string("A PostgreSQL extension."), "Extensions to create in it (such as pgcrypto)."),
+        "extensions": listof(EXTENSION, "Extensions to create in it (such as pgcrypto)."),
     },
     required=("name",),
     description="A logical database inside the cluster.",
 )
 
+KAFKA_NAME = pattern(KAFKA_NAME_RE, "topic name", "is not a Kafka topic name (letters, digits, '.', '_', '-'), or a "
+                     "prefix ending in '*'", "A topic, or a prefix of topics ending in '*'.", maxLength=250)
 CLUSTER = obj(
     {
         "name": dns_label("The cluster's name: names its objects and its output folder."),
@@ -253,7 +296,9 @@ CLUSTER = obj(
         "kafka": obj(
             {
                 "controllers": count("Dedicated KRaft controllers; without, brokers are controllers too."),
-                "metadataVersion": string("The KRaft metadata version (default: the Kafka version's)."),
+                "metadataVersion": pattern(r"[0-9]+\.[0-9]+-IV[0-9]+", "metadata version", "is not a KRaft metadata "
+                                           "version (such as 4.1-IV1)", "The KRaft metadata version (default: the "
+                                           "Kafka version's)."),
             },
             description="Kafka: KRaft settings.",
         ),
@@ -277,9 +322,12 @@ CLUSTER = obj(
                     "name": dns_label("The user's name (and its Secret's)."),
                     "authentication": enum(["scram-sha-512", "tls"], "How the user authenticates.",
                                            default="scram-sha-512"),
-                    "read": listof(string("A topic name."), "Topics it may read (and describe)."),
-                    "write": listof(string("A topic name."), "Topics it may write (and describe)."),
-                    "groups": listof(string("A consumer group."), "Consumer groups it may use."),
+                    "read": listof(KAFKA_NAME, "Topics it may read (and describe)."),
+                    "write": listof(KAFKA_NAME, "Topics it may write (and describe)."),
+                    "groups": listof(pattern(KAFKA_NAME_RE, "consumer group", "is not a consumer group name (letters, "
+                                             "digits, '.', '_', '-'), or a prefix ending in '*'",
+                                             "A consumer group, or a prefix ending in '*'.", maxLength=250),
+                                     "Consumer groups it may use."),
                 },
                 required=("name",),
                 description="A KafkaUser with its ACLs.",
@@ -296,7 +344,7 @@ CLUSTER = obj(
         ),
         "sqlite": obj(
             {
-                "file": string("The database file on the volume.", default="app.db"),
+                "file": file_name("The database file on the volume.", default="app.db"),
                 "initSQL": string("SQL applied once per version of it (its checksum is recorded in the database)."),
                 "attachTo": obj(
                     {"kind": enum(["Deployment", "StatefulSet"], "The workload's kind."),
@@ -313,13 +361,17 @@ CLUSTER = obj(
         "rest": obj(
             {
                 "enabled": flag("Serve tables over HTTP with sqlite-rest."),
-                "allowedTables": listof(string("A table name."), "The tables sqlite-rest may serve."),
+                "allowedTables": listof(pattern("[A-Za-z_][A-Za-z0-9_]*", "table name", "is not a table name (letters, "
+                                                "digits and '_')", "A table name.", maxLength=128),
+                                        "The tables sqlite-rest may serve."),
                 "authSecret": secret_name("The Secret with sqlite-rest's token."),
             },
             description="SQLite: an HTTP API.",
         ),
         "ingress": obj(
-            {"host": string("The host name sqlite-rest is served on."),
+            {"host": pattern(rf"(\*\.)?{DNS_LABEL_RE}(\.{DNS_LABEL_RE})*", "host name", "is not a host name (a DNS "
+                             "name in lower case, optionally beginning with '*.')", "The host name sqlite-rest is served on.",
+                             maxLength=253),
              "tlsSecret": secret_name("The Secret with the Ingress's TLS certificate.")},
             required=("host",),
             description="SQLite: expose sqlite-rest through an Ingress.",
@@ -332,28 +384,37 @@ CLUSTER = obj(
 CREDENTIALS = secret_name("The Secret with the store's keys (none: the pods' cloud identity is used).")
 S3 = obj(
     {
-        "bucket": string("The bucket."),
-        "region": string("The region."),
+        # Amazon's rules, and the upper case and '_' of buckets made before March 2018.
+        "bucket": pattern("[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", "bucket name", "is not a bucket name (letters, digits, "
+                          "'.', '_' and '-', beginning and ending with a letter or digit)", "The bucket.", minLength=3,
+                          maxLength=255),
+        "region": pattern("[a-z0-9][a-z0-9-]*", "region", "is not a region (lower-case letters, digits and '-', such as "
+                          "eu-west-1)", "The region.", maxLength=63),
         "endpoint": string("The endpoint URL (such as https://s3.eu-west-1.amazonaws.com); also for S3-compatible "
                            "stores.", format="uri"),
-        "path": string("A folder in the bucket."),
+        "path": folder("A folder in the bucket."),
         "credentialsSecret": CREDENTIALS,
     },
     required=("bucket",),
     description="An S3 (or S3-compatible) bucket.",
 )
-GCS = obj({"bucket": string("The bucket."), "path": string("A folder in the bucket."), "credentialsSecret": CREDENTIALS},
+GCS = obj({"bucket": pattern("[a-z0-9]([a-z0-9._-]*[a-z0-9])?", "bucket name", "is not a Cloud Storage bucket name "
+                              "(lower-case letters, digits, '.', '_' and '-')", "The bucket.", minLength=3, maxLength=222),
+           "path": folder("A folder in the bucket."), "credentialsSecret": CREDENTIALS},
           required=("bucket",), description="A Google Cloud Storage bucket.")
 AZURE = obj(
-    {"container": string("The blob container."), "storageAccount": string("The storage account."),
-     "path": string("A folder in the container."), "credentialsSecret": CREDENTIALS},
+    {"container": pattern("(?!.*--)[a-z0-9]([a-z0-9-]*[a-z0-9])?", "container name", "is not a blob container name "
+                          "(lower-case letters, digits and single '-')", "The blob container.", minLength=3, maxLength=63),
+     "storageAccount": pattern("[a-z0-9]+", "storage account", "is not a storage account name (lower-case letters and "
+                               "digits)", "The storage account.", minLength=3, maxLength=24),
+     "path": folder("A folder in the container."), "credentialsSecret": CREDENTIALS},
     required=("container", "storageAccount"),
     description="An Azure Blob Storage container.",
 )
 VOLUME = obj(
-    {"claim": dns_label("The PersistentVolumeClaim."), "path": string("A folder on the volume."),
+    {"claim": dns_subdomain("The PersistentVolumeClaim."), "path": folder("A folder on the volume."),
      "size": quantity("The size of each backup volume (the Percona operators make one per backup)."),
-     "class": string("Their StorageClass.")},
+     "class": dns_subdomain("Their StorageClass.")},
     required=("claim",),
     description="A PersistentVolumeClaim.",
 )
@@ -366,12 +427,11 @@ BACKUP_STORE = obj(
     maxProperties=2,
 )
 
-HOST_RE = "[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?"
 SERVER = obj(
     {
         "name": dns_label("The server's name, which databases[].on refers to."),
         "engine": enum(SERVER_ENGINES, "postgresql or mysql."),
-        "host": pattern(HOST_RE, "host", "is not a host name or an IP address", "The server's host name or IP address."),
+        "host": host("The server's host name or IP address."),
         "port": {"type": "integer", "minimum": 1, "maximum": 65535,
                  "description": "The server's port (default 5432 or 3306)."},
         "adminSecret": secret_name("The Secret with an admin's username and password (keys username, password)."),
@@ -400,12 +460,14 @@ DATABASE = obj(
         "shared": flag("The environments share this database and its owner on the same server, on purpose: each "
                        "provisions it alike, with one password (store key <fleet>/shared/<database>). Without it, two "
                        "environments that reach one server must use different databases."),
-        "extensions": listof(string("A PostgreSQL extension."), "Extensions to create in it."),
+        "extensions": listof(EXTENSION, "Extensions to create in it."),
         "backup": DATABASE_BACKUP,
         "restore": obj(
             {"fromStore": dns_label("The backupStores entry that holds the dumps."),
              "environment": dns_label("The environment whose dumps to load (default: this one)."),
-             "dump": string("latest, or a dump's file name (such as billing-20261120T023000Z.sql.gz).")},
+             "dump": pattern(r"latest|[A-Za-z0-9][A-Za-z0-9._:-]*\.(sql|archive)\.gz", "dump", "is neither 'latest' nor "
+                             "a dump file name (such as billing-20261120T023000Z.sql.gz)",
+                             "latest, or a dump's file name (such as billing-20261120T023000Z.sql.gz).", maxLength=255)},
             required=("fromStore",),
             description="Load a dump into the freshly provisioned database. Acts once: remove it once the data is back.",
         ),
@@ -419,7 +481,8 @@ VCLUSTER = obj(
         "name": dns_label("The vCluster's name."),
         "namespace": dns_label("Its namespace (default: vcluster-<name>)."),
         "database": dns_label("The databases entry that backs its control plane (its own database and user)."),
-        "chartVersion": string("The vCluster chart's version.", default="0.36.1"),
+        "chartVersion": pattern(r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?", "chart version", "is not a chart version "
+                                "(such as 0.36.1)", "The vCluster chart's version.", default="0.36.1"),
         "identityProvider": enum(["aws"], "aws: RDS IAM authentication, no password (needed with Argo CD)."),
         "values": {"type": "object", "description": "Extra chart values, merged last."},
     },
@@ -454,12 +517,14 @@ SPEC_PROPERTIES: Schema = {
         {
             "enabled": flag("Deploy xdatabase-proxy."),
             "namespace": dns_label("Its namespace.", default="xdatabase-proxy"),
-            "image": string("Its image, pinned.", default="ghcr.io/hasirciogluhq/xdatabase-proxy:v2.0.0"),
+            "image": pattern(IMAGE_RE, "image", "is not a pinned image reference (such as registry/name:v1.2 or "
+                             "name@sha256:<digest>; never latest)", "Its image, pinned.",
+                             default="ghcr.io/hasirciogluhq/xdatabase-proxy:v2.0.0", maxLength=512),
             "replicas": count("Its replicas.", default=2),
             "databaseType": enum(["postgresql", "mysql", "mongodb"], "The protocol it serves.", default="postgresql"),
             "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5432,
                      "description": "The port clients connect to."},
-            "host": string("How clients reach it (default: the Service's cluster DNS name)."),
+            "host": host("How clients reach it (default: the Service's cluster DNS name)."),
             "tlsSecret": secret_name("The Secret with its TLS certificate.", default="xdatabase-proxy-tls"),
             "resources": RESOURCES,
         },
@@ -472,7 +537,7 @@ SPEC_PROPERTIES: Schema = {
                              "existing: you create the Secrets."),
             "store": obj(
                 {"kind": enum(["SecretStore", "ClusterSecretStore"], "The store's kind."),
-                 "name": string("The store's name.")},
+                 "name": dns_subdomain("The store's name.")},
                 required=("kind", "name"),
                 description="The External Secrets store.",
             ),
@@ -485,11 +550,15 @@ SPEC_PROPERTIES: Schema = {
         {
             "engine": enum(["argocd", "flux"], "The GitOps engine that syncs the output."),
             "repoURL": string("The Git repository that holds the rendered output.", format="uri"),
-            "revision": string("The branch (or tag) to sync.", default="main"),
-            "path": string("The output folder in the repository.", default="rendered"),
+            "revision": pattern(r"(?!-)(?!.*\.\.)(?!.*//)(?!.*\.lock(?![\s\S]))[A-Za-z0-9._/-]*[A-Za-z0-9_-]", "Git reference",
+                                "is not a branch or tag name (letters, digits and ._/-)", "The branch (or tag) to sync.",
+                                default="main", maxLength=255),
+            "path": folder("The output folder in the repository.", default="rendered"),
             "namespace": dns_label("The namespace of the GitOps objects (default: argocd, or flux-system)."),
-            "project": string("Argo CD: the project.", default="default"),
-            "interval": string("Flux: how often to fetch the repository.", default="1m"),
+            "project": dns_subdomain("Argo CD: the project.", default="default"),
+            # Flux's own pattern for intervals (source.toolkit.fluxcd.io GitRepository spec.interval).
+            "interval": pattern(r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+", "duration", "is not a duration (such as 1m, 30s, 1h30m)",
+                                "Flux: how often to fetch the repository.", default="1m"),
         },
         required=("engine", "repoURL"),
         description="The Argo CD or Flux objects that sync the output.",

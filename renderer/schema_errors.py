@@ -78,7 +78,7 @@ def _misplaced(key: str, root: dict[str, Any], path: list[Any]) -> str:
 
 # Keywords that judge a value's format, not the document's structure: the rules can still run
 # beside them, so every error is reported at once.
-FORMAT_KEYWORDS = {"pattern", "maxLength"}
+FORMAT_KEYWORDS = {"pattern", "maxLength", "minLength"}
 
 
 def schema_problems(
@@ -121,6 +121,8 @@ def schema_problems(
                 message = f"{error.instance!r} {error.schema['patternErrorMessage']}"
             elif error.validator == "maxLength":
                 message = f"{error.instance!r} is longer than {error.validator_value} characters"
+            elif error.validator == "minLength":
+                message = f"{error.instance!r} is shorter than {error.validator_value} characters"
             elif error.validator == "type" and error.instance is None:
                 expected = error.validator_value
                 message = f"has no value: give {_ARTICLES.get(str(expected), str(expected))}"

@@ -1,6 +1,7 @@
 """Helpers the rules share: iterate entries and point at their keys."""
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any, Iterator
 
@@ -114,19 +115,29 @@ def pinned_version(where: str, cluster: PMap, engine: str) -> Iterator[Problem]:
                         "(dbfleet versions lists them)")
 
 
-def config_parameters(where: str, cluster: PMap, key: re.Pattern[str], value: re.Pattern[str], target: str) -> Iterator[Problem]:
-    """Parameters written into a configuration file (my.cnf, mongod.conf): a key or a value the
-    file cannot hold literally would change its structure (a newline starts a new option)."""
-    parameters = cluster.get("parameters")
+ONE_LINE = re.compile(r"[^\x00-\x1f\x7f]*\Z")
+
+
+def config_parameters(where: str, entry: PMap, path: tuple[str, ...], key: re.Pattern[str] | frozenset[str],
+                      value: re.Pattern[str], target: str, cannot: str = "line breaks, control characters, quotes, '#' or '\\'",
+                      ) -> Iterator[Problem]:
+    """Parameters written into a configuration file (my.cnf, mongod.conf, pgbouncer.ini): a key
+    or a value the file cannot hold literally would change its structure (a newline starts a new
+    option).  ``key``: the form of an option's name, or the names the operator accepts."""
+    parameters, _ = located(entry, *path)
     if not isinstance(parameters, PMap):
         return
+    at = f"{where}.{'.'.join(path)}"
     for name, setting in parameters.items():
         mark = parameters.keymarks.get(name, parameters.mark)
-        if not key.match(name):
-            yield Problem(mark, f"{where}.parameters: {name!r} is not an option name {target} can hold")
+        if isinstance(key, frozenset) and name not in key:
+            close = difflib.get_close_matches(str(name), key, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            yield Problem(mark, f"{at}: {name!r} is not a parameter {target} accepts{hint}")
+        elif not isinstance(key, frozenset) and not key.match(name):
+            yield Problem(mark, f"{at}: {name!r} is not an option name {target} can hold")
         elif isinstance(setting, str) and not value.match(setting):
-            yield Problem(mark, f"{where}.parameters.{name}: {setting!r} cannot be written literally in {target} "
-                                "(no line breaks, control characters, quotes, '#' or '\\')")
+            yield Problem(mark, f"{at}.{name}: {setting!r} cannot be written literally in {target} (no {cannot})")
 
 
 def not_for(where: str, cluster: PMap, reasons: dict[str, str]) -> Iterator[Problem]:

@@ -10,8 +10,6 @@ from renderer.rules._walk import backup_method, entries, located
 
 ID = "databases"
 
-EXTENSION = re.compile(r"[a-z0-9_][a-z0-9_-]*\Z")
-DUMP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\.(sql|archive)\.gz\Z")
 ON_CLUSTERS = {
     "postgresql": "declare the database in the cluster's own databases list (CloudNativePG manages it)",
     "kafka": "a Kafka cluster has topics, not databases",
@@ -35,22 +33,15 @@ def check(spec: PMap) -> Iterator[Problem]:
             engine = clusters[on].get("engine")
             if engine in ON_CLUSTERS:
                 yield Problem(on_mark, f"{where}.on: {on!r} is a {engine} cluster: {ON_CLUSTERS[engine]}")
-        for i, extension in enumerate(database.get("extensions") or []):
-            _, mark = located(database, "extensions")
-            if engine != "postgresql":
-                yield Problem(mark, f"{where}.extensions: extensions are a PostgreSQL feature")
-                break
-            if not EXTENSION.match(extension):
-                yield Problem(mark, f"{where}.extensions[{i}]: {extension!r} is not an extension name")
+        extensions, mark = located(database, "extensions")
+        if extensions and engine != "postgresql":
+            yield Problem(mark, f"{where}.extensions: extensions are a PostgreSQL feature")
         method, mark = backup_method(database, "dump")
         store, store_mark = located(database, "backup", "store")
         if method == "native":
             yield Problem(mark, f"{where}.backup.method: no operator runs this server: its backups are dumps (method: dump)")
         elif method == "dump" and store is None:
             yield Problem(store_mark, f"{where}.backup.store: a dump needs a backup store (or set backup.method: none)")
-        dump, mark = located(database, "restore", "dump")
-        if isinstance(dump, str) and dump != "latest" and not DUMP.match(dump):
-            yield Problem(mark, f"{where}.restore.dump: {dump!r} is neither 'latest' nor a dump file name (such as billing-20261120T023000Z.sql.gz)")
         secret, mark = located(database, "credentialsSecret")
         if provider != "external-secrets" and not secret:
             yield Problem(database.mark, f"{where}.credentialsSecret: name the Secret that holds the owner's password "

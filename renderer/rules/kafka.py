@@ -1,13 +1,16 @@
 """Kafka: what Strimzi would refuse, and what a Kafka entry cannot ask for."""
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
+from renderer.catalog_schema import KAFKA_NAME_RE
 from renderer.errors import Problem
 from renderer.positioned import PList, PMap
 from renderer.rules._walk import clusters, located, needs_storage_size, not_for, pinned_version
 
 ID = "kafka"
+TOPIC = re.compile(KAFKA_NAME_RE + r"\Z")  # others the catalog's schema reports
 
 NOT_FOR_KAFKA = {
     "backup": "Strimzi has no backups: Kafka keeps data by replication (mirror it to another cluster with MirrorMaker 2)",
@@ -38,6 +41,6 @@ def check(spec: PMap) -> Iterator[Problem]:
         for i, user in enumerate(cluster.get("users") or []):
             for access in ("read", "write"):
                 for j, wanted in enumerate(user.get(access) or []):
-                    if not wanted.endswith("*") and wanted not in topic_names:
+                    if not wanted.endswith("*") and wanted not in topic_names and TOPIC.match(wanted):
                         _, mark = located(user, access)
                         yield Problem(mark, f"{where}.users[{i}].{access}[{j}]: topic {wanted!r} is not among the cluster's topics (end a prefix with '*')")

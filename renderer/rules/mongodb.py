@@ -55,7 +55,7 @@ def check(spec: PMap) -> Iterator[Problem]:
             if entry and kind in ("gcs", "azure") and not entry[kind].get("credentialsSecret"):
                 yield Problem(mark, f"{where}.{'.'.join(path)}: Percona Backup for MongoDB needs a credentialsSecret in {kind} stores")
         yield from reserved_owners(where, cluster, SYSTEM_USERS, "the operator keeps the {role!r} user for itself")
-        yield from config_parameters(where, cluster, OPTION, VALUE, "mongod.conf")
+        yield from config_parameters(where, cluster, ("parameters",), OPTION, VALUE, "mongod.conf")
         yield from _nested_twice(where, cluster)
         count, mark = located(cluster, "sharding", "configServers")
         if isinstance(count, int) and (count < 3 or count % 2 == 0):

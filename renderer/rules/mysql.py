@@ -29,7 +29,7 @@ def check(spec: PMap) -> Iterator[Problem]:
         if enabled and isinstance(replicas, int) and replicas < 2:
             yield Problem(mark, f"{where}.pooler.replicas: HAProxy needs at least 2 replicas")
         yield from reserved_owners(where, cluster, SYSTEM_USERS, "the operator keeps the {role!r} user for itself")
-        yield from config_parameters(where, cluster, OPTION, VALUE, "my.cnf")
+        yield from config_parameters(where, cluster, ("parameters",), OPTION, VALUE, "my.cnf")
         backup, mark = located(cluster, "restore", "backup")
         if isinstance(backup, str) and not PXC_BACKUP_NAME.match(backup):
             yield Problem(mark, f"{where}.restore.backup: {backup!r} is not the name of a PXC backup "

@@ -11,7 +11,6 @@ from renderer.rules._walk import backup_method, clusters, located, needs_storage
 
 ID = "sqlite"
 
-FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 NOT_FOR_SQLITE = {
     "pooler": "SQLite has no pooler",
     "databases": "a SQLite entry is one database file (sqlite.file)",
@@ -59,9 +58,6 @@ def check(spec: PMap) -> Iterator[Problem]:
         if isinstance(init, str):
             for reason in init_sql_problems(init):
                 yield Problem(mark, f"{where}.sqlite.initSQL: {reason}")
-        name, mark = located(cluster, "sqlite", "file")
-        if isinstance(name, str) and not FILE.match(name):
-            yield Problem(mark, f"{where}.sqlite.file: {name!r} must be a plain file name (letters, digits, '.', '_', '-')")
         yield from not_for(where, cluster, NOT_FOR_SQLITE)
         method, mark = backup_method(cluster, "native")
         if method == "dump":

@@ -1,7 +1,6 @@
 """vClusters on a database of a server, and the xdatabase-proxy deployment."""
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from renderer.errors import Problem
@@ -10,7 +9,6 @@ from renderer.rules._walk import entries, located
 
 ID = "vclusters"
 
-PINNED_IMAGE = re.compile(r"[^@\s]+:[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 
 
 def check(spec: PMap) -> Iterator[Problem]:
@@ -45,7 +43,3 @@ def check(spec: PMap) -> Iterator[Problem]:
             "the open-source image refuses it at start-up",
             "warning",
         )
-    enabled, _ = located(spec, "proxy", "enabled")
-    image, mark = located(spec, "proxy", "image")
-    if enabled and isinstance(image, str) and (not PINNED_IMAGE.match(image) or image.endswith(":latest")):
-        yield Problem(mark, f"proxy.image: {image!r} does not pin a version; give a tag such as :v2.0.0")
