@@ -96,6 +96,7 @@ def host(description: str, **extra: Any) -> Schema:
 
 
 HOST_RE = "[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?"
+URL_RE = r"https?://[^\x00-\x20\x7f/?#]+(/[^\x00-\x20\x7f]*)?"
 # Kubernetes label keys (an optional DNS prefix, then a name) and values (IsQualifiedName, IsValidLabelValue).
 LABEL_NAME_RE = "[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 LABEL_KEY_RE = rf"({DNS_LABEL_RE}(\.{DNS_LABEL_RE})*/)?{LABEL_NAME_RE}"
@@ -390,8 +391,9 @@ S3 = obj(
                           maxLength=255),
         "region": pattern("[a-z0-9][a-z0-9-]*", "region", "is not a region (lower-case letters, digits and '-', such as "
                           "eu-west-1)", "The region.", maxLength=63),
-        "endpoint": string("The endpoint URL (such as https://s3.eu-west-1.amazonaws.com); also for S3-compatible "
-                           "stores.", format="uri"),
+        "endpoint": pattern(URL_RE, "URL", "is not an http(s) URL", "The endpoint URL (such as "
+                            "https://s3.eu-west-1.amazonaws.com); also for S3-compatible stores.", format="uri",
+                            maxLength=2048),
         "path": folder("A folder in the bucket."),
         "credentialsSecret": CREDENTIALS,
     },
@@ -549,7 +551,10 @@ SPEC_PROPERTIES: Schema = {
     "gitops": obj(
         {
             "engine": enum(["argocd", "flux"], "The GitOps engine that syncs the output."),
-            "repoURL": string("The Git repository that holds the rendered output.", format="uri"),
+            # Flux's own pattern (GitRepository spec.url); Argo CD reads these URLs too.
+            "repoURL": pattern(r"(https?|ssh)://[^\x00-\x20\x7f/?#]+(/[^\x00-\x20\x7f]*)?", "URL",
+                               "is not a Git repository URL (https://, http:// or ssh://)",
+                               "The Git repository that holds the rendered output.", format="uri", maxLength=2048),
             "revision": pattern(r"(?!-)(?!.*\.\.)(?!.*//)(?!.*\.lock(?![\s\S]))[A-Za-z0-9._/-]*[A-Za-z0-9_-]", "Git reference",
                                 "is not a branch or tag name (letters, digits and ._/-)", "The branch (or tag) to sync.",
                                 default="main", maxLength=255),

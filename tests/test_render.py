@@ -52,15 +52,19 @@ def test_same_bytes_whatever_the_machine_says(tmp_path: Path) -> None:
 
 
 def test_a_catalog_value_cannot_inject_structure(workdir: Path) -> None:
-    evil = 'x\\"\\n  evil: true\\nkind: Secret\\n# '
-    catalog = workdir / "catalog" / "postgresql.yaml"
-    catalog.write_text(catalog.read_text().replace('log_min_duration_statement: "500ms"', f'log_min_duration_statement: "{evil}"'))
+    # initSQL is free text (SQL); YAML structure in it stays text.
+    evil = r"SELECT 'x\"\n  evil: true\nkind: Secret\n# ';"
+    catalog = workdir / "catalog" / "sqlite.yaml"
+    original = catalog.read_text()
+    catalog.write_text(original.replace('initSQL: "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, body BLOB);"',
+                                        f'initSQL: "{evil}"'))
+    assert catalog.read_text() != original
     assert run("render").exit_code == 0
-    text = (workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml").read_text()
-    cluster = yaml.safe_load(text)
-    assert cluster["kind"] == "Cluster"
-    assert cluster["spec"]["postgresql"]["parameters"]["log_min_duration_statement"] == 'x"\n  evil: true\nkind: Secret\n# '
-    assert "evil" not in cluster["spec"]["postgresql"]
+    text = (workdir / "rendered" / "prod" / "web" / "web-cache" / "configmap-web-cache-litestream.yaml").read_text()
+    config = yaml.safe_load(text)
+    assert config["kind"] == "ConfigMap"
+    assert config["data"]["init.sql"] == "SELECT 'x\"\n  evil: true\nkind: Secret\n# ';"
+    assert "evil" not in config
 
 
 def test_templates_can_be_overridden_file_by_file(workdir: Path) -> None:

@@ -7,10 +7,13 @@ from typing import Iterator
 from renderer.catalog_schema import KAFKA_NAME_RE
 from renderer.errors import Problem
 from renderer.positioned import PList, PMap
-from renderer.rules._walk import clusters, located, needs_storage_size, not_for, pinned_version
+from renderer.rules._walk import ONE_LINE, clusters, config_parameters, located, needs_storage_size, not_for, pinned_version
 
 ID = "kafka"
 TOPIC = re.compile(KAFKA_NAME_RE + r"\Z")  # others the catalog's schema reports
+# Kafka's configuration names; Strimzi escapes values (OrderedProperties), but a line break or a
+# control character is never a setting's value: the broker would refuse it at start-up.
+CONFIG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
 NOT_FOR_KAFKA = {
     "backup": "Strimzi has no backups: Kafka keeps data by replication (mirror it to another cluster with MirrorMaker 2)",
@@ -26,6 +29,11 @@ def check(spec: PMap) -> Iterator[Problem]:
         yield from needs_storage_size(where, cluster, "Strimzi")
         yield from pinned_version(where, cluster, "kafka")
         yield from not_for(where, cluster, NOT_FOR_KAFKA)
+        yield from config_parameters(where, cluster, ("parameters",), CONFIG_NAME, ONE_LINE, "Kafka's configuration",
+                                     "line breaks or control characters")
+        for i, topic in enumerate(cluster.get("topics") or []):
+            yield from config_parameters(f"{where}.topics[{i}]", topic, ("config",), CONFIG_NAME, ONE_LINE,
+                                         "a topic's configuration", "line breaks or control characters")
         controllers, mark = located(cluster, "kafka", "controllers")
         if isinstance(controllers, int) and controllers % 2 == 0:
             yield Problem(mark, f"{where}.kafka.controllers: a KRaft quorum needs an odd number of controllers")

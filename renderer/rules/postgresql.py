@@ -15,9 +15,8 @@ RESERVED_ROLES = {"postgres", "streaming_replica"}
 
 # postgresql.conf: CloudNativePG quotes and escapes every value (pkg/configfile/configfile.go
 # escapePostgresConfLiteral) but writes the name as given: a name is a GUC's, with an extension's
-# prefix ("pg_stat_statements.max"); the file cannot hold a NUL.
+# prefix ("pg_stat_statements.max").  No setting's value holds a line break or a control character.
 GUC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?\Z")
-CONF_VALUE = re.compile(r"[^\x00]*\Z")
 # pgbouncer.ini: CloudNativePG 1.30.0 writes "<name> = <value>" lines as given
 # (pkg/management/pgbouncer/config/strings.go), and its webhook accepts these names only
 # (internal/webhook/v1/pooler_webhook.go AllowedPgbouncerGenericConfigurationParameters).
@@ -46,7 +45,8 @@ def _cluster(spec: PMap, where: str, cluster: PMap) -> Iterator[Problem]:
     yield from pinned_version(where, cluster, "postgresql")
     yield from reserved_owners(where, cluster, RESERVED_ROLES,
                                "CloudNativePG reserves the {role!r} role; give the database an owner of its own")
-    yield from config_parameters(where, cluster, ("parameters",), GUC, CONF_VALUE, "postgresql.conf", "NUL character")
+    yield from config_parameters(where, cluster, ("parameters",), GUC, ONE_LINE, "postgresql.conf",
+                                 "line breaks or control characters")
     yield from config_parameters(where, cluster, ("pooler", "parameters"), PGBOUNCER_PARAMETERS, ONE_LINE,
                                  "CloudNativePG's PgBouncer", "line breaks or control characters")
     mode, mark = located(cluster, "pooler", "mode")
