@@ -139,7 +139,7 @@ def read_manifest(out: Path) -> Manifest:
             if not (isinstance(digest, str) and _SAFE_PATH.match(name) and ".." not in name.split("/")):
                 raise ValueError(f"{name!r} is not a file of the output folder")
         return Manifest(dict(files), raw)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested thousands deep
         raise DbfleetError([Problem(Mark(str(path), 1, 1), f"unreadable dbfleet manifest ({exc}); if it was "
                                                            "edited, restore it from Git")]) from None
 
@@ -213,7 +213,7 @@ def remember_inputs(out: Path, inputs: dict[str, str]) -> None:
 def _read_record(out: Path) -> dict[str, Any]:
     try:
         data = json.loads(_check_record(out).read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) and isinstance(data.get("inputs"), dict) else {}
 

@@ -490,17 +490,23 @@ def test_two_renders_at_once_are_refused_with_the_holder(workdir: Path) -> None:
     assert f"rendered: error: dbfleet (pid {os.getpid()}) is rendering into this folder" in result.stderr
 
 
-@pytest.mark.parametrize(("files", "reason"), [
-    ({"../escape.yaml": "00"}, "'../escape.yaml' is not a file of the output folder"),
-    ({"/etc/passwd": "00"}, "'/etc/passwd' is not a file of the output folder"),
-    (["prod/x.yaml"], "files is not a mapping"),
+def _manifest(files: Any) -> str:
+    return json.dumps({"version": 1, "files": files})
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    (_manifest({"../escape.yaml": "00"}), "'../escape.yaml' is not a file of the output folder"),
+    (_manifest({"/etc/passwd": "00"}), "'/etc/passwd' is not a file of the output folder"),
+    (_manifest(["prod/x.yaml"]), "files is not a mapping"),
+    ('{"version": 1, "files": ' + "[" * 100_000 + "]" * 100_000 + "}", "maximum recursion depth exceeded"),
 ])
-def test_a_tampered_manifest_is_bad_input(workdir: Path, files: Any, reason: str) -> None:
+def test_a_tampered_manifest_is_bad_input(workdir: Path, text: str, reason: str) -> None:
     assert run("render").exit_code == 0
-    (workdir / "rendered" / output.MANIFEST).write_text(json.dumps({"version": 1, "files": files}))
-    result = run("render")
-    assert result.exit_code == 2
-    assert f"unreadable dbfleet manifest ({reason})" in result.stderr
+    (workdir / "rendered" / output.MANIFEST).write_text(text)
+    for args in (("render",), ("render", "--check")):
+        result = run(*args)
+        assert result.exit_code == 2
+        assert "unreadable dbfleet manifest (" in result.stderr and reason in result.stderr
 
 
 @pytest.mark.parametrize("out", ["/", ".", "..", "link", "x" * 300])

@@ -156,3 +156,18 @@ def reserved_owners(where: str, cluster: PMap, reserved: set[str], reason: str) 
         role = owner or database.get("name")
         if role in reserved:
             yield Problem(mark if owner else database.mark, f"{where}.databases[{i}].owner: {reason.format(role=role)}")
+
+
+# MySQL keeps user names of at most 32 characters (mysql.user.User is CHAR(32) since 5.7.8; a
+# longer name is refused by CREATE USER).
+MYSQL_USER_LENGTH = 32
+
+
+def mysql_user(where: str, database: PMap) -> Iterator[Problem]:
+    """A MySQL database's owner (its own name by default) must fit a MySQL user name."""
+    owner, mark = located(database, "owner")
+    user = owner or database.get("name")
+    if isinstance(user, str) and len(user) > MYSQL_USER_LENGTH:
+        given = "" if owner else " (the database's name, as no owner is given)"
+        yield Problem(mark if owner else database.mark,
+                      f"{where}.owner: {user!r}{given} is longer than the {MYSQL_USER_LENGTH} characters of a MySQL user name")

@@ -1,12 +1,11 @@
 """Logical databases on servers: where they can live, and what provisioning them needs."""
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import backup_method, entries, located
+from renderer.rules._walk import backup_method, entries, located, mysql_user
 
 ID = "databases"
 
@@ -33,6 +32,8 @@ def check(spec: PMap) -> Iterator[Problem]:
             engine = clusters[on].get("engine")
             if engine in ON_CLUSTERS:
                 yield Problem(on_mark, f"{where}.on: {on!r} is a {engine} cluster: {ON_CLUSTERS[engine]}")
+        if engine == "mysql":
+            yield from mysql_user(where, database)
         extensions, mark = located(database, "extensions")
         if extensions and engine != "postgresql":
             yield Problem(mark, f"{where}.extensions: extensions are a PostgreSQL feature")

@@ -7,7 +7,8 @@ from typing import Iterator
 from renderer.errors import Problem
 from renderer.locations import PXC_BACKUP_NAME
 from renderer.positioned import PMap
-from renderer.rules._walk import clusters, config_parameters, located, needs_storage_size, percona_common, pinned_version, reserved_owners
+from renderer.rules._walk import (clusters, config_parameters, located, mysql_user, needs_storage_size, percona_common, pinned_version,
+                                  reserved_owners)
 
 ID = "mysql"
 
@@ -30,6 +31,8 @@ def check(spec: PMap) -> Iterator[Problem]:
             yield Problem(mark, f"{where}.pooler.replicas: HAProxy needs at least 2 replicas")
         yield from reserved_owners(where, cluster, SYSTEM_USERS, "the operator keeps the {role!r} user for itself")
         yield from config_parameters(where, cluster, ("parameters",), OPTION, VALUE, "my.cnf")
+        for i, database in enumerate(cluster.get("databases") or []):
+            yield from mysql_user(f"{where}.databases[{i}]", database)
         backup, mark = located(cluster, "restore", "backup")
         if isinstance(backup, str) and not PXC_BACKUP_NAME.match(backup):
             yield Problem(mark, f"{where}.restore.backup: {backup!r} is not the name of a PXC backup "

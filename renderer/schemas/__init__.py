@@ -97,7 +97,7 @@ class SchemaSearch:
         try:
             data = json.loads(cached.read_text(encoding="utf-8"))
             return None if data == _NOT_FOUND else _schema(data, url)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             pass
         host = urllib.parse.urlsplit(url).netloc
         if host in self._down:
@@ -116,7 +116,7 @@ class SchemaSearch:
             raise SchemaUnavailable(f"cannot fetch {url}: {reason}") from None
         try:
             schema = _schema(json.loads(body), url)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise SchemaUnavailable(f"{url} is not a JSON Schema: {exc}") from None
         store_atomically(cached, body)
         return schema
@@ -147,5 +147,5 @@ def _read(path: str) -> dict[str, Any] | None:
         raise SchemaUnavailable(f"cannot read {path}: {exc.strerror}") from None
     try:
         return _schema(json.loads(text), path)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise SchemaUnavailable(f"{path} is not a JSON Schema: {exc}") from None
