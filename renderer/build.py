@@ -53,7 +53,7 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     resolved = {env: resolve(catalog, env) for env in catalog.environments}
     found += check_fleet(resolved)
     raise_if(found)
-    plans = {env: plan(spec, catalog.name, env) for env, (spec, _) in checked.items()}
+    plans = {env: plan(spec, catalog.name, env, templates.kind_of) for env, (spec, _) in checked.items()}
     work = [(env, unit) for env, units in plans.items() for unit in units]
     jobs = min(jobs, os.cpu_count() or 1)
     if jobs > 1 and len(work) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():

@@ -5,14 +5,18 @@ decisions live here and in ``renderer.engines``, and the templates only lay valu
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from renderer.components import WAVE_NAMESPACE, Component, Fleet, Unit
-from renderer.engines import ENGINES, databases, proxy, vcluster
+from renderer.engines import ENGINES, databases, health, proxy, vcluster
 
 
-def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
-    """Every folder of one environment's output, in a stable order."""
+KindOf = Callable[[str], "tuple[str, str] | None"]
+
+
+def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda template: None) -> list[Unit]:
+    """Every folder of one environment's output, in a stable order.  ``kind_of``: the
+    (apiVersion, kind) a template writes, for the GitOps objects' health checks."""
     stores = {store["name"]: store for store in spec.get("backupStores") or []}
     context = Fleet(fleet, env, stores, spec.get("secrets"), spec["clusterDomain"])
     units: list[Unit] = []
@@ -58,12 +62,15 @@ def plan(spec: dict[str, Any], fleet: str, env: str) -> list[Unit]:
             )
         )
     if gitops:
-        units.append(Unit(("gitops",), "gitops", f"{fleet}-{env}", tuple(_gitops(gitops, fleet, env)), source=("gitops", None)))
+        kinds = {kind_of(c.template) for unit in units if not unit.kustomize_component for c in unit.components}
+        parts = tuple(_gitops(gitops, fleet, env, {k for k in kinds if k is not None}))
+        units.append(Unit(("gitops",), "gitops", f"{fleet}-{env}", parts, source=("gitops", None)))
     return units
 
 
-def _gitops(gitops: dict[str, Any], fleet: str, env: str) -> Iterator[Component]:
-    context = {"gitops": gitops, "name": f"{fleet}-{env}", "path": f"{gitops['path'].strip('/')}/{env}"}
+def _gitops(gitops: dict[str, Any], fleet: str, env: str, kinds: set[tuple[str, str]]) -> Iterator[Component]:
+    context = {"gitops": gitops, "name": f"{fleet}-{env}", "path": f"{gitops['path'].strip('/')}/{env}",
+               "health": health.expressions(kinds)}
     if gitops["engine"] == "argocd":
         yield Component("gitops/application.yaml.j2", {**context, "namespace": gitops["namespace"] or "argocd"}, "gitops", 0)
     else:

@@ -227,7 +227,7 @@ def render(catalog: Catalog, env: str, templates: Templates) -> Bundle:
     """Render one environment.  Raises DbfleetError with every problem of the input."""
     spec, problems = check_environment(catalog, env)
     raise_if(problems)
-    units = plan(spec, catalog.name, env)
+    units = plan(spec, catalog.name, env, templates.kind_of)
     bundle = Bundle()
     assemble(env, units, [render_unit(u, catalog.name, env, templates) for u in units], bundle,
              entry_places(resolve(catalog, env)))

@@ -91,11 +91,17 @@ class Templates:
         self._templates: dict[str, jinja2.Template] = {}
         self._custom = {name for name in env.list_templates(extensions=["j2"])
                         if override_dir is not None and (override_dir / name).is_file()}
+        self._kinds = {name: _declared_kind(env.loader.get_source(env, name)[0])  # type: ignore[union-attr]
+                       for name in env.list_templates(extensions=["j2"])}
         for name in env.list_templates(extensions=["j2"]):
             try:
                 self._templates[name] = env.get_template(name)
             except jinja2.TemplateError as exc:
                 raise TemplateError(f"template {name}: {exc}") from None
+
+    def kind_of(self, name: str) -> tuple[str, str] | None:
+        """(apiVersion, kind) a template writes, when it writes them as plain text."""
+        return self._kinds.get(name)
 
     def render(self, name: str, context: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -114,6 +120,14 @@ class Templates:
         if problem:
             raise TemplateError(f"template {name} produced {problem}")
         return obj
+
+
+_DECLARED = re.compile(r"\AapiVersion: *([^\s{]+) *\nkind: *([^\s{]+) *$", re.M)
+
+
+def _declared_kind(source: str) -> tuple[str, str] | None:
+    found = _DECLARED.match(source)
+    return (found.group(1), found.group(2)) if found else None
 
 
 KIND = re.compile(r"[A-Z][A-Za-z0-9]{0,62}")
