@@ -118,3 +118,4 @@ def test_the_flux_kustomization_waits_for_each_kind_of_its_environment(workdir: 
         rendered.add((obj.get("apiVersion"), obj.get("kind")))
     assert checked == rendered & set(health.BY_KIND)
     assert kustomization["spec"]["wait"] is True
+    assert kustomization["spec"]["deletionPolicy"] == "Orphan"  # deleting it never deletes a database
