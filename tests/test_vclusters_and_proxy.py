@@ -31,7 +31,9 @@ def test_flux_takes_the_data_source_from_a_secret_made_by_external_secrets() -> 
     secret = golden("dev/vcluster-team-b/team-b/externalsecret-team-b-datasource.yaml")
     assert secret["spec"]["target"]["template"]["data"]["dataSource"] == (
         "postgres://team_b_db:{{ .password | urlquery }}@pg.dev.internal.example.com:5432/team-b-db?sslmode=verify-full")
-    assert secret["spec"]["data"] == [{"secretKey": "password", "remoteRef": {"key": "acme/dev/team-b-db", "property": "password"}}]
+    [item] = secret["spec"]["data"]
+    assert item["secretKey"] == "password"
+    assert (item["remoteRef"]["key"], item["remoteRef"]["property"]) == ("acme/dev/team-b-db", "password")
     assert golden("dev/vcluster-team-b/team-b/helmrepository-loft.yaml")["spec"]["url"] == "https://charts.loft.sh"
 
 
