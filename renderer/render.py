@@ -123,8 +123,8 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
             continue
         obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
         name, found = obj["metadata"]["name"], tuple(kubenames.problems(obj))
-        if any(p.field == "metadata.name" and not p.excess for p in found):  # no file can be named after it
-            name = "invalid-" + sha256(name.encode()).hexdigest()[:16]
+        if any(p.field == "metadata.name" for p in found):  # refused below; never a path made of it
+            name = "invalid-" + sha256(str(name).encode()).hexdigest()[:16]
         path = "/".join((env, *unit.folder, kubenames.file_name(obj["kind"], name)))
         objects.append(RenderedObject(path, obj, emit.dump(obj).encode(), _identities(obj), found))
     return objects
