@@ -57,6 +57,7 @@ def pattern(regex: str, title: str, message: str, description: str, **extra: Any
 
 
 DNS_LABEL_RE = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS_SUBDOMAIN_RE = rf"{DNS_LABEL_RE}(\.{DNS_LABEL_RE})*"
 DNS_LABEL_MESSAGE = ("is not a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or "
                      "digit)")
 
@@ -67,7 +68,7 @@ def dns_label(description: str, **extra: Any) -> Schema:
 
 def dns_subdomain(description: str, **extra: Any) -> Schema:
     """A Kubernetes object name (a Secret, a Deployment)."""
-    return pattern(rf"{DNS_LABEL_RE}(\.{DNS_LABEL_RE})*", "Kubernetes name",
+    return pattern(DNS_SUBDOMAIN_RE, "Kubernetes name",
                    "is not a Kubernetes object name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.')",
                    description, maxLength=253, **extra)
 
@@ -99,7 +100,7 @@ HOST_RE = "[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?"
 URL_RE = r"https?://[^\x00-\x20\x7f/?#]+(/[^\x00-\x20\x7f]*)?"
 # Kubernetes label keys (an optional DNS prefix, then a name) and values (IsQualifiedName, IsValidLabelValue).
 LABEL_NAME_RE = "[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
-LABEL_KEY_RE = rf"({DNS_LABEL_RE}(\.{DNS_LABEL_RE})*/)?{LABEL_NAME_RE}"
+LABEL_KEY_RE = rf"({DNS_SUBDOMAIN_RE}/)?{LABEL_NAME_RE}"
 LABEL_VALUE_RE = f"({LABEL_NAME_RE})?"
 LABEL_KEY = {"type": "string", "pattern": _end(LABEL_KEY_RE), "maxLength": 317,
              "patternErrorMessage": "is not a label key (an optional DNS prefix and '/', then letters, digits and -_.)"}
@@ -370,7 +371,7 @@ CLUSTER = obj(
             description="SQLite: an HTTP API.",
         ),
         "ingress": obj(
-            {"host": pattern(rf"(\*\.)?{DNS_LABEL_RE}(\.{DNS_LABEL_RE})*", "host name", "is not a host name (a DNS "
+            {"host": pattern(rf"(\*\.)?{DNS_SUBDOMAIN_RE}", "host name", "is not a host name (a DNS "
                              "name in lower case, optionally beginning with '*.')", "The host name sqlite-rest is served on.",
                              maxLength=253),
              "tlsSecret": secret_name("The Secret with the Ingress's TLS certificate.")},

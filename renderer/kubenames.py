@@ -10,11 +10,14 @@ import re
 from hashlib import sha256
 from typing import Any, Callable, Iterator, NamedTuple
 
-DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+from renderer.catalog_schema import DNS_LABEL_RE, DNS_SUBDOMAIN_RE, LABEL_NAME_RE, LABEL_VALUE_RE
+
+# The forms the catalog's schema checks, for what the objects derive from its names.
+DNS_LABEL = re.compile(DNS_LABEL_RE)
 DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
-DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
-QUALIFIED_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+DNS_SUBDOMAIN = re.compile(DNS_SUBDOMAIN_RE)
+LABEL_VALUE = re.compile(LABEL_VALUE_RE)
+QUALIFIED_NAME = re.compile(LABEL_NAME_RE)
 MAX_FILE_NAME = 255  # bytes of one file name (NAME_MAX of Linux and macOS file systems)
 
 
