@@ -19,11 +19,10 @@ from renderer.templating import Templates
 _SHARED: dict[str, Any] = {}
 PARALLEL_FROM = 400  # units; below this, starting processes costs more than it saves
 
-def _api_objects(work: list[tuple[str, Unit]], rendered: list[list[RenderedObject]]) -> Iterator[RenderedObject]:
-    """What the API server will see: not the kustomize Components, which kustomize reads."""
-    for (_, unit), objects in zip(work, rendered):
-        if not unit.kustomize_component:
-            yield from objects
+def _api_objects(rendered: list[list[RenderedObject]]) -> Iterator[RenderedObject]:
+    """What the API server will see: not the files that kustomize or Argo CD read."""
+    for objects in rendered:
+        yield from (obj for obj in objects if obj.applied)
 
 
 Slice = tuple[list[list[RenderedObject]], list[Problem], dict[tuple[str, str], tuple[str, str, bool]]]
@@ -33,7 +32,7 @@ def _render_slice(bounds: tuple[int, int]) -> Slice:
     work, fleet, templates, validator = (_SHARED[k] for k in ("work", "fleet", "templates", "validator"))
     part = work[bounds[0]:bounds[1]]
     rendered = [render_unit(unit, fleet, env, templates) for env, unit in part]
-    problems = validator.validate(_api_objects(part, rendered)) if validator else []
+    problems = validator.validate(_api_objects(rendered)) if validator else []
     for objects in rendered:  # the parent needs paths and bytes only: do not pickle the data
         for obj in objects:
             obj.data = {}
@@ -71,7 +70,7 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
                 validator.record_missing(missing)
     else:
         rendered = [render_unit(unit, catalog.name, env, templates) for env, unit in work]
-        problems = validator.validate(_api_objects(work, rendered)) if validator else []
+        problems = validator.validate(_api_objects(rendered)) if validator else []
     bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []),
                     warnings=sorted(p for p in found if p.severity == "warning"))
     start = 0

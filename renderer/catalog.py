@@ -18,7 +18,7 @@ from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import PList, PMap, load_documents
 from renderer.schema_errors import schema_problems
 
-NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters")
+NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters")
 ENTRY_NOUNS = {"backupStores": "backup store", "clusters": "cluster", "servers": "server", "databases": "database",
                "vclusters": "vCluster"}
 DOCUMENT = {  # what a file of each folder holds, as messages tell users
@@ -241,8 +241,9 @@ def merge(base: Any, over: Any) -> Any:
 
 
 DEFAULTS_FOR = {
-    "clusters": ("namespace", "backup", "storage", "resources", "monitoring", "scheduling", "pooler", "proxy", "tls"),
-    "databases": ("namespace", "backup", "proxy"),
+    "clusters": ("namespace", "backup", "storage", "resources", "monitoring", "scheduling", "pooler", "proxy", "tls",
+                 "kubernetesCluster"),
+    "databases": ("namespace", "backup", "proxy", "kubernetesCluster"),
 }
 
 

@@ -274,6 +274,8 @@ CLUSTER_DATABASE = obj(
 
 KAFKA_NAME = pattern(KAFKA_NAME_RE, "topic name", "is not a Kafka topic name (letters, digits, '.', '_', '-'), or a "
                      "prefix ending in '*'", "A topic, or a prefix of topics ending in '*'.", maxLength=250)
+KUBERNETES_CLUSTER_REF = dns_label("The Kubernetes cluster it runs on: a kubernetesClusters entry. None: the cluster "
+                                   "that runs the GitOps engine.")
 CLUSTER = obj(
     {
         "name": dns_label("The cluster's name: names its objects and its output folder."),
@@ -294,6 +296,7 @@ CLUSTER = obj(
         "restore": RESTORE,
         "proxy": PROXY,
         "tls": TLS,
+        "kubernetesCluster": KUBERNETES_CLUSTER_REF,
         "databases": listof(CLUSTER_DATABASE, "Logical databases inside this cluster (PostgreSQL)."),
         "kafka": obj(
             {
@@ -475,6 +478,7 @@ DATABASE = obj(
             description="Load a dump into the freshly provisioned database. Acts once: remove it once the data is back.",
         ),
         "proxy": PROXY,
+        "kubernetesCluster": KUBERNETES_CLUSTER_REF,
     },
     required=("name", "on"),
     description="A logical database on a server or on a catalog cluster: provisioned by a Job, dumped by a CronJob.",
@@ -493,6 +497,30 @@ VCLUSTER = obj(
     description="A vCluster control plane backed by an external database.",
 )
 
+KUBERNETES_CLUSTER = obj(
+    {
+        "name": dns_label("The name entries use in kubernetesCluster."),
+        "argocd": obj(
+            {"name": pattern(r"[A-Za-z0-9][A-Za-z0-9._:/@-]*", "Argo CD cluster name", "is not an Argo CD cluster name",
+                             "The cluster's name in Argo CD (the name of its cluster Secret's entry).", maxLength=253),
+             "server": pattern(URL_RE, "URL", "is not an API server URL (https://...)", "The cluster's API server URL, "
+                               "as Argo CD knows it.", maxLength=2048)},
+            description="Argo CD: where the Applications of its entries go, by name or by server (one of them).",
+            minProperties=1,
+            maxProperties=1,
+        ),
+        "flux": obj(
+            {"kubeConfigSecret": secret_name("The Secret, in the GitOps namespace, with a kubeconfig for the cluster."),
+             "key": pattern(r"[-._a-zA-Z0-9]+", "Secret key", "is not a Secret key", "The key that holds the kubeconfig "
+                            "(default: value, or value.yaml, as Flux reads).", maxLength=253)},
+            required=("kubeConfigSecret",),
+            description="Flux: the kubeconfig its Kustomizations apply with (spec.kubeConfig.secretRef).",
+        ),
+    },
+    required=("name",),
+    description="A Kubernetes cluster entries can run on, and how the GitOps engine reaches it.",
+)
+
 SPEC_PROPERTIES: Schema = {
     "defaults": obj(
         {
@@ -505,6 +533,7 @@ SPEC_PROPERTIES: Schema = {
             "pooler": POOLER,
             "proxy": PROXY,
             "tls": TLS,
+            "kubernetesCluster": KUBERNETES_CLUSTER_REF,
         },
         description="Settings merged under every cluster and database (an entry's own win).",
     ),
@@ -513,6 +542,8 @@ SPEC_PROPERTIES: Schema = {
     "servers": listof(SERVER, "Database servers dbfleet does not run."),
     "databases": listof(DATABASE, "Logical databases on servers or clusters."),
     "vclusters": listof(VCLUSTER, "vCluster control planes on an external database."),
+    "kubernetesClusters": listof(KUBERNETES_CLUSTER, "Kubernetes clusters that clusters and databases can be placed "
+                                 "on (kubernetesCluster); vCluster control planes and the proxy go wherever needed."),
     "clusterDomain": dns_subdomain("The Kubernetes cluster's DNS domain: jobs reach a catalog cluster at "
                                    "<service>.<namespace>.svc.<clusterDomain>, the name the operators' certificates "
                                    "carry.", default="cluster.local"),
@@ -620,7 +651,7 @@ OVERLAY_SCHEMA: Schema = {
 }
 
 # Overlay entries of named lists must still carry their name to be merged.
-for _key in ("backupStores", "clusters", "servers", "databases", "vclusters"):
+for _key in ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters"):
     OVERLAY_SCHEMA["properties"]["spec"]["anyOf"][0]["properties"][_key]["anyOf"][0]["items"][
         "anyOf"
     ][0]["required"] = ["name"]

@@ -136,12 +136,17 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
     return 0
 
 
-def _committed_objects(out: Path, envs: list[str], rendered: dict[str, bytes]) -> tuple[int, list[RenderedObject], list[Problem]]:
+def _committed_objects(out: Path, envs: list[str], bundle: Bundle) -> tuple[int, list[RenderedObject], list[Problem]]:
     """Objects on disk that differ from what was just rendered (and validated): edited by hand,
-    or stale.  Returns how many objects are on disk, those to validate, and unreadable files."""
+    or stale.  Returns how many objects are on disk, those to validate, and unreadable files.
+    Files read as they are (kustomizations, ApplicationSet parameters, the argocd-cm patch) are
+    no objects to apply."""
     count, objects, problems = 0, [], []
+    rendered = bundle.files
+    applied = {obj.path for obj in bundle.objects}
     for rel in output.disk_files(out):
-        if not output.in_scope(rel, envs) or rel.endswith("kustomization.yaml"):
+        if (not output.in_scope(rel, envs) or rel.endswith(("kustomization.yaml", ".json"))
+                or (rel in rendered and rel not in applied)):
             continue
         count += 1
         try:
@@ -160,7 +165,7 @@ def _committed_objects(out: Path, envs: list[str], rendered: dict[str, bytes]) -
 def validate(inputs: Inputs, *, reporter: Reporter) -> int:
     validators = _validators(inputs)
     catalog, bundle = _render(inputs, validators, reporter, INVALID)
-    committed, differing, unreadable = _committed_objects(inputs.out, catalog.environments, bundle.files)
+    committed, differing, unreadable = _committed_objects(inputs.out, catalog.environments, bundle)
     problems = unreadable + validators.validate(differing) + validators.missing_problems()
     if problems:
         raise DbfleetError(problems, INVALID)

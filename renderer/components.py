@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 # Sync waves: namespaces, then configuration and secrets, clusters, then what uses a cluster.
 WAVE_NAMESPACE = -2
 WAVE_CONFIG = -1
 WAVE_CLUSTER = 0
 WAVE_DEPENDENT = 1
+
+# The (apiVersion, kind) a template writes, when it says.
+KindOf = Callable[[str], "tuple[str, str] | None"]
+
 @dataclass(frozen=True)
 class Fleet:
     """What every entry's plan may need beyond the entry itself."""
@@ -27,8 +31,10 @@ class Component:
     component: str  # app.kubernetes.io/component
     wave: int
     holds_data: bool = False
-    # A kustomize Component for the user's own kustomization: its own folder, not a resource.
-    kustomize_component: str | None = None
+    # Not an object to apply but a file, written as is at this path in the unit's folder (JSON
+    # if it ends in .json): a kustomize Component for the user's own kustomization, a parameter
+    # file of an ApplicationSet.  No labels; no resource of the unit's kustomization.
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,13 @@ class Unit:
     app: str  # app.kubernetes.io/name
     instance: str  # app.kubernetes.io/instance
     components: tuple[Component, ...]
-    kustomize_component: bool = False  # the folder is a kustomize Component, not a resource
     # The catalog entry it comes from (("clusters", 0)), or the section (("proxy", None)): where
     # a problem of its objects is reported.
     source: tuple[str, int | None] = ("", None)
+    # The Kubernetes clusters it is delivered to (None: where the GitOps engine runs), and the
+    # folders of other units it needs ready first (besides its namespace).
+    targets: tuple[str | None, ...] = (None,)
+    needs: tuple[tuple[str, ...], ...] = ()
 
 
 

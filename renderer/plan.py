@@ -5,13 +5,13 @@ decisions live here and in ``renderer.engines``, and the templates only lay valu
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from renderer.components import WAVE_NAMESPACE, Component, Fleet, Unit
-from renderer.engines import ENGINES, databases, health, proxy, vcluster
+from renderer.components import WAVE_NAMESPACE, Component, Fleet, KindOf, Unit
+from renderer.engines import ENGINES, databases, proxy, vcluster
+from renderer.engines import gitops as gitops_engine
 
 
-KindOf = Callable[[str], "tuple[str, str] | None"]
 
 
 def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda template: None) -> list[Unit]:
@@ -20,38 +20,54 @@ def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda te
     stores = {store["name"]: store for store in spec.get("backupStores") or []}
     context = Fleet(fleet, env, stores, spec.get("secrets"), spec["clusterDomain"])
     units: list[Unit] = []
-    namespaces: dict[str, tuple[str, int | None]] = {}  # each namespace, and the first entry in it
+    # Each namespace: the first entry in it, and the Kubernetes clusters its entries run on.
+    namespaces: dict[str, tuple[tuple[str, int | None], set[str | None]]] = {}
+    proxied: set[str | None] = set()  # where entries are reached through xdatabase-proxy
+
+    def add(namespace: str, source: tuple[str, int | None], target: str | None) -> None:
+        namespaces.setdefault(namespace, (source, set()))[1].add(target)
+
+    folders = {}
     for index, cluster in enumerate(spec.get("clusters") or []):
         source: tuple[str, int | None] = ("clusters", index)
-        namespaces.setdefault(cluster["namespace"], source)
-        folder = (cluster["namespace"], cluster["name"])
-        components = list(ENGINES[cluster["engine"]](cluster, context))
-        units.append(Unit(folder, cluster["engine"], cluster["name"], tuple(c for c in components if not c.kustomize_component),
-                          source=source))
-        for c in components:
-            if c.kustomize_component:
-                units.append(Unit((*folder, c.kustomize_component), cluster["engine"], cluster["name"], (c,),
-                                  kustomize_component=True, source=source))
+        target = cluster["kubernetesCluster"]
+        add(cluster["namespace"], source, target)
+        folders[cluster["name"]] = folder = (cluster["namespace"], cluster["name"])
+        if cluster["proxy"]["enabled"]:
+            proxied.add(target)
+        units.append(Unit(folder, cluster["engine"], cluster["name"], tuple(ENGINES[cluster["engine"]](cluster, context)),
+                          source=source, targets=(target,)))
     for index, database in enumerate(spec.get("databases") or []):
         source = ("databases", index)
-        namespaces.setdefault(database["namespace"], source)
+        target = database["kubernetesCluster"]
+        add(database["namespace"], source, target)
+        if database["proxy"]["enabled"]:
+            proxied.add(target)
         engine = databases.target(database["on"], spec).engine
+        on_cluster = (folders[database["on"]],) if database["on"] in folders else ()
         units.append(Unit((database["namespace"], database["name"]), engine, database["name"],
-                          tuple(databases.render(database, spec, context)), source=source))
+                          tuple(databases.render(database, spec, context)), source=source, targets=(target,),
+                          needs=on_cluster))
     gitops = spec.get("gitops") or {}
     gitops_namespace = gitops.get("namespace") or ("argocd" if gitops.get("engine") == "argocd" else "flux-system")
+    database_folders = {d["name"]: (d["namespace"], d["name"]) for d in spec.get("databases") or []}
     for index, vc in enumerate(spec.get("vclusters") or []):
         source = ("vclusters", index)
         ns = vcluster.namespace(vc)
-        namespaces.setdefault(ns, source)
+        add(ns, source, None)  # a vCluster runs where the GitOps engine runs
         parts = tuple(vcluster.render(vc, spec, context, gitops.get("engine", "argocd"), gitops_namespace))
-        units.append(Unit((ns, vc["name"]), "vcluster", vc["name"], parts, source=source))
+        units.append(Unit((ns, vc["name"]), "vcluster", vc["name"], parts, source=source,
+                          needs=(database_folders[vc["database"]],)))
     proxy_spec = spec.get("proxy")
     if proxy_spec and proxy_spec["enabled"]:
-        namespaces.setdefault(proxy_spec["namespace"], ("proxy", None))
+        # xdatabase-proxy finds the Services it routes to in its own Kubernetes cluster: one in
+        # each cluster that has entries it serves.
+        proxy_targets = tuple(sorted(proxied, key=_placement_order)) or (None,)
+        for target in proxy_targets:
+            add(proxy_spec["namespace"], ("proxy", None), target)
         units.append(Unit((proxy_spec["namespace"], proxy.NAME), proxy.NAME, proxy.NAME, tuple(proxy.render(proxy_spec)),
-                          source=("proxy", None)))
-    for namespace, source in sorted(namespaces.items()):
+                          source=("proxy", None), targets=proxy_targets))
+    for namespace, (source, targets) in sorted(namespaces.items()):
         units.append(
             Unit(
                 (namespace,),
@@ -59,21 +75,15 @@ def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda te
                 namespace,
                 (Component("common/namespace.yaml.j2", {"namespace": namespace}, "namespace", WAVE_NAMESPACE, holds_data=True),),
                 source=source,
+                targets=tuple(sorted(targets, key=_placement_order)),
             )
         )
     if gitops:
-        kinds = {kind_of(c.template) for unit in units if not unit.kustomize_component for c in unit.components}
-        parts = tuple(_gitops(gitops, fleet, env, {k for k in kinds if k is not None}))
-        units.append(Unit(("gitops",), "gitops", f"{fleet}-{env}", parts, source=("gitops", None)))
+        placements = {k["name"]: k for k in spec.get("kubernetesClusters") or []}
+        units += gitops_engine.render(units, gitops, placements, fleet, env, kind_of)
     return units
 
 
-def _gitops(gitops: dict[str, Any], fleet: str, env: str, kinds: set[tuple[str, str]]) -> Iterator[Component]:
-    context = {"gitops": gitops, "name": f"{fleet}-{env}", "path": f"{gitops['path'].strip('/')}/{env}",
-               "health": health.expressions(kinds)}
-    if gitops["engine"] == "argocd":
-        yield Component("gitops/application.yaml.j2", {**context, "namespace": gitops["namespace"] or "argocd"}, "gitops", 0)
-    else:
-        flux = {**context, "namespace": gitops["namespace"] or "flux-system"}
-        yield Component("gitops/gitrepository.yaml.j2", flux, "gitops", 0)
-        yield Component("gitops/kustomization.yaml.j2", flux, "gitops", 0)
+def _placement_order(target: str | None) -> tuple[bool, str]:
+    """The GitOps engine's own cluster first, then the others by name."""
+    return target is not None, target or ""

@@ -6,6 +6,7 @@ caller passes; each unit (folder) renders on its own, so units can be shared amo
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Iterable, Protocol
@@ -39,6 +40,8 @@ class RenderedObject:
     # Names the cluster (or the object's operator) would refuse, reported at the catalog entry;
     # None: not looked at (an object read from a file).
     name_problems: tuple[kubenames.Problem, ...] | None = None
+    # An object to apply, listed in its folder's kustomization; not a file read as it is.
+    applied: bool = True
 
 
 @dataclass
@@ -114,12 +117,13 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
     objects = []
     for component in unit.components:
         try:
-            obj = templates.render(component.template, component.context)
+            obj = templates.render(component.template, component.context, api_object=component.file is None)
         except TemplateError as exc:
             raise DbfleetError([Problem(Mark(component.template, 0, 0), str(exc))]) from None
-        if unit.kustomize_component:  # kustomize reads it at build time; it is no API object
-            path = "/".join((env, *unit.folder, "kustomization.yaml"))
-            objects.append(RenderedObject(path, obj, emit.dump(obj).encode()))
+        if component.file:  # read by kustomize or Argo CD, not applied: written as it is
+            path = "/".join((env, *unit.folder, component.file))
+            content = json.dumps(obj, indent=2, ensure_ascii=False) + "\n" if component.file.endswith(".json") else emit.dump(obj)
+            objects.append(RenderedObject(path, obj, content.encode(), applied=False))
             continue
         obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
         name, found = obj["metadata"]["name"], tuple(kubenames.problems(obj))
@@ -132,9 +136,10 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
 
 def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], bundle: Bundle,
              places: Places | None = None) -> None:
-    """Files of one environment, and a kustomization per folder listing its files, then its
-    sub-folders; the root leaves the GitOps objects out (they point at the root, and are applied
-    once to bootstrap)."""
+    """Files of one environment, and a kustomization in each folder listing the objects of its
+    unit, and nothing else: every folder is a root of its own that a GitOps object points at,
+    so no kustomize build grows with the fleet (kustomize's cost grows with the square of the
+    objects in one root)."""
     folders: dict[tuple[str, ...], list[str]] = {}
     owners: dict[tuple[str, ...], tuple[Unit, RenderedObject]] = {}
     clashes: list[Problem] = []  # and names the cluster would refuse
@@ -150,19 +155,13 @@ def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], 
                     clashed.add(id(first[1]))
                     clashes.append(_clash(identity, first, (unit, obj), places or {}))
             bundle.files[obj.path] = obj.content
-        if unit.kustomize_component:
-            continue  # a folder of its own, which the user's kustomization names under components
-        bundle.objects.extend(objects)
-        folders.setdefault(unit.folder, []).extend(obj.path.rsplit("/", 1)[1] for obj in objects)
+        applied = [obj for obj in objects if obj.applied]
+        bundle.objects.extend(applied)
+        if applied:
+            folders.setdefault(unit.folder, []).extend(obj.path.rsplit("/", 1)[1] for obj in applied)
     if clashes:
         raise DbfleetError(clashes)
-    children: dict[tuple[str, ...], set[str]] = {}
-    for folder in folders:
-        for depth in range(len(folder)):
-            children.setdefault(folder[:depth], set()).add(folder[depth])
-    for folder in sorted(set(folders) | set(children)):
-        subfolders = sorted(children.get(folder, set()) - ({"gitops"} if folder == () else set()))
-        resources = folders.get(folder, []) + subfolders
+    for folder, resources in sorted(folders.items()):
         bundle.files["/".join((env, *folder, "kustomization.yaml"))] = _kustomization(resources)
 
 

@@ -20,7 +20,7 @@ except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
 _STR = "tag:yaml.org,2002:str"
-ASSETS = ("sh",)
+ASSETS = ("sh", "lua")
 _SCALARS = yaml.constructor.SafeConstructor()
 
 
@@ -103,7 +103,8 @@ class Templates:
         """(apiVersion, kind) a template writes, when it writes them as plain text."""
         return self._kinds.get(name)
 
-    def render(self, name: str, context: dict[str, Any]) -> dict[str, Any]:
+    def render(self, name: str, context: dict[str, Any], api_object: bool = True) -> dict[str, Any]:
+        """The mapping a template writes: an API object, or (``api_object`` False) a file's data."""
         try:
             text = self._templates[name].render(context)
         except jinja2.TemplateError as exc:
@@ -114,9 +115,12 @@ class Templates:
             obj = parse_object(text)
         except (yaml.YAMLError, ValueError) as exc:  # ValueError: an integer of thousands of digits
             raise TemplateError(f"template {name} did not produce valid YAML: {exc}") from None
-        if not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:
+        if not api_object:
+            problem = _value_problem(obj, ()) if isinstance(obj, dict) else "no mapping"
+        elif not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:
             raise TemplateError(f"template {name} must produce one object with kind and metadata")
-        problem = _object_problem(obj, name in self._custom)
+        else:
+            problem = _object_problem(obj, name in self._custom)
         if problem:
             raise TemplateError(f"template {name} produced {problem}")
         return obj

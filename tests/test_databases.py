@@ -75,11 +75,18 @@ class Pod:
         self.folder = folder
 
     def run(self, kind: str, name: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = self.start(kind, name)
+        stdout, stderr = done.communicate(timeout=120)
+        if check and done.returncode:
+            pytest.fail(f"{kind} {name} failed ({done.returncode}):\n{stdout}{stderr}")
+        return subprocess.CompletedProcess(done.args, done.returncode, stdout, stderr)
+
+    def start(self, kind: str, name: str) -> subprocess.Popen[str]:
         obj = yaml.safe_load(self.bundle.files[f"{self.folder}/{kind}-app-data-{name}.yaml"])
         spec = obj["spec"]["jobTemplate"]["spec"] if kind == "cronjob" else obj["spec"]
         container = spec["template"]["spec"]["containers"][0]
         env = {"PATH": os.environ["PATH"], "SCRIPTS": str(self.root / "scripts"), "TMPDIR": str(self.root / "tmp"),
-               "RCLONE": shutil.which("rclone") or "rclone"}
+               "RCLONE": shutil.which("rclone") or "rclone", "WAIT_INTERVAL": "0.2"}
         for item in container["env"]:
             if "value" in item:
                 value = item["value"]
@@ -89,10 +96,19 @@ class Pod:
             value = str(self.root / "tmp") if value == "/tmp" else value.replace(":/backup/", f":{self.root}/backup/")
             env[item["name"]] = value
         command = [part.replace("/scripts/", f"{self.root}/scripts/") for part in container["command"]]
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
-        if check and done.returncode:
-            pytest.fail(f"{kind} {name} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-        return done
+        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def restore_waits_for_provisioning(self) -> str:
+        """The restore Job started before the provisioning Job (Flux or Argo CD may start them in
+        any order across units; kubectl apply does): it waits, then restores."""
+        restore = self.start("job", "restore")
+        time.sleep(1)
+        assert restore.poll() is None, "the restore gave up before the database was provisioned"
+        self.run("job", "provision")
+        stdout, stderr = restore.communicate(timeout=120)
+        assert restore.returncode == 0, stderr
+        assert "waiting for app-data and its owner" in stderr
+        return stdout
 
     def dumps(self) -> list[Path]:
         return sorted((self.root / "backup" / "dumps" / "default" / "app-data").glob("*.sql.gz"))  # <store path>/<env>/<database>
@@ -146,8 +162,7 @@ def test_postgresql_provision_backup_restore(postgresql: servers.Server, tmp_pat
     assert refused.returncode != 0 and "never overwrites" in refused.stderr
     # A fresh database, provisioned again, then the dump restored into it.
     psql(postgresql, 'DROP DATABASE "app-data"', **admin)
-    pod.run("job", "provision")
-    assert "restored app-data" in pod.run("job", "restore").stdout
+    assert "restored app-data" in pod.restore_waits_for_provisioning()
     assert psql(postgresql, "SELECT body FROM notes ORDER BY id") == "one\ntwo\nthree"
     assert psql(postgresql, "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'notes'") == "app_data"
 
@@ -169,8 +184,7 @@ def test_mariadb_provision_backup_restore(mariadb: servers.Server, tmp_path: Pat
     refused = pod.run("job", "restore", check=False)
     assert refused.returncode != 0 and "never overwrites" in refused.stderr
     mysql(mariadb, "DROP DATABASE `app-data`", user=servers.ADMIN_USER, password=servers.ADMIN_PASSWORD, database="mysql")
-    pod.run("job", "provision")
-    assert "restored app-data" in pod.run("job", "restore").stdout
+    assert "restored app-data" in pod.restore_waits_for_provisioning()
     assert mysql(mariadb, "SELECT body FROM notes ORDER BY id") == "one\ntwo\nthree"
 
 

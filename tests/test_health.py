@@ -97,7 +97,7 @@ def test_each_field_a_check_reads_is_in_the_pinned_crd(check: health.Check) -> N
 
 
 # Kinds with no state to wait for, or whose own controllers Flux already reads (kstatus).
-NO_CHECK = {"PodMonitor", "GitRepository", "HelmRepository", "Kustomization", "Application", "Component"}
+NO_CHECK = {"PodMonitor", "GitRepository", "HelmRepository", "Kustomization", "Application", "ApplicationSet", "Component"}
 
 
 def test_every_custom_kind_the_templates_render_has_a_check() -> None:
@@ -108,14 +108,18 @@ def test_every_custom_kind_the_templates_render_has_a_check() -> None:
     assert not missing
 
 
-def test_the_flux_kustomization_waits_for_each_kind_of_its_environment(workdir: Path) -> None:
+def test_each_flux_kustomization_waits_for_each_kind_of_its_unit(workdir: Path) -> None:
     assert run("render").exit_code == 0
-    kustomization = yaml.safe_load((workdir / "rendered/dev/gitops/kustomization-acme-dev.yaml").read_text())
-    checked = {(c["apiVersion"], c["kind"]) for c in kustomization["spec"]["healthCheckExprs"]}
-    rendered = set()
-    for path in (workdir / "rendered/dev").rglob("*.yaml"):
-        obj = yaml.safe_load(path.read_text())
-        rendered.add((obj.get("apiVersion"), obj.get("kind")))
-    assert checked == rendered & set(health.BY_KIND)
-    assert kustomization["spec"]["wait"] is True
-    assert kustomization["spec"]["deletionPolicy"] == "Orphan"  # deleting it never deletes a database
+    units = sorted((workdir / "rendered/dev/gitops/units").glob("kustomization-*.yaml"))
+    assert len(units) > 20
+    for path in units:
+        kustomization = yaml.safe_load(path.read_text())
+        folder = workdir / kustomization["spec"]["path"]
+        objects = [yaml.safe_load((folder / name).read_text())
+                   for name in yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"]]
+        checked = {(c["apiVersion"], c["kind"]) for c in kustomization["spec"].get("healthCheckExprs", [])}
+        assert checked == {(o["apiVersion"], o["kind"]) for o in objects} & set(health.BY_KIND), path.name
+        assert kustomization["spec"]["wait"] is True
+        holds_data = any("kustomize.toolkit.fluxcd.io/prune" in o["metadata"]["annotations"] for o in objects)
+        # Deleting the Kustomization of a unit that holds data never deletes a database.
+        assert kustomization["spec"].get("deletionPolicy") == ("Orphan" if holds_data else None), path.name

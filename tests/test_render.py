@@ -135,19 +135,20 @@ def test_render_all_reports_problems_once_and_says_which_environments(tmp_path: 
     ]
 
 
-def test_flux_gets_a_git_repository_and_a_kustomization_per_environment(workdir: Path) -> None:
+def test_flux_gets_a_git_repository_and_a_root_kustomization_per_environment(workdir: Path) -> None:
     fleet = workdir / "catalog" / "fleet.yaml"
     fleet.write_text(fleet.read_text().replace("engine: argocd", "engine: flux"))
     result = run("render")  # validates against the Flux CRDs
     assert result.exit_code == 0, result.output
     gitops = tree(workdir / "rendered" / "dev" / "gitops")
-    assert sorted(gitops) == ["gitrepository-acme-dev.yaml", "kustomization-acme-dev.yaml", "kustomization.yaml"]
+    assert sorted(p for p in gitops if "/" not in p) == ["gitrepository-acme-dev.yaml", "kustomization-acme-dev.yaml",
+                                                         "kustomization.yaml"]
     source = yaml.safe_load(gitops["gitrepository-acme-dev.yaml"])
     assert source["metadata"]["namespace"] == "flux-system"
     assert source["spec"]["ref"] == {"branch": "develop"}
     sync = yaml.safe_load(gitops["kustomization-acme-dev.yaml"])
     assert sync["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
-    assert sync["spec"]["path"] == "./rendered/dev"
+    assert sync["spec"]["path"] == "./rendered/dev/gitops/units"  # one Kustomization per unit
     assert sync["spec"]["prune"] is True
     assert sync["spec"]["sourceRef"] == {"kind": "GitRepository", "name": "acme-dev"}
 

@@ -94,3 +94,25 @@ BY_KIND = {(check.api_version, check.kind): check for check in CHECKS}
 def expressions(kinds: set[tuple[str, str]]) -> list[dict[str, str]]:
     """The health checks of the custom kinds among ``kinds`` ((apiVersion, kind)), in a stable order."""
     return [check.expression() for check in CHECKS if (check.api_version, check.kind) in kinds]
+
+
+# Argo CD (pinned: 3.1) health checks in Lua, for the kinds whose built-in check is missing
+# (resource_customizations/ at v3.1.16 has none for these) or wrong: its CNPG Cluster check calls
+# a planned major upgrade, a switchover or new settings Degraded.  Each is
+# templates/gitops/health/<group>_<Kind>.lua, the key of argocd-cm's
+# resource.customizations.health.<group>_<Kind>.
+ARGOCD_LUA = (
+    ("postgresql.cnpg.io/v1", "Cluster"),
+    ("postgresql.cnpg.io/v1", "Pooler"),
+    ("postgresql.cnpg.io/v1", "Database"),
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"),
+    ("barmancloud.cnpg.io/v1", "ObjectStore"),
+    ("kafka.strimzi.io/v1", "KafkaNodePool"),
+    ("pxc.percona.com/v1", "PerconaXtraDBClusterRestore"),
+    ("psmdb.percona.com/v1", "PerconaServerMongoDBRestore"),
+)
+
+
+def argocd_scripts(kinds: set[tuple[str, str]]) -> list[str]:
+    """The ``<group>_<Kind>`` of each Lua check that ``kinds`` need, in a stable order."""
+    return [f"{api_version.split('/')[0]}_{kind}" for api_version, kind in ARGOCD_LUA if (api_version, kind) in kinds]

@@ -227,5 +227,5 @@ def attach_patch(cluster: dict[str, Any], fleet: Fleet) -> Component | None:
         {"name": f"{cluster['name']}-litestream", "target": {"kind": attach["kind"], "name": attach["name"]}, "patch": emit.dump(patch)},
         "attach",
         WAVE_CLUSTER,
-        kustomize_component="attach",
+        file="attach/kustomization.yaml",
     )

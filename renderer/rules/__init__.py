@@ -17,6 +17,7 @@ from renderer.rules import (
     mongodb,
     mysql,
     names,
+    placement,
     postgresql,
     proxy,
     references,
@@ -25,7 +26,7 @@ from renderer.rules import (
     vclusters,
 )
 
-RULES = (names, references, formats, secrets, backups, proxy, postgresql, mysql, mongodb, kafka, sqlite, databases, vclusters)
+RULES = (names, references, placement, formats, secrets, backups, proxy, postgresql, mysql, mongodb, kafka, sqlite, databases, vclusters)
 
 
 def check(spec: PMap) -> Iterator[Problem]:

@@ -15,7 +15,7 @@ def _names(spec: PMap, *sections: str) -> list[str]:
     return [entry["name"] for section in sections for _, entry in entries(spec, section)]
 
 
-def _missing(where: str, what: str, value: str, known: Iterable[str]) -> str:
+def missing(where: str, what: str, value: str, known: Iterable[str]) -> str:
     known = sorted(known)
     close = difflib.get_close_matches(value, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else (f"; known: {', '.join(known)}" if known else "; there are none")
@@ -31,12 +31,12 @@ def check(spec: PMap) -> Iterator[Problem]:
             for path in (("backup", "store"), ("restore", "fromStore")):
                 value, mark = located(entry, *path)
                 if isinstance(value, str) and value not in stores:
-                    yield Problem(mark, _missing(f"{where}.{'.'.join(path)}", "backup store", value, stores))
+                    yield Problem(mark, missing(f"{where}.{'.'.join(path)}", "backup store", value, stores))
     for where, entry in entries(spec, "databases"):
         value, mark = located(entry, "on")
         if isinstance(value, str) and value not in targets:
-            yield Problem(mark, _missing(f"{where}.on", "server or cluster", value, targets))
+            yield Problem(mark, missing(f"{where}.on", "server or cluster", value, targets))
     for where, entry in entries(spec, "vclusters"):
         value, mark = located(entry, "database")
         if isinstance(value, str) and value not in databases:
-            yield Problem(mark, _missing(f"{where}.database", "database", value, databases))
+            yield Problem(mark, missing(f"{where}.database", "database", value, databases))

@@ -4,6 +4,10 @@
 set -eu
 . "${SCRIPTS:-/scripts}/mongodb-client.sh"
 . "${SCRIPTS:-/scripts}/restore-fetch.sh"
+. "${SCRIPTS:-/scripts}/wait.sh"
+wait_until "the owner of $DB_NAME (the provisioning Job)" mongosh --nodb --quiet --eval '
+  const env = process.env;
+  new Mongo(`mongodb://${env.DB_HOST}:${env.DB_PORT}/?${env.DB_TLS_OPTIONS}`).getDB("admin").auth(env.DB_OWNER, env.DB_PASSWORD);'
 collections=$(mongosh --nodb --quiet --eval '
   const env = process.env;
   const connection = new Mongo(`mongodb://${env.DB_HOST}:${env.DB_PORT}/?${env.DB_TLS_OPTIONS}`);

@@ -4,6 +4,9 @@
 set -eu
 . "${SCRIPTS:-/scripts}/mysql-client.sh"
 . "${SCRIPTS:-/scripts}/restore-fetch.sh"
+. "${SCRIPTS:-/scripts}/wait.sh"
+wait_until "$DB_NAME and its owner (the provisioning Job)" env MYSQL_PWD="$DB_PASSWORD" mariadb $(mariadb_options) \
+  --connect-timeout=10 --batch --user="$DB_OWNER" "$DB_NAME" --execute="SELECT 1"
 file=$(fetch_dump)
 if [ -n "$(MYSQL_PWD="$DB_PASSWORD" mariadb $(mariadb_options) --batch --skip-column-names --user="$DB_OWNER" "$DB_NAME" -e 'SHOW TABLES')" ]; then
   echo "$DB_NAME has tables: a restore goes into an empty database, it never overwrites one" >&2

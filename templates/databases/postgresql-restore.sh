@@ -5,6 +5,8 @@ set -eu
 . "${SCRIPTS:-/scripts}/restore-fetch.sh"
 . "${SCRIPTS:-/scripts}/postgresql-client.sh"
 pg_connect "$DB_OWNER" "$DB_PASSWORD" "$DB_NAME"
+. "${SCRIPTS:-/scripts}/wait.sh"
+wait_until "$DB_NAME and its owner (the provisioning Job)" psql --no-psqlrc --command="SELECT 1"
 tables=$(psql --no-psqlrc -At -c "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
 if [ "$tables" != 0 ]; then
   echo "$DB_NAME has $tables tables: a restore goes into an empty database, it never overwrites one" >&2
