@@ -8,7 +8,6 @@ from typing import Any, Iterator
 
 from renderer.catalog import Catalog, resolve
 from renderer.errors import Problem, raise_if
-from renderer.components import Unit
 from renderer.plan import plan
 from renderer.rules.fleet import check_fleet
 from renderer.render import (Bundle, RenderedObject, Validator, assemble, by_environment, check_environment, entry_places,
