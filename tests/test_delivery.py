@@ -154,6 +154,9 @@ PLACEMENT_ERRORS = [  # (what the dev overlay says instead: old, new, ...; the e
       "  gitops:\n", "  kubernetesClusters:\n    - name: analytics\n      flux: null\n  gitops:\n"),
      "kubernetesClusters[0]: 'analytics' has entries placed on it, and flux needs to know how to reach it: set "
      "flux.kubeConfigSecret [placement]"),
+    (("  clusters:\n", "  clusters:\n    - name: sessions\n      namespace: databases-dev-orders\n"),
+     "clusters[7]: namespace 'databases-dev-orders' and clusters[4] (databases-dev/orders) would give two GitOps units "
+     "one name (<fleet>-<env>-databases-dev-orders); rename one of them [names]"),
     (("  clusters:\n", "  clusters:\n    - name: catalog\n      kubernetesCluster: analytics\n"),
      "it lives on cluster 'catalog', which runs on Kubernetes cluster 'analytics', but the database is placed on the "
      "GitOps engine's own cluster: its Jobs reach the cluster by its Service name, inside one Kubernetes cluster"),

@@ -15,6 +15,7 @@ SECTIONS = ("backupStores", "clusters", "servers", "databases", "vclusters")
 
 
 def check(spec: PMap) -> Iterator[Problem]:
+    yield from check_units(spec)
     for section in SECTIONS:
         for where, entry in entries(spec, section):
             namespace, mark = located(entry, "namespace")
@@ -35,3 +36,22 @@ def check(spec: PMap) -> Iterator[Problem]:
                 f"{where}.name: {server['name']!r} is also a cluster name; databases refer to "
                 "both by name, so they must differ",
             )
+
+
+def check_units(spec: PMap) -> Iterator[Problem]:
+    """Two GitOps units named alike: a unit is named by its folder's parts joined with '-', so
+    namespace ``a-b`` and entry ``b`` in namespace ``a`` would be one Application or Kustomization."""
+    seen: dict[tuple[object, str], str] = {}
+    for section in ("clusters", "databases", "vclusters"):
+        for where, entry in entries(spec, section):
+            name, mark = located(entry, "name")
+            namespace = entry.get("namespace") or (f"vcluster-{name}" if section == "vclusters" else None)
+            target = entry.get("kubernetesCluster")
+            if not isinstance(name, str) or not isinstance(namespace, str):
+                continue
+            for key, what in (((target, namespace), f"namespace {namespace!r}"),
+                              ((target, f"{namespace}-{name}"), f"{where} ({namespace}/{name})")):
+                first = seen.setdefault(key, what)
+                if first != what:
+                    yield Problem(mark, f"{where}: {what} and {first} would give two GitOps units one name "
+                                        f"(<fleet>-<env>-{key[1]}); rename one of them")
