@@ -18,7 +18,7 @@ from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import PList, PMap, load_documents
 from renderer.schema_errors import schema_problems
 
-NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters")
+NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters", "decommissioned")
 ENTRY_NOUNS = {"backupStores": "backup store", "clusters": "cluster", "servers": "server", "databases": "database",
                "vclusters": "vCluster"}
 DOCUMENT = {  # what a file of each folder holds, as messages tell users
@@ -168,12 +168,16 @@ def load(
     catalog_paths: list[Path], overlay_paths: list[Path], base: Path, envs: list[str] | None = None
 ) -> Catalog:
     """Read, parse and check the structure of every input file; raise all problems at once."""
-    problems: list[Problem] = []
-    later: list[Problem] = []
     catalog_sources = read_sources(catalog_paths, base)
-    overlay_sources = read_sources(overlay_paths, base)
     if not catalog_sources:
         raise DbfleetError([Problem(Mark(", ".join(str(p) for p in catalog_paths) or "catalog/", 0, 0), "no catalog files found")])
+    return load_sources(catalog_sources, read_sources(overlay_paths, base), envs)
+
+
+def load_sources(catalog_sources: list[Source], overlay_sources: list[Source], envs: list[str] | None = None) -> Catalog:
+    """Parse and check the structure of files already read (from disk, or from a Git revision)."""
+    problems: list[Problem] = []
+    later: list[Problem] = []
     documents = _parse(catalog_sources, "Catalog", problems, later)
     overlay_docs = _parse(overlay_sources, "Overlay", problems, later)
     if not documents and not problems:

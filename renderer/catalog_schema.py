@@ -160,11 +160,23 @@ MONITORING = obj(
 )
 
 
-def backup(default_method: str, what: str) -> Schema:
+ON_DEMAND = pattern(DNS_LABEL_RE, "backup id", "is not a backup id (lower-case letters, digits and '-', such as "
+                    "manual-20261122t093000)", "An on-demand backup: one backup object (CloudNativePG Backup, Percona "
+                    "backup, or a Job from the dump CronJob) named <entry>-<id>, created once and never pruned. A new "
+                    "id asks for another; dbfleet backup writes one from the time.", maxLength=40)
+
+
+def backup(default_method: str, what: str, entry: bool = True) -> Schema:
     # Backup settings given take the engine's method; none at all (and no fleet default) mean no
-    # backups, which the backups rule warns about.
+    # backups, which the backups rule warns about.  ``entry``: the settings of one entry, not defaults.
+    own = {"onDemand": ON_DEMAND} if entry else {}
+    if entry and what == "cluster":
+        own["serverName"] = dns_label("PostgreSQL: the archive's folder in the store (default: the cluster's name). Change "
+                                "it with a major upgrade: pg_upgrade starts a new system and timeline, which must not "
+                                "archive over the old one (dbfleet upgrade does).")
     return obj(
         {
+            **own,
             "method": enum(["native", "dump", "none"],
                            "native: the operator's own backups (barman-cloud, XtraBackup, PBM, Litestream); dump: a "
                            "CronJob that dumps, compresses and uploads with rclone; none: no backups.",
@@ -182,7 +194,12 @@ def backup(default_method: str, what: str) -> Schema:
 
 
 CLUSTER_BACKUP = backup("native", "cluster")
+DEFAULT_BACKUP = backup("native", "cluster", entry=False)
 DATABASE_BACKUP = backup("dump", "database")
+ALLOW_DESTRUCTIVE = string("Why a destructive change of this entry is intended (such as \"storage shrink: migrated to "
+                           "a new volume 2026-12-01\"): dbfleet plan lets it through and shows the reason in the pull "
+                           "request. A reason allows the change it is written with: left unchanged, it allows nothing "
+                           "more.", minLength=1, maxLength=500)
 STORAGE = obj(
     {
         "size": quantity("The size of each instance's data volume (such as 20Gi); needed by every engine."),
@@ -250,6 +267,8 @@ RESTORE = obj(
         "environment": dns_label("The environment whose backups to restore (default: this one). Backups live in "
                                  "<store path>/<environment>/<cluster>: naming another environment, such as prod "
                                  "from dev, reads its backups and never writes there."),
+        "serverName": dns_label("PostgreSQL: the archive's folder in the store (default: the source cluster's "
+                                "backup.serverName when it is in the catalog, else its name)."),
         "backup": pattern("[A-Za-z0-9][A-Za-z0-9:._-]*", "backup name", "is not a backup's name (letters, digits and :._-)",
                           "Percona engines: the backup to restore (MySQL: <cluster>-YYYY-MM-DD-hh:mm:ss-full; "
                           "MongoDB: the backup's name, such as 2026-11-20T03:00:00Z).", maxLength=253),
@@ -294,6 +313,9 @@ CLUSTER = obj(
         "scheduling": SCHEDULING,
         "backup": CLUSTER_BACKUP,
         "restore": RESTORE,
+        "restartedAt": string("Restart every instance, one by one, when this changes: an RFC 3339 time (dbfleet restart "
+                              "writes the current one).", format="date-time"),
+        "allowDestructive": ALLOW_DESTRUCTIVE,
         "proxy": PROXY,
         "tls": TLS,
         "kubernetesCluster": KUBERNETES_CLUSTER_REF,
@@ -479,6 +501,7 @@ DATABASE = obj(
         ),
         "proxy": PROXY,
         "kubernetesCluster": KUBERNETES_CLUSTER_REF,
+        "allowDestructive": ALLOW_DESTRUCTIVE,
     },
     required=("name", "on"),
     description="A logical database on a server or on a catalog cluster: provisioned by a Job, dumped by a CronJob.",
@@ -492,6 +515,7 @@ VCLUSTER = obj(
                                 "(such as 0.36.1)", "The vCluster chart's version.", default="0.36.1"),
         "identityProvider": enum(["aws"], "aws: RDS IAM authentication, no password (needed with Argo CD)."),
         "values": {"type": "object", "description": "Extra chart values, merged last."},
+        "allowDestructive": ALLOW_DESTRUCTIVE,
     },
     required=("name", "database"),
     description="A vCluster control plane backed by an external database.",
@@ -525,7 +549,7 @@ SPEC_PROPERTIES: Schema = {
     "defaults": obj(
         {
             "namespace": dns_label("The namespace of entries that name none.", default=DEFAULT_NAMESPACE),
-            "backup": CLUSTER_BACKUP,
+            "backup": DEFAULT_BACKUP,
             "storage": STORAGE,
             "resources": RESOURCES,
             "monitoring": MONITORING,
@@ -542,6 +566,14 @@ SPEC_PROPERTIES: Schema = {
     "servers": listof(SERVER, "Database servers dbfleet does not run."),
     "databases": listof(DATABASE, "Logical databases on servers or clusters."),
     "vclusters": listof(VCLUSTER, "vCluster control planes on an external database."),
+    "decommissioned": listof(
+        obj({"name": dns_label("The cluster, database or vCluster removed."),
+             "reason": string("Why, and what became of its data (such as \"final backup kept in s3-archive\").",
+                              minLength=1, maxLength=500)},
+            required=("name", "reason"), description="An entry removed on purpose."),
+        "Entries removed on purpose: dbfleet plan lets their removal through and shows the reason in the pull request "
+        "(a removed entry cannot carry allowDestructive).",
+    ),
     "kubernetesClusters": listof(KUBERNETES_CLUSTER, "Kubernetes clusters that clusters and databases can be placed "
                                  "on (kubernetesCluster); vCluster control planes and the proxy go wherever needed."),
     "clusterDomain": dns_subdomain("The Kubernetes cluster's DNS domain: jobs reach a catalog cluster at "
@@ -651,7 +683,7 @@ OVERLAY_SCHEMA: Schema = {
 }
 
 # Overlay entries of named lists must still carry their name to be merged.
-for _key in ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters"):
+for _key in ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters", "decommissioned"):
     OVERLAY_SCHEMA["properties"]["spec"]["anyOf"][0]["properties"][_key]["anyOf"][0]["items"][
         "anyOf"
     ][0]["required"] = ["name"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import sys
@@ -11,6 +12,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from renderer import commands, schema_docs
+from renderer.ops import day2
 from renderer.catalog_schema import SCHEMAS
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.reporting import JsonReporter, Reporter, TextReporter
@@ -22,9 +24,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _run(func: F) -> F:
     """Give the command a reporter, and turn every user-facing error into a message and exit code."""
 
+    wants_output = "output" in inspect.signature(func).parameters  # a format beside text and JSON
+
     @functools.wraps(func)
     def wrapper(output: str, **kwargs: Any) -> None:
         reporter: Reporter = JsonReporter() if output == "json" else TextReporter()
+        if wants_output:
+            kwargs["output"] = output
         try:
             code = func(reporter=reporter, **kwargs)
         except DbfleetError as exc:
@@ -123,6 +129,122 @@ def validate(reporter: Reporter, **inputs: Any) -> int:
       2  bad input: the catalog, an overlay or an option
     """
     return commands.validate(commands.Inputs(**inputs), reporter=reporter)
+
+
+@main.command("plan")
+@PATHS
+@OVERLAYS
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("rendered"), show_default=True,
+              help="The output folder, as committed.")
+@ENVS
+@click.option("--base", help="The revision to compare with.  [default: the merge base with the default branch "
+              "(origin/HEAD, main, master), else HEAD]")
+@click.option("--output", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="markdown: a pull-request comment.")
+@click.option("--allow-destructive", is_flag=True, help="Exit 0 even when a destructive change has no reason in the "
+              "catalog.")
+@_run
+def plan_command(reporter: Reporter, output: str, **kwargs: Any) -> int:
+    """Classify what merging this catalog does to the fleet: safe, disruptive or destructive.
+
+    Compares the catalog and its rendered output with those committed at a base revision (read
+    from Git's object store; nothing is checked out), entry by entry and object by object.
+
+    \b
+    Exit codes:
+      0  nothing destructive (or each destructive change is allowed)
+      1  a destructive change without an allowDestructive reason in the catalog
+      2  bad input: the catalog, an overlay, an option, or the base revision
+    """
+    return commands.plan(reporter=reporter, form=output, **kwargs)
+
+
+def _day2(func: F) -> F:
+    """The options of the day-2 commands, which edit the catalog and render."""
+    return _with(func, [
+        click.argument("name"),
+        click.option("--env", help="Edit this environment's overlay, not the catalog: the change reaches only it."),
+        click.option("--catalog", "paths", multiple=True, type=click.Path(path_type=Path),
+                     help="Catalog files or folders (repeatable).  [default: catalog]"),
+        OVERLAYS,
+        click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("rendered"), show_default=True,
+                     help="Output folder to render into."),
+        click.option("--allow-destructive", is_flag=True, help="Make the edit even when plan would call it destructive."),
+        OUTPUT,
+    ])
+
+
+def _edit(name: str, make: Any, reporter: Reporter, new_entry: str | None = None, sections: tuple[str, ...] = ("clusters",),
+          **kwargs: Any) -> int:
+    return day2.run(day2.Request(sections, name, make, new_entry), reporter=reporter, **kwargs)
+
+
+DAY2_EXIT = """
+    \b
+    Exit codes:
+      0  edited and rendered
+      2  refused (destructive without --allow-destructive), or bad input: nothing is written
+      3  the edited catalog renders objects that fail their schemas (the edit is undone)
+"""
+
+
+@main.command(help="Set a cluster's replicas (and its pooler's): edits replicas, pooler.replicas." + DAY2_EXIT)
+@_day2
+@click.option("--replicas", type=click.IntRange(min=1), help="Instances of the cluster.")
+@click.option("--pooler-replicas", type=click.IntRange(min=1), help="Instances of its connection pooler.")
+@_run
+def scale(replicas: int | None, pooler_replicas: int | None, **kwargs: Any) -> int:
+    return _edit(make=day2.scale(replicas, pooler_replicas), **kwargs)
+
+
+@main.command(help="Grow a cluster's volumes: edits storage.size (shrinking is destructive)." + DAY2_EXIT)
+@_day2
+@click.option("--storage", required=True, help="The new size of each instance's volume (such as 50Gi).")
+@_run
+def resize(storage: str, **kwargs: Any) -> int:
+    return _edit(make=day2.resize(storage), **kwargs)
+
+
+@main.command(help="Change a cluster's version: edits version; for a PostgreSQL major with native backups, "
+                   "backup.serverName too. Downgrades and skipped majors are destructive." + DAY2_EXIT)
+@_day2
+@click.option("--version", "version", required=True, help="The version to run (dbfleet versions lists them).")
+@click.option("--server-name", help="PostgreSQL: the backup archive's new serverName with a major upgrade "
+              "[default: <name>-pg<major>].")
+@_run
+def upgrade(version: str, server_name: str | None, **kwargs: Any) -> int:
+    return _edit(make=day2.upgrade(version, server_name), **kwargs)
+
+
+@main.command(help="A rolling restart the operator performs: edits restartedAt (a pod annotation, and "
+                   "CloudNativePG's kubectl.kubernetes.io/restartedAt on the Cluster)." + DAY2_EXIT)
+@_day2
+@click.option("--at", "at", help="The time to record (RFC 3339).  [default: now]")
+@_run
+def restart(at: str | None, **kwargs: Any) -> int:
+    return _edit(make=day2.restart(at or day2.now()), **kwargs)
+
+
+@main.command(help="An on-demand backup of a cluster or database: edits backup.onDemand. Its object (the operator's "
+                  "backup, or a Job from the dump CronJob) is created once and never pruned." + DAY2_EXIT)
+@_day2
+@click.option("--id", "backup_id", help="The backup's id: its object is <name>-<id>.  [default: manual-<UTC time>]")
+@_run
+def backup(backup_id: str | None, **kwargs: Any) -> int:
+    backup_id = backup_id or "manual-" + day2.now().lower().replace("-", "").replace(":", "").rstrip("z")
+    return _edit(make=day2.backup(backup_id), sections=("clusters", "databases"), **kwargs)
+
+
+@main.command(help="Add NAME, a new cluster or database bootstrapped from the backups of --from: never an "
+                   "in-place overwrite. Edits the file that defines --from (or the --env overlay)." + DAY2_EXIT)
+@_day2
+@click.option("--from", "source", required=True, help="The cluster or database whose backups to restore.")
+@click.option("--to-time", help="Recover to this moment (RFC 3339, such as 2026-11-20T10:00:00Z).")
+@click.option("--backup", "backup_name", help="The backup (Percona engines) or dump (databases) to restore.")
+@_run
+def restore(name: str, source: str, to_time: str | None, backup_name: str | None, **kwargs: Any) -> int:
+    return _edit(source, day2.restore(name, to_time, backup_name), new_entry=name, sections=("clusters", "databases"),
+                 **kwargs)
 
 
 @main.command()

@@ -9,8 +9,13 @@ import yaml
 
 from renderer import output, scaffold, secrets_contract
 from renderer import versions as version_table
-from renderer.catalog import Catalog, Source, load, read_sources, yaml_files
+from renderer.catalog import Catalog, Source, load, load_sources, read_sources, yaml_files
+from renderer.change import report
+from renderer.change.compare import Side, compare
+from renderer.change.findings import Plan
+from renderer.change.revision import Revision, default_base
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
+from renderer.positioned import PMap
 from renderer.fingerprint import code_digest, inputs_digest
 from renderer.build import render_all
 from renderer.connections import connections as proxy_connections
@@ -27,7 +32,7 @@ INVALID = 1  # validate: what it checks (the output) is invalid
 INVALID_OUTPUT = 3  # render: the catalog is fine, but what it renders fails the schemas
 
 
-def _input_files(paths: Iterable[Path], overlays: Path | None) -> tuple[list[Path], list[Path]]:
+def input_files(paths: Iterable[Path], overlays: Path | None) -> tuple[list[Path], list[Path]]:
     """The catalog and overlay files; a path the user named that is not there is bad input, and
     so is a repository with no catalog/ (the default overlays/ may be absent: one environment)."""
     problems = [Problem(Mark(str(p), 0, 0), "no such file or folder") for p in paths if not p.exists()]
@@ -52,7 +57,7 @@ def _digests(sources: Sequence[Source], templates: Path | None, envs: Iterable[s
 def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid: int) -> tuple[Catalog, Bundle]:
     """Load, render and validate; raise on bad input (2) or invalid output (``invalid``); report
     warnings."""
-    catalog_files, overlay_files = _input_files(inputs.paths, inputs.overlays)
+    catalog_files, overlay_files = input_files(inputs.paths, inputs.overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
     try:
         compiled = Templates(inputs.templates)
@@ -103,7 +108,7 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
     if check:
         known = list(envs) or sorted(output.environments(manifest))
         if known:
-            catalog_files, overlay_files = _input_files(paths, overlays)
+            catalog_files, overlay_files = input_files(paths, overlays)
             digests = _digests(read_sources(catalog_files + overlay_files, Path.cwd()), templates, known)
             if output.up_to_date(out, manifest, digests):
                 reporter.result(f"{out} is up to date", upToDate=True)
@@ -194,7 +199,7 @@ def init(*, reporter: Reporter, directory: Path) -> int:
 
 def secrets(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
     """Every Secret the rendered fleet reads and does not create, per environment."""
-    catalog_files, overlay_files = _input_files(paths, overlays)
+    catalog_files, overlay_files = input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
     bundle = render_all(catalog, Templates())
     reporter.problems(bundle.warnings)
@@ -236,7 +241,7 @@ def versions(*, reporter: Reporter) -> int:
 
 def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
     """Print how clients reach each proxied database through xdatabase-proxy."""
-    catalog_files, overlay_files = _input_files(paths, overlays)
+    catalog_files, overlay_files = input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
     found = {env: check_environment(catalog, env) for env in catalog.environments}
     raise_if([problem for _, problems in found.values() for problem in problems])
@@ -247,3 +252,52 @@ def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path |
     reporter.raw("".join(f"{line.environment}\t{line.url}\n" for line in lines) if not reporter.wants_data else "")
     reporter.result(f"{len(lines)} connection{'s' if len(lines) != 1 else ''}", connections=[line.as_json() for line in lines])
     return 0
+
+
+def _catalog_at(revision: Revision, paths: tuple[Path, ...], overlays: Path | None, fleet: str) -> Catalog:
+    """The catalog as committed at ``revision`` (an empty one where there was none yet)."""
+    def sources(where: list[Path]) -> list[Source]:
+        found = []
+        for path, content in sorted(revision.files(where).items()):
+            if Path(path).suffix not in (".yaml", ".yml"):
+                continue
+            try:
+                found.append(Source(f"{revision.ref}:{path}", content.decode("utf-8")))
+            except UnicodeDecodeError:
+                raise DbfleetError([Problem(Mark(f"{revision.ref}:{path}", 1, 1), "not UTF-8")]) from None
+        return found
+
+    catalog_sources = sources(list(paths) or [DEFAULT_CATALOG])
+    if not catalog_sources:
+        return Catalog(fleet, PMap(Mark(f"{revision.ref}:{DEFAULT_CATALOG}", 0, 0)))
+    return load_sources(catalog_sources, sources([overlays or DEFAULT_OVERLAYS]))
+
+
+def plan(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...], out: Path,
+         base: str | None, form: str, allow_destructive: bool) -> int:
+    """Classify what merging the working tree would do to the fleet, against a base revision."""
+    revision = Revision(base) if base else Revision(*default_base())
+    catalog_files, overlay_files = input_files(paths, overlays)
+    catalog = load(catalog_files, overlay_files, Path.cwd())
+    bundle = render_all(catalog, Templates())
+    reporter.problems(bundle.warnings)
+    before = _catalog_at(revision, paths, overlays, catalog.name)
+    prefix = out.as_posix().rstrip("/") + "/"
+    committed = {path[len(prefix):]: content for path, content in revision.files([out]).items() if path.startswith(prefix)}
+    notes = []
+    if not committed and before.spec:
+        notes.append(f"{out}/ is not committed at {revision.ref}: compared with its catalog rendered by this dbfleet")
+        committed = render_all(before, Templates()).files
+    known = sorted(set(catalog.environments) | (set(before.environments) if before.spec else set()))
+    unknown = [env for env in envs if env not in known]
+    if unknown:
+        raise DbfleetError([Problem(Mark("--env", 0, 0), f"no environment {env!r}; known: {', '.join(known)}")
+                            for env in unknown])
+    result = Plan(revision.label, revision.commit, [env for env in known if not envs or env in envs], notes=notes)
+    compare(Side(before, committed), Side(catalog, bundle.files), result.environments, str(out), result)
+    code = 1 if result.blocking and not allow_destructive else 0
+    if reporter.wants_data:
+        reporter.result(report.verdict(result, allow_destructive), plan=report.data(result, allow_destructive))
+    else:
+        reporter.raw((report.markdown if form == "markdown" else report.text)(result, allow_destructive))
+    return code

@@ -69,6 +69,28 @@ def guaranteed(resources: dict[str, Any]) -> dict[str, Any] | None:
     return {"requests": amounts, "limits": amounts} if amounts else None
 
 
+# An on-demand backup is created once: Flux never re-applies it (ssa: IfNotPresent); with the
+# protection of objects that hold data, neither engine prunes it once the catalog moves on.
+CREATE_ONCE = {"kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"}
+
+
+def on_demand_backup(template: str, cluster: dict[str, Any], **context: Any) -> Iterator[Component]:
+    """The operator's backup object for ``backup.onDemand`` of a cluster."""
+    backup = cluster["backup"]
+    if backup["onDemand"] and backup["method"] == "native":
+        yield Component(template, {"name": f"{cluster['name']}-{backup['onDemand']}", "namespace": cluster["namespace"],
+                                   "cluster": cluster["name"], "annotations": CREATE_ONCE, **context},
+                        "backup", WAVE_DEPENDENT, holds_data=True)
+
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # what `kubectl rollout restart` writes on a pod template
+
+
+def restart_annotations(cluster: dict[str, Any]) -> dict[str, str]:
+    """Pod annotations that change when the catalog asks for a restart (restartedAt)."""
+    return {RESTARTED_AT: cluster["restartedAt"]} if cluster["restartedAt"] else {}
+
+
 def tolerations(cluster: dict[str, Any]) -> list[dict[str, Any]]:
     """Normalisation filled every toleration field; Kubernetes wants only those given."""
     return [{k: v for k, v in t.items() if v is not None} for t in cluster["scheduling"]["tolerations"]]

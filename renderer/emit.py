@@ -30,13 +30,13 @@ _ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _RISKY = (": ", " #", "\t")
 
 
+def plain_structure(text: str) -> bool:
+    """A plain scalar of this text holds no YAML structure (what it resolves to aside)."""
+    return bool(_PLAIN.match(text)) and not text.endswith((" ", ":")) and not any(r in text for r in _RISKY)
+
+
 def _plain_ok(text: str) -> bool:
-    return (
-        bool(_PLAIN.match(text))
-        and not text.endswith((" ", ":"))
-        and not any(r in text for r in _RISKY)
-        and not _NOT_A_STRING.match(text)
-    )
+    return plain_structure(text) and not _NOT_A_STRING.match(text)
 
 
 def json_text(value: Any) -> str:

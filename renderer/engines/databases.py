@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from renderer import cron
-from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, secret_volume
+from renderer.components import CREATE_ONCE, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, secret_volume
 from renderer.locations import PORTS, STORE_SECRET_KEYS, Location, backup_location
 
 WAVE_JOB = 2
@@ -301,6 +301,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         "ca_mounts": tls_mounts(t),
         "security": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
         "annotations": FORCE_REPLACE,
+        "backoff_limit": 4,
+        "deadline": 1800,
         "volumes": [],
         "mounts": [],
         "rclone": False,
@@ -317,16 +319,18 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         store = fleet.stores[backup["store"]]
         env, volumes, mounts, path = _rclone_env(store, backup_location(store, fleet.env, name))
         retention = f"{cron.retention_days(backup['retention'])}d" if backup["retention"] else ""
-        yield Component(
-            "databases/cronjob.yaml.j2",
-            {**pod, "name": f"{name}-backup", "schedule": backup["schedule"] or DEFAULT_SCHEDULE, "script": "backup.sh",
-             "script_name": "backup", "rclone": True, "volumes": volumes, "mounts": mounts,
-             "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
-                                                        {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
-                                                        {"name": "BACKUP_RETENTION", "value": retention}]},
-            "backup",
-            WAVE_JOB,
-        )
+        dump = {**pod, "script": "backup.sh", "script_name": "backup", "rclone": True, "volumes": volumes,
+                "mounts": mounts, "backoff_limit": 2, "deadline": 10800,
+                "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
+                                                           {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
+                                                           {"name": "BACKUP_RETENTION", "value": retention}]}
+        yield Component("databases/cronjob.yaml.j2",
+                        {**dump, "name": f"{name}-backup", "schedule": backup["schedule"] or DEFAULT_SCHEDULE},
+                        "backup", WAVE_JOB)
+        if backup["onDemand"]:  # the CronJob's job, once (kubectl create job --from=cronjob/... in Git)
+            yield Component("databases/job.yaml.j2",
+                            {**dump, "name": f"{name}-backup-{backup['onDemand']}", "annotations": CREATE_ONCE},
+                            "backup", WAVE_JOB, holds_data=True)
     if restore:
         store = fleet.stores[restore["fromStore"]]
         env, volumes, mounts, path = _rclone_env(store, backup_location(store, restore["environment"] or fleet.env, name))

@@ -6,7 +6,7 @@ import re
 from typing import Any, Iterator
 
 from renderer import versions
-from renderer.components import WAVE_CLUSTER, WAVE_DEPENDENT, Component, Fleet, guaranteed, tolerations
+from renderer.components import WAVE_CLUSTER, WAVE_DEPENDENT, Component, Fleet, guaranteed, restart_annotations, tolerations
 
 PLAIN_PORT, TLS_PORT, MTLS_PORT = 9092, 9093, 9094
 # Settings that must follow the cluster's size, unless the catalog sets them.
@@ -48,6 +48,8 @@ def pod_template(cluster: dict[str, Any], pool: str) -> dict[str, Any] | None:
     elif scheduling["antiAffinity"] == "preferred":
         affinity["podAntiAffinity"] = {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": term}]}
     pod: dict[str, Any] = {}
+    if cluster["restartedAt"]:  # a changed pod template: Strimzi rolls the pool's brokers one by one
+        pod["metadata"] = {"annotations": restart_annotations(cluster)}
     if affinity:
         pod["affinity"] = affinity
     if tolerations(cluster):

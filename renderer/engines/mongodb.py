@@ -8,6 +8,7 @@ from renderer.components import (
     WAVE_CLUSTER,
     Component,
     Fleet,
+    on_demand_backup,
     guaranteed,
     owner,
     proxy_services,
@@ -105,6 +106,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         WAVE_CLUSTER,
         holds_data=True,
     )
+    yield from on_demand_backup("mongodb/perconaservermongodbbackup.yaml.j2", cluster, storage=cluster["backup"]["store"])
     yield from percona.restore("mongodb/perconaservermongodbrestore.yaml.j2", cluster, fleet, storage, {"type": "logical"}, source)
     # Clients of a sharded cluster go through mongos; of a replica set, to its members.
     component = "mongos" if sharding["enabled"] else "mongod"

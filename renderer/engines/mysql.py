@@ -7,6 +7,7 @@ from renderer.components import (
     WAVE_CLUSTER,
     Component,
     Fleet,
+    on_demand_backup,
     guaranteed,
     owner,
     proxy_services,
@@ -105,6 +106,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         WAVE_CLUSTER,
         holds_data=True,
     )
+    yield from on_demand_backup("mysql/perconaxtradbclusterbackup.yaml.j2", cluster, storage=backup["store"])
     yield from percona.restore("mysql/perconaxtradbclusterrestore.yaml.j2", cluster, fleet, storage, {}, source)
     yield from proxy_services(
         cluster,

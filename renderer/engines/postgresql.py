@@ -12,6 +12,7 @@ from renderer.components import (
     Component,
     Fleet,
     guaranteed,
+    on_demand_backup,
     owner,
     proxy_services,
     role_secret,
@@ -90,6 +91,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             "restore": restore
             and {
                 "source": restore["sourceCluster"] or name,
+                "server_name": restore["serverName"] or restore["sourceCluster"] or name,
                 "object_store": used[(restore["fromStore"], restore["environment"] or fleet.env)],
                 "point_in_time": restore["pointInTime"],
             },
@@ -98,6 +100,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         WAVE_CLUSTER,
         holds_data=True,
     )
+    yield from on_demand_backup("postgresql/backup.yaml.j2", cluster)
     if native and backup["schedule"]:
         schedule = backup["schedule"]
         six_fields = schedule if schedule.startswith("@") else f"0 {schedule}"

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from renderer import cron, emit
 from renderer.locations import STORE_SECRET_KEYS, backup_location, store_kind
-from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, secret_volume, tolerations
+from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, restart_annotations, secret_volume, tolerations
 
 LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
 SQLITE_IMAGE = "keinos/sqlite3:3.47.2"
@@ -175,6 +175,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             "sqlite/statefulset.yaml.j2",
             {"namespace": namespace, "name": name, "selector": selector, "user": USER_ID,
              "node_selector": cluster["scheduling"]["nodeSelector"], "tolerations": tolerations(cluster),
+             "restarted_at": restart_annotations(cluster),
              **pod_parts(cluster, store, sidecar=False)},
             "database",
             WAVE_CLUSTER,
@@ -218,7 +219,8 @@ def attach_patch(cluster: dict[str, Any], fleet: Fleet) -> Component | None:
         # Recreate: the old pod stops before the new one starts, so two writers never overlap.
         spec["strategy"] = {"type": "Recreate", "rollingUpdate": None}
     spec["template"] = {
-        "metadata": {"labels": {LABEL: cluster["name"]}},
+        "metadata": {"labels": {LABEL: cluster["name"]}, **({"annotations": restart_annotations(cluster)}
+                                                            if cluster["restartedAt"] else {})},
         "spec": {"securityContext": {"fsGroup": USER_ID}, **parts},
     }
     patch = {"apiVersion": "apps/v1", "kind": attach["kind"], "metadata": {"name": attach["name"]}, "spec": spec}

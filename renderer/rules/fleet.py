@@ -39,6 +39,11 @@ class Claim:
         return f"{self.where}: {self.name} in {self.env} would {what}, as {first} does"
 
 
+def archive(entry: PMap) -> str:
+    """The folder an entry's backups go to under its environment's: PostgreSQL's serverName."""
+    return str(located(entry, "backup", "serverName")[0] or entry["name"])
+
+
 def _writers(spec: PMap, env: str) -> Iterator[tuple[Location, Claim]]:
     """The backup folder each entry of one environment writes to."""
     # What writes backups: a cluster's own (native), a database's dumps.
@@ -50,7 +55,7 @@ def _writers(spec: PMap, env: str) -> Iterator[tuple[Location, Claim]]:
                 continue
             found = store(spec, name)
             if found is not None:
-                yield backup_location(found, env, entry["name"]), Claim(env, where, entry["name"], mark)
+                yield backup_location(found, env, archive(entry)), Claim(env, where, entry["name"], mark)
 
 
 def _archives_into_its_source(spec: PMap, env: str) -> Iterator[Problem]:
@@ -65,8 +70,9 @@ def _archives_into_its_source(spec: PMap, env: str) -> Iterator[Problem]:
         backup_store, source_store = store(spec, located(cluster, "backup", "store")[0]), store(spec, restore.get("fromStore"))
         if backup_store is None or source_store is None:
             continue
-        source = backup_location(source_store, restore.get("environment") or env, restore.get("sourceCluster") or cluster["name"])
-        if source == backup_location(backup_store, env, cluster["name"]):
+        source = backup_location(source_store, restore.get("environment") or env,
+                                 restore.get("serverName") or restore.get("sourceCluster") or cluster["name"])
+        if source == backup_location(backup_store, env, archive(cluster)):
             _, mark = located(cluster, "restore", "sourceCluster")
             yield Problem(mark, f"{where}.restore: the new cluster would archive into the backups it restores from "
                                 f"({source}); give it another name, another backup store, or restore from another environment")

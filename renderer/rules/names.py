@@ -28,6 +28,12 @@ def check(spec: PMap) -> Iterator[Problem]:
             _, mark = located(database, "name")
             yield Problem(mark, f"{where}.name: {database['name']!r} is also a cluster in namespace "
                                 f"{database.get('namespace')!r}; both would be written to one folder")
+    live = {e["name"] for section in ("clusters", "databases", "vclusters") for _, e in entries(spec, section)}
+    for where, gone in entries(spec, "decommissioned"):
+        if gone["name"] in live:
+            _, mark = located(gone, "name")
+            yield Problem(mark, f"{where}.name: {gone['name']!r} is still in the catalog; decommissioned says why an "
+                                "entry was removed: remove the entry, or this")
     for where, server in entries(spec, "servers"):
         if server["name"] in clusters:
             _, mark = located(server, "name")
