@@ -64,13 +64,14 @@ def _plain(value: Any) -> Any:
 
 def _find(catalog: Catalog, env: str | None, sections: tuple[str, ...], name: str) -> Entry:
     environment = env or catalog.environments[0]
-    positioned = resolve(catalog, environment) if env else catalog.spec
+    # As written: the catalog's entry, with the overlay's merged over it for --env (no defaults).
+    written = merge(catalog.spec, catalog.overlays[env]) if env and env in catalog.overlays else catalog.spec
     spec = with_schema_defaults(resolve(catalog, environment))
     for section in sections:
-        for node, entry in zip(positioned.get(section) or [], spec.get(section) or []):
+        for node, entry in zip(written.get(section) or [], spec.get(section) or []):
             if node["name"] == name:
                 return Entry(section, name, _plain(node), entry, spec)
-    known = sorted(str(e["name"]) for s in sections for e in positioned.get(s) or [])
+    known = sorted(str(e["name"]) for s in sections for e in written.get(s) or [])
     close = difflib.get_close_matches(name, known, n=1)
     what = " or ".join(SECTIONS[s] for s in sections)
     raise DbfleetError([Problem(Mark(name, 0, 0), f"no {what} named {name!r}" + (f" in {env}" if env else "")
@@ -176,11 +177,14 @@ def run(request: Request, *, reporter: Reporter, paths: tuple[Path, ...], overla
     envs = [env] if env else after.environments
     plan = compare(Side(before, old_bundle.files), Side(after, new_bundle.files), envs, str(out),
                    Plan("the catalog on disk", "", envs))
-    destructive = [c for c in plan.changes if c.finding.level is Level.DESTRUCTIVE]
+    destructive: dict[tuple[Mark, str, Any], list[str]] = {}  # one problem for a change in several environments
+    for c in plan.changes:
+        if c.finding.level is Level.DESTRUCTIVE:
+            destructive.setdefault((c.mark, c.subject, c.finding), []).append(c.env)
     if destructive and not allow_destructive:
-        raise DbfleetError([Problem(c.mark, f"refused in {c.env}: {c.subject}: {c.finding.summary} is destructive "
-                                            f"[{c.finding.rule}]: {c.finding.evidence}; pass --allow-destructive if "
-                                            "that is intended") for c in destructive])
+        raise DbfleetError([Problem(mark, f"refused: {subject}: {finding.summary} is destructive (in {', '.join(envs)}) "
+                                          f"[{finding.rule}]: {finding.evidence}; pass --allow-destructive if that is "
+                                          "intended") for (mark, subject, finding), envs in destructive.items()])
     if not env and not request.new_entry:
         reporter.problems(_shadowed(catalog, entry, edits))
     _write(target, text)
@@ -303,6 +307,10 @@ def restore(new: str, to_time: str | None, backup_name: str | None) -> Callable[
             if to_time:
                 raise DbfleetError([Problem(Mark("--to-time", 0, 0), "a dump restores whole: name one with --backup")])
             wanted["dump"] = backup_name or "latest"
+            # A database of its own on the server: its own owner role and credentials.
+            copy["owner"] = re.sub(r"[^a-z0-9_]", "_", new)
+            if entry.written.get("credentialsSecret"):
+                copy["credentialsSecret"] = f"{new}-db"
         copy["restore"] = wanted
         point = f" at {to_time}" if to_time else (f" from {backup_name}" if backup_name else "")
         return [([], copy)], f"added {new}, restored from {entry.name}'s backups{point}"

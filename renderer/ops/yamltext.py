@@ -19,6 +19,7 @@ from renderer.positioned import resolve_plain
 
 YAML11_BOOLS = {"y", "n", "yes", "no", "on", "off"}  # strings in YAML 1.2, booleans to older readers: quoted
 _YAML11_TIME = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]+:[0-9]")  # timestamps, sexagesimals to YAML 1.1
+_QUOTED_BY_PEOPLE = re.compile(r"[\s*&!|>'%@`{}\[\],]")  # valid plain, but a cron line or a sentence reads better quoted
 WIDTH = 100  # a nested mapping or list item shorter than this is written on one line, {a: 1}
 Step = Union[str, tuple[str, str]]  # a key, or ("name", value): the item of a list with that name
 
@@ -65,7 +66,7 @@ def scalar(value: Any, style: str | None = None) -> str:
     if style == "'" and "\n" not in text:
         return "'" + text.replace("'", "''") + "'"
     if (style == '"' or not (emit.plain_structure(text) and resolve_plain(text) == text) or text.lower() in YAML11_BOOLS
-            or _YAML11_TIME.match(text)):
+            or _YAML11_TIME.match(text) or _QUOTED_BY_PEOPLE.search(text)):
         return emit.json_text(text)
     return text  # plain, as people write catalogs: it reads back as this string (YAML 1.2 core)
 
@@ -99,7 +100,7 @@ def _block(value: dict[str, Any], indent: int) -> list[str]:
         flow = f"{pad}{key}: {_flow(item)}"
         if isinstance(item, dict) and len(flow) > WIDTH:
             lines += [f"{pad}{key}:"] + _block(item, indent + 2)
-        elif isinstance(item, list) and item and all(isinstance(i, dict) for i in item) and len(flow) > WIDTH:
+        elif isinstance(item, list) and item and all(isinstance(i, dict) for i in item):  # a list of entries
             lines.append(f"{pad}{key}:")
             for entry in item:
                 one = f"{pad}  - {_flow(entry)}"
@@ -151,7 +152,13 @@ def set_value(text: str, root: Node, path: list[Step], value: Any) -> str:
     start, end = int(node.start_mark.index), int(node.end_mark.index)
     if node.style in ("|", ">"):
         raise EditError("the value is a block scalar: edit it by hand")
-    return text[:start] + scalar(value, node.style) + text[end:]
+    new = scalar(value, node.style)
+    # A comment after the value keeps its column, as people align them.
+    gap = len(text[end:_line_end(text, end)]) - len(text[end:_line_end(text, end)].lstrip(" "))
+    if gap and text[end + gap:end + gap + 1] == "#":
+        end += gap
+        new += " " * max(1, gap + (int(node.end_mark.index) - int(node.start_mark.index)) - len(new))
+    return text[:start] + new + text[end:]
 
 
 def _insert(text: str, node: Node, path: list[Step], value: Any) -> str:
