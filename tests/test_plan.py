@@ -5,10 +5,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, run
 
@@ -251,3 +253,25 @@ def test_outside_git_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     result = run("plan")
     assert result.exit_code == 2
     assert "not inside a Git working tree" in result.stderr
+
+
+def test_the_scaffolded_workflow_posts_the_plan(repo: Path, tmp_path: Path) -> None:
+    """The plan step of the workflow dbfleet init writes, run as GitHub runs it (bash -e), in a
+    clone whose base branch is a remote-tracking one, as actions/checkout leaves it."""
+    workflow = yaml.safe_load((ROOT / "renderer" / "scaffold" / "github-workflow.yaml").read_text())
+    script = next(step["run"] for step in workflow["jobs"]["plan"]["steps"] if step.get("id") == "plan")
+    git("clone", "-q", "--bare", ".", str(tmp_path / "origin.git"))
+    git("remote", "add", "origin", str(tmp_path / "origin.git"))
+    git("fetch", "-q", "origin")
+    git("checkout", "-q", "-b", "shrink")
+    edit(CATALOG, "size: 20Gi, class", "size: 10Gi, class")
+    commit("shrink orders")
+    outputs = tmp_path / "github-output"
+    env = {**os.environ, **GIT_ENV, "GITHUB_BASE_REF": "main", "GITHUB_OUTPUT": str(outputs),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(["bash", "-e", "-c", script], env=env, check=True)
+    assert outputs.read_text() == "code=1\n"
+    comment = Path("plan.md").read_text()
+    assert comment.startswith("### 🛑 dbfleet plan: 1 destructive change")
+    assert "| 🛑 destructive | cluster orders | storage 20Gi -&gt; 10Gi" not in comment
+    assert "| 🛑 destructive | cluster orders | storage 20Gi -> 10Gi | `storage-shrunk` |" in comment

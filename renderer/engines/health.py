@@ -66,15 +66,25 @@ CHECKS = (
     # api/v1/scheduledbackup_types.go: lastCheckTime once the schedule is taken in, error if not.
     Check("postgresql.cnpg.io/v1", "ScheduledBackup", "has(status.lastCheckTime)",
           failed="has(status.error) && status.error != ''"),
+    # An on-demand backup is ready once the operator took it up: waiting for a long backup to
+    # finish would hold the unit's sync.  api/v1/backup_types.go BackupPhase.
+    Check("postgresql.cnpg.io/v1", "Backup", _state("phase", "started", "running", "finalizing", "completed"),
+          failed=_state("phase", "failed", "walArchivingFailing", "invalid backup definition")),
     # plugin-barman-cloud: an ObjectStore is a configuration, with no state to wait for.
     Check("barmancloud.cnpg.io/v1", "ObjectStore", "true"),
     # Percona XtraDB Cluster operator pkg/apis/pxc/v1/pxc_types.go AppState: "ready", "error",
     # "initializing", "paused", "stopping"; pxc_prestore_types.go RestoreState.
     Check("pxc.percona.com/v1", "PerconaXtraDBCluster", _state("state", "ready"), failed=_state("state", "error")),
+    # pxc_backup_types.go PXCBackupState: "", "Suspended", "Starting", "Running", "Failed", "Succeeded".
+    Check("pxc.percona.com/v1", "PerconaXtraDBClusterBackup", _state("state", "Starting", "Running", "Succeeded"),
+          failed=_state("state", "Failed")),
     Check("pxc.percona.com/v1", "PerconaXtraDBClusterRestore", _state("state", "Succeeded"), failed=_state("state", "Failed")),
     # Percona Server for MongoDB operator 1.22.0 pkg/apis/psmdb/v1/psmdb_types.go AppState;
     # perconaservermongodbrestore_types.go RestoreState ("ready", "error", "rejected").
     Check("psmdb.percona.com/v1", "PerconaServerMongoDB", _state("state", "ready"), failed=_state("state", "error")),
+    # perconaservermongodbbackup_types.go BackupState: "", "waiting", "requested", "running", "error", "ready".
+    Check("psmdb.percona.com/v1", "PerconaServerMongoDBBackup", _state("state", "requested", "running", "ready"),
+          failed=_state("state", "error")),
     Check("psmdb.percona.com/v1", "PerconaServerMongoDBRestore", _state("state", "ready"),
           failed=_state("state", "error", "rejected")),
     # Strimzi 1.2.0: a Ready condition on Kafka, KafkaTopic and KafkaUser (False when NotReady);
@@ -106,9 +116,12 @@ ARGOCD_LUA = (
     ("postgresql.cnpg.io/v1", "Pooler"),
     ("postgresql.cnpg.io/v1", "Database"),
     ("postgresql.cnpg.io/v1", "ScheduledBackup"),
+    ("postgresql.cnpg.io/v1", "Backup"),
     ("barmancloud.cnpg.io/v1", "ObjectStore"),
     ("kafka.strimzi.io/v1", "KafkaNodePool"),
+    ("pxc.percona.com/v1", "PerconaXtraDBClusterBackup"),
     ("pxc.percona.com/v1", "PerconaXtraDBClusterRestore"),
+    ("psmdb.percona.com/v1", "PerconaServerMongoDBBackup"),
     ("psmdb.percona.com/v1", "PerconaServerMongoDBRestore"),
 )
 
