@@ -143,6 +143,8 @@ def validate(reporter: Reporter, **inputs: Any) -> int:
               help="markdown: a pull-request comment.")
 @click.option("--allow-destructive", is_flag=True, help="Exit 0 even when a destructive change has no reason in the "
               "catalog.")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of templates that override the built-in ones (as render was given).")
 @_run
 def plan_command(reporter: Reporter, output: str, **kwargs: Any) -> int:
     """Classify what merging this catalog does to the fleet: safe, disruptive or destructive.

@@ -1,9 +1,10 @@
 """What each command does, as plain functions of keyword arguments (the CLI only parses)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import yaml
 
@@ -54,20 +55,25 @@ def _digests(sources: Sequence[Source], templates: Path | None, envs: Iterable[s
     return {env: inputs_digest(code, sources, env) for env in envs}
 
 
-def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid: int) -> tuple[Catalog, Bundle]:
-    """Load, render and validate; raise on bad input (2) or invalid output (``invalid``); report
-    warnings."""
-    catalog_files, overlay_files = input_files(inputs.paths, inputs.overlays)
-    catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
-    try:
-        compiled = Templates(inputs.templates)
-    except TemplateError as exc:
-        raise DbfleetError([Problem(Mark(str(inputs.templates or "templates"), 0, 0), str(exc))]) from None
-    bundle = render_all(catalog, compiled, validators, inputs.jobs)
+def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid: int,
+            catalog: Catalog | None = None) -> tuple[Catalog, Bundle]:
+    """Load (unless given the ``catalog``), render and validate; raise on bad input (2) or invalid
+    output (``invalid``); report warnings."""
+    if catalog is None:
+        catalog_files, overlay_files = input_files(inputs.paths, inputs.overlays)
+        catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
+    bundle = render_all(catalog, _templates(inputs.templates), validators, inputs.jobs)
     reporter.problems(bundle.warnings)
     if bundle.problems:
         raise DbfleetError(bundle.problems, invalid)
     return catalog, bundle
+
+
+def _templates(folder: Path | None) -> Templates:
+    try:
+        return Templates(folder)
+    except TemplateError as exc:
+        raise DbfleetError([Problem(Mark(str(folder or "templates"), 0, 0), str(exc))]) from None
 
 
 def _validators(inputs: Inputs) -> Validators:
@@ -94,15 +100,23 @@ class Inputs:
     jobs: int
 
 
-def render(inputs: Inputs, *, reporter: Reporter, check: bool) -> int:
+# Runs once the output is rendered and valid, before anything is written: it may refuse (raise).
+BeforeWrite = Callable[[Catalog, Bundle], None]
+
+
+def render(inputs: Inputs, *, reporter: Reporter, check: bool, catalog: Catalog | None = None,
+           before_write: BeforeWrite | None = None) -> int:
+    """``catalog``: render this one (already loaded, as a day-2 edit will leave the files)."""
     validators = _validators(inputs)  # a bad option is bad input, even when the check has nothing to do
     output.check_output_path(inputs.out)
     with output.locked(inputs.out):
         output.recover(inputs.out)  # an interrupted render's previous output, back in place
-        return _render_locked(inputs, validators, reporter=reporter, check=check)
+        return _render_locked(inputs, validators, reporter=reporter, check=check, catalog=catalog,
+                              before_write=before_write)
 
 
-def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter, check: bool) -> int:
+def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter, check: bool,
+                   catalog: Catalog | None = None, before_write: BeforeWrite | None = None) -> int:
     paths, overlays, out, envs, templates = inputs.paths, inputs.overlays, inputs.out, inputs.envs, inputs.templates
     manifest = output.read_manifest(out)
     if check:
@@ -113,7 +127,7 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
             if output.up_to_date(out, manifest, digests):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
-    catalog, bundle = _render(inputs, validators, reporter, INVALID_OUTPUT)
+    catalog, bundle = _render(inputs, validators, reporter, INVALID_OUTPUT, catalog)
     rendered_envs = catalog.environments
     # Without --env, every environment is rendered: one that is gone from the catalog goes too.
     scope = rendered_envs if envs else sorted(set(rendered_envs) | output.environments(manifest))
@@ -129,6 +143,8 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
         output.remember_inputs(out, _digests(catalog.sources, templates, rendered_envs))
         reporter.result(f"{out} is up to date", upToDate=True)
         return 0
+    if before_write is not None:
+        before_write(catalog, bundle)
     changed = output.write(out, bundle.files, scope)
     output.remember_inputs(out, _digests(catalog.sources, templates, rendered_envs))
     reporter.result(
@@ -274,12 +290,14 @@ def _catalog_at(revision: Revision, paths: tuple[Path, ...], overlays: Path | No
 
 
 def plan(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...], out: Path,
-         base: str | None, form: str, allow_destructive: bool) -> int:
+         base: str | None, form: str, allow_destructive: bool, templates: Path | None) -> int:
     """Classify what merging the working tree would do to the fleet, against a base revision."""
     revision = Revision(base) if base else Revision(*default_base())
     catalog_files, overlay_files = input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd())
-    bundle = render_all(catalog, Templates())
+    compiled = _templates(templates)
+    jobs = os.cpu_count() or 1
+    bundle = render_all(catalog, compiled, jobs=jobs)
     reporter.problems(bundle.warnings)
     before = _catalog_at(revision, paths, overlays, catalog.name)
     prefix = out.as_posix().rstrip("/") + "/"
@@ -287,7 +305,7 @@ def plan(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, 
     notes = []
     if not committed and before.spec:
         notes.append(f"{out}/ is not committed at {revision.ref}: compared with its catalog rendered by this dbfleet")
-        committed = render_all(before, Templates()).files
+        committed = render_all(before, compiled, jobs=jobs).files
     known = sorted(set(catalog.environments) | (set(before.environments) if before.spec else set()))
     unknown = [env for env in envs if env not in known]
     if unknown:

@@ -57,11 +57,13 @@ def _environment(catalog: Catalog, env: str) -> _Env | None:
     return _Env(spec, found, folders)
 
 
-def _objects(files: dict[str, bytes], env: str) -> dict[str, dict[str, Any]]:
-    """The objects of one environment's output (not kustomizations or parameter files)."""
+def _objects(files: dict[str, bytes], env: str, same: dict[str, bytes]) -> dict[str, dict[str, Any]]:
+    """The objects of one environment's output (not kustomizations or parameter files), but
+    those whose file is the same at the other revision: a fleet of thousands changes a few."""
     found = {}
     for path, content in files.items():
-        if not path.startswith(env + "/") or not path.endswith(".yaml") or path.endswith("/kustomization.yaml"):
+        if (not path.startswith(env + "/") or not path.endswith(".yaml") or path.endswith("/kustomization.yaml")
+                or same.get(path) == content):
             continue
         try:
             obj = yaml.load(content, Loader=_Loader)
@@ -162,8 +164,8 @@ class _Comparison:
         return "; ".join(r for r in reasons if r) if gone and all(reasons) else None
 
     def objects(self, removed: set[tuple[str, str]]) -> None:
-        old = objects.identities(_objects(self.old.files, self.env))
-        new = objects.identities(_objects(self.new.files, self.env))
+        old = objects.identities(_objects(self.old.files, self.env, self.new.files))
+        new = objects.identities(_objects(self.new.files, self.env, self.old.files))
         folded: dict[str, tuple[tuple[str, str] | None, list[str]]] = {}
         for path, finding in objects.compare(old, new):
             subject, key = self._subject(path)

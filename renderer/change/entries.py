@@ -395,5 +395,7 @@ RULES: tuple[Rule, ...] = (engine_changed, moved, storage, version, parameters, 
 
 
 def check(d: EntryDiff) -> Iterator[Finding]:
-    for rule in RULES:
+    # Another engine is another cluster: what its settings did under the old one says nothing.
+    rules = (engine_changed, moved) if d.section == "clusters" and d.changed("engine") else RULES
+    for rule in rules:
         yield from rule(d)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from renderer import commands
+from renderer import commands, output
 from renderer.build import render_all
 from renderer.catalog import Catalog, Source, load_sources, merge, read_sources, resolve, with_schema_defaults
 from renderer.change.compare import Side, compare
@@ -23,6 +23,7 @@ from renderer.errors import DbfleetError, Mark, Problem
 from renderer.ops import yamltext
 from renderer.ops.yamltext import Step
 from renderer.positioned import PMap
+from renderer.render import Bundle
 from renderer.reporting import Reporter
 from renderer.rules._walk import located
 from renderer.templating import Templates
@@ -169,14 +170,49 @@ def run(request: Request, *, reporter: Reporter, paths: tuple[Path, ...], overla
         (edited, overlay_sources) if sources is catalog_sources else (catalog_sources, edited))
     try:
         after = load_sources(new_catalog_sources, new_overlay_sources)
-        new_bundle = render_all(after, Templates())
     except DbfleetError as exc:
         raise DbfleetError([p._replace(message=f"{p.message} (after the edit)") for p in exc.problems]) from None
-    before = load_sources(catalog_sources, overlay_sources)
-    old_bundle = render_all(before, Templates())
-    envs = [env] if env else after.environments
-    plan = compare(Side(before, old_bundle.files), Side(after, new_bundle.files), envs, str(out),
-                   Plan("the catalog on disk", "", envs))
+    if not env and not request.new_entry:
+        reporter.problems(_shadowed(catalog, entry, edits))
+    found: list[Plan] = []
+
+    def classify_then_write(rendered: Catalog, bundle: Bundle) -> None:
+        """The edited catalog rendered and valid: compare with the output on disk (what the
+        catalog renders now), refuse what is destructive, else write the catalog file."""
+        envs = [env] if env else rendered.environments
+        plan = compare(Side(catalog, _current_output(out, envs, catalog)), Side(rendered, bundle.files), envs, str(out),
+                       Plan("the catalog on disk", "", envs))
+        _refuse(plan, allow_destructive)
+        _write(target, text)
+        found.append(plan)
+
+    inputs = commands.Inputs(paths=paths, overlays=overlays, out=out, envs=(), templates=None, schema_locations=(),
+                             chart_schema_locations=(), kube_version=DEFAULT_KUBE_VERSION,
+                             ignore_missing_schemas=False, jobs=os.cpu_count() or 1)
+    try:
+        code = commands.render(inputs, reporter=_Quiet(reporter), check=False, catalog=after,
+                               before_write=classify_then_write)
+    except BaseException:
+        if found:  # the catalog was written, its output was not: they stay in step
+            _write(target, source.text)
+        raise
+    reporter.diff("".join(difflib.unified_diff(source.text.splitlines(True), text.splitlines(True),
+                                               f"a/{source.name}", f"b/{source.name}")))
+    changes = found[0].changes
+    levels = sorted({c.finding.level for c in changes}, reverse=True)
+    reporter.result(f"{said} in {source.name}" + (f" ({levels[0].label})" if levels else "") + f"; rendered into {out}",
+                    file=source.name, changes=[c.as_json() for c in changes])
+    return code
+
+
+def _current_output(out: Path, envs: list[str], catalog: Catalog) -> dict[str, bytes]:
+    """What the catalog renders now: the output folder, else (none yet) a render in memory."""
+    files = {rel: (out / rel).read_bytes() for rel in output.disk_files(out) if output.in_scope(rel, envs)} \
+        if out.is_dir() else {}
+    return files or render_all(catalog, Templates(), jobs=os.cpu_count() or 1).files
+
+
+def _refuse(plan: Plan, allow_destructive: bool) -> None:
     destructive: dict[tuple[Mark, str, Any], list[str]] = {}  # one problem for a change in several environments
     for c in plan.changes:
         if c.finding.level is Level.DESTRUCTIVE:
@@ -185,23 +221,6 @@ def run(request: Request, *, reporter: Reporter, paths: tuple[Path, ...], overla
         raise DbfleetError([Problem(mark, f"refused: {subject}: {finding.summary} is destructive (in {', '.join(envs)}) "
                                           f"[{finding.rule}]: {finding.evidence}; pass --allow-destructive if that is "
                                           "intended") for (mark, subject, finding), envs in destructive.items()])
-    if not env and not request.new_entry:
-        reporter.problems(_shadowed(catalog, entry, edits))
-    _write(target, text)
-    try:
-        inputs = commands.Inputs(paths=paths, overlays=overlays, out=out, envs=(), templates=None, schema_locations=(),
-                                 chart_schema_locations=(), kube_version=DEFAULT_KUBE_VERSION,
-                                 ignore_missing_schemas=False, jobs=os.cpu_count() or 1)
-        code = commands.render(inputs, reporter=_Quiet(reporter), check=False)
-    except BaseException:
-        _write(target, source.text)  # the catalog and its output stay in step
-        raise
-    reporter.diff("".join(difflib.unified_diff(source.text.splitlines(True), text.splitlines(True),
-                                               f"a/{source.name}", f"b/{source.name}")))
-    levels = sorted({c.finding.level for c in plan.changes}, reverse=True)
-    reporter.result(f"{said} in {source.name}" + (f" ({levels[0].label})" if levels else "") + f"; rendered into {out}",
-                    file=source.name, changes=[c.as_json() for c in plan.changes])
-    return code
 
 
 class _Quiet:
