@@ -27,8 +27,10 @@ class Engine:
     source: str  # where the builds come from, at the pinned release
     builds: tuple[Build, ...]  # newest first within each line
     line_parts: int = 2  # a release line: PostgreSQL's major ("17"), the others' major.minor ("8.0")
-    # Any minor of a supported line is run (image tag = the version as written), not only the builds.
+    # Any minor of a supported line is run, not only the builds: its image tag is the version as
+    # written and this suffix, so that it stays in the builds' image family and OS.
     any_minor: bool = False
+    minor_tag_suffix: str = ""
 
     def line(self, build: Build) -> str:
         return ".".join(build.version.split(".")[:self.line_parts])
@@ -40,7 +42,7 @@ class Engine:
                 return build
         newest = next((build for build in self.builds if self.line(build) == written), None)
         if newest is None and self.any_minor and _MINOR.match(written) and written.split(".")[0] in self.lines:
-            return Build(written, written)
+            return Build(written, written + self.minor_tag_suffix)
         return newest
 
     @property
@@ -63,8 +65,11 @@ ENGINES = {
             "18.4", "18.3", "17.10", "17.9", "16.14", "16.13", "15.18", "15.17", "14.23", "14.22")),
         line_parts=1,
         # The operator supports the major and runs any of its minors; CloudNativePG publishes an
-        # image for each (ghcr.io/cloudnative-pg/postgresql:<major>.<minor>).
+        # image of each family for each (ghcr.io/cloudnative-pg/postgresql:<major>.<minor>-system-trixie).
+        # The bare <major>.<minor> tag is another family (another OS: a collation change that
+        # corrupts text indexes), so a minor keeps the builds' suffix.
         any_minor=True,
+        minor_tag_suffix="-system-trixie",
     ),
     # The PXC images operator 1.20.0 was tested with (its release notes, "Supported Software").
     "mysql": Engine(

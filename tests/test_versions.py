@@ -15,7 +15,7 @@ from tests.conftest import ROOT, run, tree
 @pytest.mark.parametrize(("engine", "written", "tag"), [
     ("postgresql", "17", "17.10-system-trixie"), ("postgresql", "17.9", "17.9-system-trixie"),
     ("postgresql", "16.14-system-trixie", "16.14-system-trixie"), ("postgresql", "14", "14.23-system-trixie"),
-    ("postgresql", "16.4", "16.4"),  # any minor of a major CloudNativePG 1.30 supports
+    ("postgresql", "16.4", "16.4-system-trixie"),  # any minor of a major CloudNativePG 1.30 supports, in the same family
     ("mysql", "8.0", "8.0.45-36.1"), ("mysql", "8.4", "8.4.8-8.1"), ("mysql", "8.0.45", "8.0.45-36.1"),
     ("mongodb", "8.0.19", "8.0.19-7"), ("mongodb", "7.0", "7.0.30-16"), ("mongodb", "6.0.27-21", "6.0.27-21"),
     ("kafka", "4.3", "1.2.0-kafka-4.3.1"), ("kafka", "4.2.0", "1.2.0-kafka-4.2.0"),

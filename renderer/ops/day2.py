@@ -41,8 +41,8 @@ class Entry:
     section: str
     name: str
     written: dict[str, Any]
-    resolved: dict[str, Any]
-    spec: dict[str, Any]  # the resolved environment
+    resolved: dict[str, Any]  # in the first environment the edit reaches
+    everywhere: list[dict[str, Any]]  # resolved in each environment the edit reaches
 
 
 @dataclass
@@ -64,14 +64,14 @@ def _plain(value: Any) -> Any:
 
 
 def _find(catalog: Catalog, env: str | None, sections: tuple[str, ...], name: str) -> Entry:
-    environment = env or catalog.environments[0]
     # As written: the catalog's entry, with the overlay's merged over it for --env (no defaults).
     written = merge(catalog.spec, catalog.overlays[env]) if env and env in catalog.overlays else catalog.spec
-    spec = with_schema_defaults(resolve(catalog, environment))
+    specs = [with_schema_defaults(resolve(catalog, e)) for e in ([env] if env else catalog.environments)]
     for section in sections:
-        for node, entry in zip(written.get(section) or [], spec.get(section) or []):
+        for node in written.get(section) or []:
             if node["name"] == name:
-                return Entry(section, name, _plain(node), entry, spec)
+                resolved = [e for spec in specs for e in spec.get(section) or [] if e["name"] == name]
+                return Entry(section, name, _plain(node), resolved[0], resolved)
     known = sorted(str(e["name"]) for s in sections for e in written.get(s) or [])
     close = difflib.get_close_matches(name, known, n=1)
     what = " or ".join(SECTIONS[s] for s in sections)
@@ -122,10 +122,14 @@ def _shadowed(catalog: Catalog, entry: Entry, edits: Edits) -> list[Problem]:
     return found
 
 
-def _write(path: Path, text: str) -> None:
-    """Replace a file the user owns in one step, never through a symlink."""
+def _regular(path: Path) -> None:
     if path.is_symlink():
         raise DbfleetError([Problem(Mark(str(path), 0, 0), "is a symbolic link: dbfleet edits only regular files")])
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace a file the user owns in one step, never through a symlink."""
+    _regular(path)
     mode = path.stat().st_mode & 0o7777
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -156,6 +160,7 @@ def run(request: Request, *, reporter: Reporter, paths: tuple[Path, ...], overla
     edits, said = request.make(entry)
     sources, (index, number) = _target(catalog_sources, overlay_sources, env, entry.section, entry.name)
     target = (catalog_files if sources is catalog_sources else overlay_files)[index]
+    _regular(target)
     source = sources[index]
     text = source.text
     base: list[Step] = ["spec", entry.section, ("name", request.new_entry or entry.name)]
@@ -245,7 +250,7 @@ def scale(replicas: int | None, pooler_replicas: int | None) -> Callable[[Entry]
         if replicas is not None:
             edits.append((["replicas"], replicas))
         if pooler_replicas is not None:
-            if not entry.resolved["pooler"]["enabled"]:
+            if not any(e["pooler"]["enabled"] for e in entry.everywhere):
                 raise DbfleetError([Problem(Mark(entry.name, 0, 0), f"{entry.name} has no pooler (pooler.enabled)")])
             edits.append((["pooler", "replicas"], pooler_replicas))
         if not edits:
@@ -265,11 +270,11 @@ def resize(storage: str) -> Callable[[Entry], tuple[Edits, str]]:
 def upgrade(version: str, server_name: str | None) -> Callable[[Entry], tuple[Edits, str]]:
     def make(entry: Entry) -> tuple[Edits, str]:
         edits: Edits = [(["version"], version)]
-        resolved = entry.resolved
-        old_major = re.match(r"[0-9]+", str(resolved["version"] or ""))
+        old_major = re.match(r"[0-9]+", str(entry.resolved["version"] or ""))
         new_major = re.match(r"[0-9]+", version)
         said = f"set {entry.name}'s version to {version}"
-        if (resolved["engine"] == "postgresql" and resolved["backup"]["method"] == "native" and old_major and new_major
+        archived = any(e["backup"]["method"] == "native" for e in entry.everywhere)
+        if (entry.resolved["engine"] == "postgresql" and archived and old_major and new_major
                 and old_major.group() != new_major.group()):
             # pg_upgrade starts a new system: its WAL must not archive over the old one's.
             name = server_name or f"{entry.name}-pg{new_major.group()}"

@@ -172,7 +172,7 @@ def set_value(text: str, root: Node, path: list[Step], value: Any) -> str:
 
 def _insert(text: str, node: Node, path: list[Step], value: Any) -> str:
     new = _nested(path, value)
-    if isinstance(node, ScalarNode) and node.value in ("", "~", "null", "Null", "NULL") and node.style is None:
+    if isinstance(node, ScalarNode) and node.value in ("", "~", "null", "Null", "NULL") and not node.style:
         start, end = int(node.start_mark.index), int(node.end_mark.index)
         if start == end:  # "key:" with nothing after it
             start = end = text.rindex(":", 0, start) + 1
