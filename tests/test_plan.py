@@ -275,3 +275,13 @@ def test_the_scaffolded_workflow_posts_the_plan(repo: Path, tmp_path: Path) -> N
     assert comment.startswith("### 🛑 dbfleet plan: 1 destructive change")
     assert "| 🛑 destructive | cluster orders | storage 20Gi -&gt; 10Gi" not in comment
     assert "| 🛑 destructive | cluster orders | storage 20Gi -> 10Gi | `storage-shrunk` |" in comment
+
+
+def test_catalog_text_cannot_break_the_reports(repo: Path) -> None:
+    edit(CATALOG, "size: 20Gi, class", "size: 10Gi, class")
+    edit(CATALOG, "    - name: orders\n", '    - name: orders\n      allowDestructive: "a | b <img src=x> \\e[31m red"\n')
+    markdown = run("plan", "--output", "markdown").stdout
+    assert "(allowed: a \\| b &lt;img src=x> ?\\[31m red)" in markdown
+    assert "<img" not in markdown and "\x1b" not in markdown
+    text = run("plan").stdout
+    assert "\x1b" not in text and "allowed: a | b <img src=x> ?[31m red" in text

@@ -32,6 +32,11 @@ def _counts(plan: Plan, env: str) -> str:
     return ", ".join(f"{plan.count(env, level)} {level.label}" for level in ORDER)
 
 
+def _shown(value: str) -> str:
+    """Catalog text on a terminal: no control characters (escape sequences, line breaks)."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", value)
+
+
 def text(plan: Plan, allow: bool) -> str:
     lines = [f"plan against {plan.base} ({plan.commit[:12]})"]
     for env in plan.environments:
@@ -39,19 +44,19 @@ def text(plan: Plan, allow: bool) -> str:
         lines.append(f"{env}: " + (_counts(plan, env) if changes else "no changes"))
         for change in changes:
             finding = change.finding
-            lines.append(f"  {finding.level.label.upper():<12} {change.subject}: {finding.summary} [{finding.rule}]")
+            lines.append(f"  {finding.level.label.upper():<12} {change.subject}: {_shown(finding.summary)} [{finding.rule}]")
             if finding.level is not Level.SAFE or finding.rule != "objects":
                 lines.append(f"               {_where(change)}: {finding.evidence}")
             if change.allowed:
-                lines.append(f"               allowed: {change.allowed}")
-    lines += [f"note: {note}" for note in dict.fromkeys(plan.notes)]
+                lines.append(f"               allowed: {_shown(change.allowed)}")
+    lines += [f"note: {_shown(note)}" for note in dict.fromkeys(plan.notes)]
     lines.append(verdict(plan, allow))
     return "\n".join(lines) + "\n"
 
 
 def _cell(value: str) -> str:
     """Catalog text inside a Markdown table: no cell breaks, no HTML, no code spans broken."""
-    return re.sub(r"[|<`\\*_\[\]]", lambda m: "&lt;" if m.group() == "<" else "\\" + m.group(), " ".join(value.split()))
+    return re.sub(r"[|<`\\*_\[\]]", lambda m: "&lt;" if m.group() == "<" else "\\" + m.group(), _shown(" ".join(value.split())))
 
 
 def markdown(plan: Plan, allow: bool) -> str:

@@ -39,15 +39,16 @@ def _check(spec: PMap) -> Iterator[Problem]:
         schedule, mark = located(entry, "backup", "schedule")
         if isinstance(schedule, str) and (reason := cron_problem(schedule)):
             yield Problem(mark, f"{where}.backup.schedule: {reason}")
-        when, mark = located(entry, "restore", "pointInTime")
-        if isinstance(when, str):
-            try:
-                parsed = datetime.fromisoformat(when.replace("Z", "+00:00"))
-            except ValueError:
-                parsed = None
-            if parsed is None or parsed.tzinfo is None or "T" not in when:
-                yield Problem(
-                    mark,
-                    f"{where}.restore.pointInTime: {when!r} is not an RFC 3339 time with a zone "
-                    "(such as 2026-11-20T10:00:00Z)",
-                )
+        for path in (("restore", "pointInTime"), ("restartedAt",)):
+            when, mark = located(entry, *path)
+            if isinstance(when, str) and not _rfc3339(when):
+                yield Problem(mark, f"{where}.{'.'.join(path)}: {when!r} is not an RFC 3339 time with a zone "
+                                    "(such as 2026-11-20T10:00:00Z)")
+
+
+def _rfc3339(when: str) -> bool:
+    try:
+        parsed = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return parsed.tzinfo is not None and "T" in when
