@@ -3,7 +3,7 @@ object by object (the output rules), each change placed where the catalog writes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -195,7 +195,3 @@ def compare(old: Side, new: Side, envs: list[str], out: str, plan: Plan) -> Plan
         comparison.objects(removed)
     return plan
 
-
-def levels(plan: Plan) -> Iterator[tuple[str, dict[Level, int]]]:
-    for env in plan.environments:
-        yield env, {level: plan.count(env, level) for level in Level}

@@ -49,7 +49,7 @@ class Entry:
 class Request:
     """What a command asks for; ``make`` turns the entry into edits and a sentence."""
 
-    names: tuple[str, ...]  # sections the entry may be in
+    sections: tuple[str, ...]  # where the entry may be: clusters, databases
     name: str
     make: Callable[[Entry], tuple[Edits, str]]
     new_entry: str | None = None  # restore: the entry to add, beside ``name``
@@ -150,7 +150,7 @@ def run(request: Request, *, reporter: Reporter, paths: tuple[Path, ...], overla
     catalog_sources = read_sources(catalog_files, Path.cwd())
     overlay_sources = read_sources(overlay_files, Path.cwd())
     catalog = load_sources(catalog_sources, overlay_sources, [env] if env else None)
-    entry = _find(catalog, env, request.names, request.name)
+    entry = _find(catalog, env, request.sections, request.name)
     if request.new_entry:
         taken = [s for s in ("clusters", "databases", "vclusters") for e in catalog.spec.get(s) or []
                  if e["name"] == request.new_entry]
