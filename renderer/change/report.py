@@ -59,11 +59,16 @@ def _cell(value: str) -> str:
     return re.sub(r"[|<`\\*_\[\]]", lambda m: "&lt;" if m.group() == "<" else "\\" + m.group(), _shown(" ".join(value.split())))
 
 
+def _code(value: str) -> str:
+    """Text inside a Markdown code span, where escapes show as they are: no backticks to end it."""
+    return _shown(" ".join(value.split())).replace("`", "'")
+
+
 def markdown(plan: Plan, allow: bool) -> str:
     blocking = plan.blocking and not allow
     head = "🛑" if blocking else ("⚠️" if any(c.finding.level > Level.SAFE for c in plan.changes) else "✅")
     out = [f"### {head} dbfleet plan: {verdict(plan, allow)}", "",
-           f"Compared with `{_cell(plan.base)}` ({plan.commit[:12]}).", "",
+           f"Compared with {_cell(plan.base)} ({plan.commit[:12]}).", "",
            "| environment | destructive | disruptive | safe |", "|---|---:|---:|---:|"]
     out += [f"| {_cell(env)} | " + " | ".join(str(plan.count(env, level)) for level in ORDER) + " |"
             for env in plan.environments]
@@ -77,7 +82,7 @@ def markdown(plan: Plan, allow: bool) -> str:
         detailed = [c for c in changes if c.finding.level is not Level.SAFE]
         if detailed:
             out += ["", "<details><summary>Why</summary>", ""]
-            out += [f"- **{_cell(c.subject)}**, `{c.finding.rule}` at `{_cell(_where(c))}`: {_cell(c.finding.evidence)}"
+            out += [f"- **{_cell(c.subject)}**, `{c.finding.rule}` at `{_code(_where(c))}`: {_cell(c.finding.evidence)}"
                     for c in detailed]
             out += ["", "</details>"]
     if plan.notes:
