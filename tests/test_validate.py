@@ -274,3 +274,34 @@ def test_transition_rules_are_skipped_and_every_other_rule_is_compiled() -> None
             found._evaluate(rule, {})  # compiles: every rule parses with the functions provided
         rules += len(found.rules)
     assert (written, rules) == (106, 89)  # the 17 transition rules (oldSelf) need the stored object
+
+
+def _mutations(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The object broken in the ways a template or a --templates override breaks one."""
+    yield {**obj, "spec": {**(obj.get("spec") or {}), "bogusField": True}}  # an unknown key
+    yield {**obj, "metadata": {**obj["metadata"], "name": 5}}  # a wrong type
+    yield {**obj, "spec": "not an object"}
+    spec = obj.get("spec") or {}
+    for key, value in spec.items():
+        if isinstance(value, str):
+            yield {**obj, "spec": {**spec, key: ["a", "list"]}}
+        elif isinstance(value, int) and not isinstance(value, bool):
+            yield {**obj, "spec": {**spec, key: -(10**12)}}
+        elif isinstance(value, dict):
+            yield {**obj, "spec": {**spec, key: {**value, "notInTheSchema": {"x": 1}}}}
+
+
+def test_the_fast_validator_and_the_explaining_one_agree(example_bundle: Any) -> None:
+    """jsonschema-rs decides alone when an object is valid: it must never pass what jsonschema
+    refuses, on every rendered kind, whole and broken."""
+    validators = Validators()
+    checked = 0
+    for rendered in example_bundle.objects:
+        obj = rendered.data
+        compiled = validators.validator(obj["apiVersion"], obj["kind"])
+        assert not isinstance(compiled, Exception) and compiled.fast is not None
+        for document in (obj, *_mutations(obj)):
+            assert compiled.fast.is_valid(document) == (not list(compiled.slow.iter_errors(document))), (
+                obj["kind"], document)
+            checked += 1
+    assert checked > 1000
