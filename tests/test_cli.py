@@ -141,6 +141,56 @@ def test_an_interrupted_render_leaves_the_previous_output(
     assert b"200Gi" in tree(workdir / "rendered")["prod/databases/orders/cluster-orders.yaml"]
 
 
+class Killed(BaseException):
+    """A process killed with SIGKILL: nothing of it runs any more."""
+
+
+@pytest.mark.parametrize("killed", [False, True], ids=["interrupted", "killed"])
+@pytest.mark.parametrize("moving", ["dbfleet-old", "dbfleet-new"], ids=["into-the-backup", "into-place"])
+def test_a_replacement_cut_halfway_is_undone(workdir: Path, monkeypatch: pytest.MonkeyPatch, killed: bool,
+                                             moving: str) -> None:
+    """Later renders replace only the files that changed, as a transaction: cut after some of the
+    old files went to the backup and some new ones came in, the previous output comes back, at
+    once (an exception) or on the next run (a killed process)."""
+    assert run("render").exit_code == 0
+    before = tree(workdir / "rendered")
+    prod = workdir / "overlays" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("size: 100Gi", "size: 200Gi"))
+    sqlite = workdir / "catalog" / "sqlite.yaml"
+    text = sqlite.read_text()
+    start, end = text.index("    # A database served over HTTP"), text.index("    # The app's own Deployment")
+    sqlite.write_text(text[:start] + text[end:])  # the sessions cluster goes: its folders too
+    real_rename, renames = os.rename, []
+
+    def dying_rename(source: Any, target: Any) -> None:
+        if moving in str(target if moving == "dbfleet-old" else source):  # the third move of that phase
+            renames.append(target)
+        if len(renames) == 3:
+            raise Killed() if killed else KeyboardInterrupt()
+        real_rename(source, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "rename", dying_rename)
+        if killed:
+            patch.setattr(output, "_roll_back", lambda out, old: None)
+            with pytest.raises(Killed):
+                run("render")
+        else:
+            assert run("render").exit_code == 130
+    if killed:  # the backup and its journal wait for the next run
+        assert (workdir / "rendered.dbfleet-old" / output.JOURNAL).is_file()
+        assert tree(workdir / "rendered") != before
+        assert run("render", "--check").exit_code == 1  # it puts the previous output back, then compares
+    assert tree(workdir / "rendered") == before
+    assert not list(workdir.glob("rendered.dbfleet-*"))
+    assert run("render").exit_code == 0
+    after = tree(workdir / "rendered")
+    assert b"200Gi" in after["prod/databases/orders/cluster-orders.yaml"]
+    assert not any(path.startswith("prod/databases/sessions/") for path in after)
+    assert not (workdir / "rendered" / "prod" / "databases" / "sessions").exists()  # no empty folder left
+    assert run("render", "--check").exit_code == 0
+
+
 def test_a_read_only_parent_folder_is_an_error_not_a_traceback(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Root ignores permissions: refuse the mkdir as the kernel would for anyone else.
     real_mkdir = Path.mkdir

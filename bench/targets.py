@@ -1,0 +1,123 @@
+"""Benchmark: issue 13's targets, measured as a user runs dbfleet (a new process each time), on
+the N-cluster benchmark catalog (render_bench.py's), and the peers' figures where they are
+installed.
+
+    python bench/targets.py [--clusters 1000] [--linear 10000] [--tmpfs /dev/shm]
+
+Prints, for each target: the figure, the target, and whether it is met.
+  cold            render into an empty folder on tmpfs: wall and CPU seconds (<= 1.5 s each)
+  cold-disk       the same on this machine's disk (--disk, default a temporary folder): file creation's cost
+  one-change      render after one cluster changed (<= 0.6 s)
+  check-one       render --check after one cluster changed (<= 0.6 s)
+  check-same      render --check with nothing changed, Python's start included (<= 0.2 s)
+  linear          cold render of --linear clusters: <= 10x the 1,000 figure, RSS <= 400 MiB
+Peers (skipped, with the reason, when not installed): helm (an umbrella chart of the CloudNativePG
+chart, one release per cluster) and kapitan are not packaged here; kustomize is timed on the
+root that lists every rendered unit's folder when kubectl is on PATH.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from render_bench import catalog_text
+
+
+def dbfleet(*args: str, cwd: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system of the process), exit code."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "renderer.cli", *args], cwd=cwd, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.returncode
+
+
+def max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def fleet(where: Path, clusters: int) -> Path:
+    (where / "catalog").mkdir(parents=True)
+    (where / "catalog" / "fleet.yaml").write_text(catalog_text(clusters))
+    return where
+
+
+def change_one(repo: Path, cluster: int, size: str) -> None:
+    path = repo / "catalog" / "fleet.yaml"
+    head, tail = path.read_text().split(f"- name: pg-{cluster}\n", 1)
+    path.write_text(head + f"- name: pg-{cluster}\n" + tail.replace("size: 20Gi", f"size: {size}", 1))
+
+
+def row(name: str, figure: str, target: str, met: bool | None) -> None:
+    verdict = "-" if met is None else ("met" if met else "NOT MET")
+    print(f"  {name:<12} {figure:<28} target {target:<22} {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clusters", type=int, default=1000)
+    parser.add_argument("--linear", type=int, default=10000, help="0 to skip")
+    parser.add_argument("--tmpfs", default="/dev/shm")
+    parser.add_argument("--disk", default=None)
+    options = parser.parse_args()
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="dbfleet-targets-cache-")
+    work = Path(tempfile.mkdtemp(prefix="dbfleet-targets-", dir=options.tmpfs))
+    disk = Path(tempfile.mkdtemp(prefix="dbfleet-targets-", dir=options.disk))
+    try:
+        n = options.clusters
+        print(f"{n} clusters, {os.cpu_count()} cores")
+        repo = fleet(work / "repo", n)
+        wall, cpu, code = dbfleet("render", cwd=repo)
+        row("cold", f"{wall:.2f} s wall, {cpu:.2f} s CPU", "<= 1.5 s, <= 1.5 s CPU", code == 0 and wall <= 1.5 and cpu <= 1.5)
+        cold = wall
+        disk_repo = fleet(disk / "repo", n)
+        wall, cpu, code = dbfleet("render", cwd=disk_repo)
+        row("cold-disk", f"{wall:.2f} s wall, {cpu:.2f} s CPU", "(file creation's cost)", None)
+        change_one(repo, 7, "40Gi")
+        wall, _, code = dbfleet("render", cwd=repo)
+        row("one-change", f"{wall:.2f} s", "<= 0.6 s", code == 0 and wall <= 0.6)
+        change_one(repo, 7, "60Gi")
+        wall, _, code = dbfleet("render", "--check", cwd=repo)
+        row("check-one", f"{wall:.2f} s (exit {code})", "<= 0.6 s", code == 1 and wall <= 0.6)
+        change_one(repo, 7, "40Gi")  # back to what was rendered
+        dbfleet("render", "--check", cwd=repo)  # remembers the inputs
+        wall, _, code = dbfleet("render", "--check", cwd=repo)
+        row("check-same", f"{wall:.2f} s (exit {code})", "<= 0.2 s", code == 0 and wall <= 0.2)
+        if options.linear:
+            big = fleet(work / "big", options.linear)
+            wall, _, code = dbfleet("render", cwd=big)
+            rss = max_rss_mib()
+            factor = wall / cold
+            row("linear", f"{wall:.2f} s = {factor:.1f}x, {rss:.0f} MiB",
+                f"<= {options.linear // n}x, <= 400 MiB", code == 0 and factor <= options.linear / n and rss <= 400)
+            shutil.rmtree(big)
+        print("peers:")
+        for tool, why in (("helm", "no CloudNativePG chart offline here"), ("kapitan", "not packaged here")):
+            print(f"  {tool:<12} skipped: {'not installed' if not shutil.which(tool) else why}")
+        if shutil.which("kubectl"):
+            root = repo / "rendered" / "default"
+            units = sorted({str(p.parent.relative_to(root)) for p in root.rglob("kustomization.yaml")
+                            if p.parent != root and "gitops" not in p.parts})
+            (root / "kustomization.yaml").write_text("resources:\n" + "".join(f"  - {u}\n" for u in units))
+            start = time.perf_counter()
+            done = subprocess.run(["kubectl", "kustomize", str(root)], capture_output=True)
+            print(f"  {'kustomize':<12} {time.perf_counter() - start:.2f} s for one root of every unit "
+                  f"(exit {done.returncode}); dbfleet cold {cold:.2f} s")
+        else:
+            print(f"  {'kustomize':<12} skipped: kubectl is not installed")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(disk, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
