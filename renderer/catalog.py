@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, Iterable
 
 from renderer.catalog_schema import API_VERSION, CATALOG_SCHEMA, OVERLAY_SCHEMA
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import PList, PMap, load_documents
 from renderer.schema_errors import schema_problems
+
+if TYPE_CHECKING:
+    import jsonschema
 
 NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters", "decommissioned")
 ENTRY_NOUNS = {"backupStores": "backup store", "clusters": "cluster", "servers": "server", "databases": "database",
@@ -28,8 +30,18 @@ DOCUMENT = {  # what a file of each folder holds, as messages tell users
 DEFAULT_ENV = "default"
 MAX_FILE = 20_000_000  # bytes of one catalog or overlay file
 
-_CATALOG_VALIDATOR = jsonschema.Draft202012Validator(CATALOG_SCHEMA)
-_OVERLAY_VALIDATOR = jsonschema.Draft202012Validator(OVERLAY_SCHEMA)
+
+
+@functools.cache
+def _validator(kind: str, section: str | None = None) -> jsonschema.protocols.Validator:
+    """The schema of a document kind, or of one section of the catalog's spec (built once, when
+    a catalog is first read: ``render --check`` with nothing changed reads none)."""
+    import jsonschema
+
+    if section is None:
+        return jsonschema.Draft202012Validator(CATALOG_SCHEMA if kind == "Catalog" else OVERLAY_SCHEMA)
+    schema = CATALOG_SCHEMA["properties"]["spec"]["properties"][section]
+    return jsonschema.Draft202012Validator(schema["items"] if section in NAMED_LISTS else schema)
 
 
 @dataclass(frozen=True)
@@ -89,7 +101,7 @@ def read_sources(paths: Iterable[Path], base: Path) -> list[Source]:
 def _parse(sources: list[Source], kind: str, problems: list[Problem], later: list[Problem]) -> list[tuple[Source, PMap]]:
     """The documents of ``kind``; what stops them goes to ``problems``, what does not (warnings,
     values of the wrong format) to ``later``, reported with the rules' problems."""
-    validator = _CATALOG_VALIDATOR if kind == "Catalog" else _OVERLAY_VALIDATOR
+    validator = _validator(kind)
     parsed = []
     expected = DOCUMENT[kind]
     for source in sources:
@@ -288,12 +300,6 @@ def resolve(catalog: Catalog, env: str) -> PMap:
     return resolved
 
 
-_SECTION_VALIDATORS = {
-    key: jsonschema.Draft202012Validator(schema["items"] if key in NAMED_LISTS else schema)
-    for key, schema in CATALOG_SCHEMA["properties"]["spec"]["properties"].items()
-}
-
-
 def revalidate(spec: PMap, overlay: PMap | None, base: PMap) -> tuple[list[Problem], list[Problem]]:
     """The schema again where an overlay changed the catalog (``base``): it can remove a required
     key, or add an entry that is not whole.
@@ -308,7 +314,7 @@ def revalidate(spec: PMap, overlay: PMap | None, base: PMap) -> tuple[list[Probl
         merged = spec.get(key)
         if merged is None:
             continue
-        validator = _SECTION_VALIDATORS[key]
+        validator = _validator("Catalog", key)
         if key in NAMED_LISTS:
             touched = {item["name"] for item in value}
             catalog_names = {entry["name"] for entry in base.get(key) or []}

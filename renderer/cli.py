@@ -13,7 +13,6 @@ from typing import Any, Callable, TypeVar
 import click
 
 from renderer import commands, schema_docs
-from renderer.ops import day2
 from renderer.catalog_schema import SCHEMAS
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.reporting import JsonReporter, Reporter, TextReporter
@@ -184,9 +183,17 @@ def _day2(func: F) -> F:
     ])
 
 
-def _edit(name: str, make: Any, reporter: Reporter, new_entry: str | None = None, sections: tuple[str, ...] = ("clusters",),
-          **kwargs: Any) -> int:
+def _edit(name: str, make: Callable[[Any], Any], reporter: Reporter, new_entry: str | None = None,
+          sections: tuple[str, ...] = ("clusters",), **kwargs: Any) -> int:
+    day2 = _day2_ops()
     return day2.run(day2.Request(sections, name, make, new_entry), reporter=reporter, **kwargs)
+
+
+def _day2_ops() -> Any:
+    """The day-2 module, loaded by the commands that edit (not by every run of the CLI)."""
+    from renderer.ops import day2
+
+    return day2
 
 
 DAY2_EXIT = """
@@ -204,7 +211,7 @@ DAY2_EXIT = """
 @click.option("--pooler-replicas", type=click.IntRange(min=1), help="Instances of its connection pooler.")
 @_run
 def scale(replicas: int | None, pooler_replicas: int | None, **kwargs: Any) -> int:
-    return _edit(make=day2.scale(replicas, pooler_replicas), **kwargs)
+    return _edit(make=_day2_ops().scale(replicas, pooler_replicas), **kwargs)
 
 
 @main.command(help="Grow a cluster's volumes: edits storage.size (shrinking is destructive)." + DAY2_EXIT)
@@ -212,7 +219,7 @@ def scale(replicas: int | None, pooler_replicas: int | None, **kwargs: Any) -> i
 @click.option("--storage", required=True, help="The new size of each instance's volume (such as 50Gi).")
 @_run
 def resize(storage: str, **kwargs: Any) -> int:
-    return _edit(make=day2.resize(storage), **kwargs)
+    return _edit(make=_day2_ops().resize(storage), **kwargs)
 
 
 @main.command(help="Change a cluster's version: edits version; for a PostgreSQL major with native backups, "
@@ -223,7 +230,7 @@ def resize(storage: str, **kwargs: Any) -> int:
               "[default: <name>-pg<major>].")
 @_run
 def upgrade(version: str, server_name: str | None, **kwargs: Any) -> int:
-    return _edit(make=day2.upgrade(version, server_name), **kwargs)
+    return _edit(make=_day2_ops().upgrade(version, server_name), **kwargs)
 
 
 @main.command(help="A rolling restart the operator performs: edits restartedAt (a pod annotation, and "
@@ -232,7 +239,7 @@ def upgrade(version: str, server_name: str | None, **kwargs: Any) -> int:
 @click.option("--at", "at", help="The time to record (RFC 3339).  [default: now]")
 @_run
 def restart(at: str | None, **kwargs: Any) -> int:
-    return _edit(make=day2.restart(at or day2.now()), **kwargs)
+    return _edit(make=_day2_ops().restart(at or _day2_ops().now()), **kwargs)
 
 
 @main.command(help="An on-demand backup of a cluster or database: edits backup.onDemand. Its object (the operator's "
@@ -241,8 +248,8 @@ def restart(at: str | None, **kwargs: Any) -> int:
 @click.option("--id", "backup_id", help="The backup's id: its object is <name>-<id>.  [default: manual-<UTC time>]")
 @_run
 def backup(backup_id: str | None, **kwargs: Any) -> int:
-    backup_id = backup_id or "manual-" + day2.now().lower().replace("-", "").replace(":", "").rstrip("z")
-    return _edit(make=day2.backup(backup_id), sections=("clusters", "databases"), **kwargs)
+    backup_id = backup_id or "manual-" + _day2_ops().now().lower().replace("-", "").replace(":", "").rstrip("z")
+    return _edit(make=_day2_ops().backup(backup_id), sections=("clusters", "databases"), **kwargs)
 
 
 @main.command(help="Add NAME, a new cluster or database bootstrapped from the backups of --from: never an "
@@ -253,7 +260,7 @@ def backup(backup_id: str | None, **kwargs: Any) -> int:
 @click.option("--backup", "backup_name", help="The backup (Percona engines) or dump (databases) to restore.")
 @_run
 def restore(name: str, source: str, to_time: str | None, backup_name: str | None, **kwargs: Any) -> int:
-    return _edit(source, day2.restore(name, to_time, backup_name), new_entry=name, sections=("clusters", "databases"),
+    return _edit(source, _day2_ops().restore(name, to_time, backup_name), new_entry=name, sections=("clusters", "databases"),
                  **kwargs)
 
 

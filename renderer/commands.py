@@ -1,29 +1,27 @@
-"""What each command does, as plain functions of keyword arguments (the CLI only parses)."""
+"""What each command does, as plain functions of keyword arguments (the CLI only parses).
+
+What only some commands need is imported where they need it: ``render --check`` with nothing
+changed runs in every pre-commit hook, and reads no template, schema or catalog parser.
+"""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-import yaml
-
-from renderer import output, scaffold, secrets_contract
-from renderer import versions as version_table
+from renderer import output
 from renderer.catalog import Catalog, Source, load, load_sources, read_sources, yaml_files
-from renderer.change import report
-from renderer.change.compare import Side, compare
-from renderer.change.findings import Plan
-from renderer.change.revision import Revision, default_base
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
+from renderer.fingerprint import builtin_templates_dir, code_digest, inputs_digest
 from renderer.positioned import PMap
-from renderer.fingerprint import code_digest, inputs_digest
-from renderer.build import render_all
-from renderer.connections import connections as proxy_connections
-from renderer.render import Bundle, RenderedObject, check_environment
 from renderer.reporting import Reporter
-from renderer.templating import TemplateError, Templates, builtin_templates_dir, parse_object
 from renderer.validate import DEFAULT_KUBE_VERSION, Validators
+
+if TYPE_CHECKING:
+    from renderer.change.revision import Revision
+    from renderer.render import Bundle, RenderedObject
+    from renderer.templating import Templates
 
 DEFAULT_CATALOG = Path("catalog")
 DEFAULT_OVERLAYS = Path("overlays")
@@ -59,6 +57,8 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
             catalog: Catalog | None = None) -> tuple[Catalog, Bundle]:
     """Load (unless given the ``catalog``), render and validate; raise on bad input (2) or invalid
     output (``invalid``); report warnings."""
+    from renderer.build import render_all
+
     if catalog is None:
         catalog_files, overlay_files = input_files(inputs.paths, inputs.overlays)
         catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
@@ -70,6 +70,8 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
 
 
 def _templates(folder: Path | None) -> Templates:
+    from renderer.templating import TemplateError, Templates
+
     try:
         return Templates(folder)
     except TemplateError as exc:
@@ -101,7 +103,7 @@ class Inputs:
 
 
 # Runs once the output is rendered and valid, before anything is written: it may refuse (raise).
-BeforeWrite = Callable[[Catalog, Bundle], None]
+BeforeWrite = Callable[[Catalog, "Bundle"], None]
 
 
 def render(inputs: Inputs, *, reporter: Reporter, check: bool, catalog: Catalog | None = None,
@@ -162,6 +164,11 @@ def _committed_objects(out: Path, envs: list[str], bundle: Bundle) -> tuple[int,
     or stale.  Returns how many objects are on disk, those to validate, and unreadable files.
     Files read as they are (kustomizations, ApplicationSet parameters, the argocd-cm patch) are
     no objects to apply."""
+    import yaml
+
+    from renderer.render import RenderedObject
+    from renderer.templating import parse_object
+
     count, objects, problems = 0, [], []
     rendered = bundle.files
     applied = {obj.path for obj in bundle.objects}
@@ -201,6 +208,8 @@ def validate(inputs: Inputs, *, reporter: Reporter) -> int:
 
 def init(*, reporter: Reporter, directory: Path) -> int:
     """Scaffold a repository that keeps a catalog, and render it once."""
+    from renderer import scaffold
+
     created = scaffold.write(directory)
     reporter.result("created " + ", ".join(str(directory / path) for path in created), created=created)
     inputs = Inputs(paths=(directory / DEFAULT_CATALOG,), overlays=directory / DEFAULT_OVERLAYS,
@@ -215,6 +224,11 @@ def init(*, reporter: Reporter, directory: Path) -> int:
 
 def secrets(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
     """Every Secret the rendered fleet reads and does not create, per environment."""
+    from renderer import secrets_contract
+    from renderer.build import render_all
+    from renderer.render import check_environment
+    from renderer.templating import Templates
+
     catalog_files, overlay_files = input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
     bundle = render_all(catalog, Templates())
@@ -237,6 +251,8 @@ def secrets(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | Non
 def versions(*, reporter: Reporter) -> int:
     """The versions each pinned operator release runs, what a release line resolves to, and the
     helper images dbfleet pins beside them."""
+    from renderer import versions as version_table
+
     rows, data = [], []
     for engine, table in version_table.ENGINES.items():
         rows.append(f"{engine}: {table.operator} ({table.source})")
@@ -257,6 +273,9 @@ def versions(*, reporter: Reporter) -> int:
 
 def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
     """Print how clients reach each proxied database through xdatabase-proxy."""
+    from renderer.connections import connections as proxy_connections
+    from renderer.render import check_environment
+
     catalog_files, overlay_files = input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
     found = {env: check_environment(catalog, env) for env in catalog.environments}
@@ -292,6 +311,12 @@ def _catalog_at(revision: Revision, paths: tuple[Path, ...], overlays: Path | No
 def plan(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...], out: Path,
          base: str | None, form: str, allow_destructive: bool, templates: Path | None) -> int:
     """Classify what merging the working tree would do to the fleet, against a base revision."""
+    from renderer.build import render_all
+    from renderer.change import report
+    from renderer.change.compare import Side, compare
+    from renderer.change.findings import Plan
+    from renderer.change.revision import Revision, default_base
+
     revision = Revision(base) if base else Revision(*default_base())
     catalog_files, overlay_files = input_files(paths, overlays)
     catalog = load(catalog_files, overlay_files, Path.cwd())

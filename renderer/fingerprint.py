@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import hashlib
+from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import renderer
-from renderer.catalog import Source
+
+if TYPE_CHECKING:
+    from renderer.catalog import Source
+
+
+def builtin_templates_dir() -> Path:
+    """The templates that ship with dbfleet (package data ``renderer.templates``)."""
+    return Path(str(resources.files("renderer.templates")))
 
 
 def _tree_files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
@@ -17,7 +25,7 @@ def code_digest(template_dirs: Iterable[Path]) -> str:
     """The renderer's own code and every template it may read."""
     digest = hashlib.sha256(renderer.__version__.encode())
     package = Path(renderer.__file__).parent
-    roots = [(package, ("*.py",))] + [(d, ("*.j2", "*.sh")) for d in template_dirs]
+    roots = [(package, ("*.py",))] + [(d, ("*.j2", "*.sh", "*.lua")) for d in template_dirs]
     for root, patterns in roots:
         for path in _tree_files(root, patterns):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")

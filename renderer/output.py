@@ -150,24 +150,33 @@ def read_manifest(out: Path) -> Manifest:
                                                            "edited, restore it from Git")]) from None
 
 
-def _scan(out: Path) -> tuple[list[str], list[str]]:
+def _scan(out: Path, stamps: dict[str, list[int]] | None = None) -> tuple[list[str], list[str]]:
     """The regular files of the output folder, and what dbfleet never makes there: symbolic links
-    (never followed) and empty folders."""
+    (never followed) and empty folders.  With ``stamps``, each file's stamp (see ``_stamp``) is
+    put there too, from the same walk."""
     if not out.is_dir() or out.is_symlink():
         return [], []
-    found, strange = [], []
-    skip = len(str(out)) + 1
-    for root, dirs, files in os.walk(out):
-        dirs.sort()
-        folder = root[skip:].replace(os.sep, "/")
-        for name in sorted(files) + sorted(d for d in dirs if os.path.islink(os.path.join(root, d))):
-            rel = f"{folder}/{name}" if folder else name
-            if os.path.islink(os.path.join(root, name)):
+    found: list[str] = []
+    strange: list[str] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+        if not entries and prefix:
+            strange.append(prefix)
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_symlink():
                 strange.append(rel)
+            elif entry.is_dir():
+                walk(entry.path, rel + "/")
             elif rel != MANIFEST:
                 found.append(rel)
-        if not files and not dirs and folder:
-            strange.append(folder + "/")
+                if stamps is not None:
+                    stat = entry.stat(follow_symlinks=False)
+                    stamps[rel] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+    walk(str(out), "")
     return found, strange
 
 
@@ -205,14 +214,25 @@ def _check_record(out: Path) -> Path:
     return _cached(out, "rendered", ".json")
 
 
+def _stamp(path: Path) -> list[int] | None:
+    """What changes when a file is written or replaced: its size, modification time and inode."""
+    try:
+        stat = path.lstat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
 def remember_inputs(out: Path, inputs: dict[str, str]) -> None:
-    """Record that the output folder, as its manifest is now, is what ``inputs`` render."""
+    """Record that the output folder, as its manifest is now, is what ``inputs`` render, and
+    how its files stand on disk (so a later check need not read them)."""
     manifest = read_manifest(out)
     record = _read_record(out)
     if record.get("manifest") != sha256(manifest.raw):
         record = {}
     kept = {env: digest for env, digest in record.get("inputs", {}).items() if env in environments(manifest)}
-    data = {"manifest": sha256(manifest.raw), "inputs": {**kept, **inputs}}
+    stamps = {path: _stamp(out / path) for path in manifest.files}
+    data = {"manifest": sha256(manifest.raw), "inputs": {**kept, **inputs}, "stamps": stamps}
     store_atomically(_check_record(out), json.dumps(data, sort_keys=True).encode())
 
 
@@ -237,10 +257,15 @@ def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
         return False
     envs = list(inputs)
     expected = {p: h for p, h in manifest.files.items() if in_scope(p, envs)}
-    on_disk = [f for f in disk_files(out) if in_scope(f, envs)]
+    now: dict[str, list[int]] = {}
+    on_disk = [f for f in _scan(out, now)[0] if in_scope(f, envs)]
     if sorted(expected) != sorted(on_disk):
         return False
-    return all(_matches(out / path, digest) for path, digest in expected.items())
+    # A file whose size, time and inode are those recorded is the one recorded; the others are read.
+    stamps = record.get("stamps")
+    if not isinstance(stamps, dict):
+        stamps = {}
+    return all(stamps.get(path) == now[path] or _matches(out / path, digest) for path, digest in expected.items())
 
 
 def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str:

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterator
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import format_path, locate
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 MAX_MESSAGE = 300

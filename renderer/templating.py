@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer.emit import json_text
+from renderer.fingerprint import builtin_templates_dir
 from renderer.positioned import MAX_DEPTH, format_path
 
 try:
@@ -47,10 +47,6 @@ def parse_object(text: str) -> Any:
     node = yaml.compose(text, Loader=_Loader)
     # An object file holds thousands of values, never millions: what aliases could make of it.
     return None if node is None else _build(node, [max(100_000, 10 * len(text))])
-
-
-def builtin_templates_dir() -> Path:
-    return Path(str(resources.files("renderer.templates")))
 
 
 def _yaml_value(value: Any) -> str:

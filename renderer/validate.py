@@ -5,21 +5,20 @@ does jsonschema explain why, with its precise messages (it takes a hundred times
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Iterator, cast
-
-import jsonschema
-import jsonschema_rs
-from kubernetes_validate import utils as kv
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, cast
 
 from renderer import kubenames
-from renderer.schemas.cel import CelRules
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import format_path
-from renderer.rules.secrets import SECRET_IN_VALUE, SECRET_KEY, has_url_password
-from renderer.render import RenderedObject
 from renderer.schemas import (CHART_LAYOUT, CRD_LAYOUT, EMBEDDED_CHARTS, EMBEDDED_CRDS, FETCH_TIMEOUT, SchemaNotFound,
                               SchemaSearch, SchemaUnavailable, location_problems)
+
+if TYPE_CHECKING:  # the validators' libraries load when the first object is validated, not with the CLI
+    import jsonschema
+    from referencing import Registry
+
+    from renderer.render import RenderedObject
+    from renderer.schemas.cel import CelRules
 
 DEFAULT_KUBE_VERSION = "1.33"
 Missing = tuple[str, str, bool]  # the first object of a kind without a schema, why, and whether it may be skipped
@@ -37,6 +36,8 @@ class Compiled:
     __slots__ = ("fast", "slow")
 
     def __init__(self, slow: jsonschema.protocols.Validator, retrieve: Any = None) -> None:
+        import jsonschema_rs
+
         self.slow = slow
         try:
             self.fast: Any = jsonschema_rs.validator_for(
@@ -87,6 +88,8 @@ class Validators:
 
     # -- finding schemas ------------------------------------------------------------------
     def _kube_schema_dir(self) -> str:
+        from kubernetes_validate import utils as kv
+
         if self._kube_dir is None:
             wanted = kv.major_minor(self.kube_version)
             versions = [v for v in kv.all_versions() if _version_key(kv.major_minor(v)) <= _version_key(wanted)]
@@ -96,6 +99,10 @@ class Validators:
         return self._kube_dir
 
     def _kube(self, api_version: str, kind: str) -> Compiled:
+        import jsonschema
+        from kubernetes_validate import utils as kv
+        from referencing import Registry, Resource
+
         directory = self._kube_schema_dir()
         flat = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
         try:
@@ -114,6 +121,8 @@ class Validators:
         group, _, version = api_version.rpartition("/")
         fields = {"group": group, "kind": kind.lower(), "version": version}
         schema = self.crds.find(fields, f"no schema for {kind} {api_version}")
+        from renderer.schemas.cel import CelRules
+
         self._cel[(api_version, kind)] = CelRules(schema)
         return _compiled(schema)
 
@@ -210,12 +219,16 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 def _compiled(schema: dict[str, Any]) -> Compiled:
+    import jsonschema
+
     return Compiled(jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema))
 
 
 def _secret_problems(obj: dict[str, Any]) -> Iterator[str]:
     """No secret reaches Git, whatever template made the object: no Secret with values, no password
     in a URL or under a password's key (External Secrets' templates, filled in the cluster, aside)."""
+    from renderer.rules.secrets import SECRET_IN_VALUE, SECRET_KEY, has_url_password
+
     if obj.get("kind") in ("Secret",) and is_core(str(obj.get("apiVersion", ""))) and (obj.get("data") or obj.get("stringData")):
         yield "a Secret with its values would put them in Git: render an ExternalSecret (or a SealedSecret) instead"
     skip = ("spec", "target", "template") if obj.get("kind") == "ExternalSecret" else None

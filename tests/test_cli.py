@@ -361,12 +361,12 @@ def test_an_environment_removed_from_the_catalog_is_removed_from_the_output(work
 
 
 def test_check_with_nothing_changed_does_not_render(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from renderer import commands
+    from renderer import build
 
     assert run("render").exit_code == 0
     calls: list[int] = []
-    real = commands.render_all
-    monkeypatch.setattr(commands, "render_all", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    real = build.render_all
+    monkeypatch.setattr(build, "render_all", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
     assert run("render", "--check").exit_code == 0
     assert calls == []
     templates = workdir / "my-templates" / "postgresql"
@@ -459,7 +459,7 @@ def test_check_tells_stale_from_invalid_from_bad_input(workdir: Path) -> None:
 
 def test_an_edit_that_renders_the_same_bytes_leaves_the_output_untouched(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pre-commit hook must not fail with "files were modified" while printing 0 files changed."""
-    from renderer import commands
+    from renderer import build
 
     assert run("render").exit_code == 0
     before = tree(workdir / "rendered")
@@ -469,8 +469,8 @@ def test_an_edit_that_renders_the_same_bytes_leaves_the_output_untouched(workdir
     assert "0 files changed" in result.stderr
     assert tree(workdir / "rendered") == before
     calls: list[int] = []
-    real = commands.render_all
-    monkeypatch.setattr(commands, "render_all", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    real = build.render_all
+    monkeypatch.setattr(build, "render_all", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
     assert run("render", "--check").exit_code == 0
     assert calls == [], "the render remembered its inputs: the check needs no render"
 
@@ -606,3 +606,31 @@ def test_no_custom_template_puts_a_secret_in_git(workdir: Path, extra: str, mess
     assert result.exit_code == 3
     assert message in result.stderr and "hunter2" not in result.stdout
     assert not (workdir / "rendered").exists()
+
+
+def test_a_check_with_nothing_changed_loads_no_renderer(workdir: Path) -> None:
+    """The pre-commit hook's common case starts fast: no templates, schemas or catalog parser
+    are imported (checked in a new process, as the hook runs it)."""
+    import subprocess
+    import sys
+
+    assert run("render").exit_code == 0
+    assert run("render", "--check").exit_code == 0
+    probe = ("import sys; from renderer.cli import main\n"
+             "try:\n    main(['render', '--check'])\nexcept SystemExit as exit:\n    code = exit.code\n"
+             "heavy = sorted(m for m in ('jinja2', 'jsonschema', 'jsonschema_rs', 'celpy', 'lark', 'kubernetes_validate',"
+             " 'renderer.build', 'renderer.templating', 'renderer.schemas.cel') if m in sys.modules)\n"
+             "print(code, heavy)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=workdir)
+    assert done.stdout.strip() == "0 []", done.stdout + done.stderr
+
+
+def test_a_touched_file_with_the_same_bytes_is_still_current(workdir: Path) -> None:
+    """The check trusts a file's size, time and inode as recorded, and reads the file when they
+    differ: a touched file is current, an edited one is not."""
+    assert run("render").exit_code == 0
+    cluster = workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml"
+    os.utime(cluster, ns=(1, 1))
+    assert run("render", "--check").exit_code == 0
+    cluster.write_bytes(cluster.read_bytes().replace(b"instances: 3", b"instances: 4"))
+    assert run("render", "--check").exit_code == 1

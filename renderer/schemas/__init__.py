@@ -13,9 +13,6 @@ import hashlib
 import json
 import re
 import string
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +96,10 @@ class SchemaSearch:
             return None if data == _NOT_FOUND else _schema(data, url)
         except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             pass
+        import urllib.error  # only a URL location fetches: not loaded by every run of the CLI
+        import urllib.parse
+        import urllib.request
+
         host = urllib.parse.urlsplit(url).netloc
         if host in self._down:
             raise SchemaUnavailable(f"cannot fetch {url}: {self._down[host]}")
