@@ -12,7 +12,9 @@ from renderer.plan import plan
 from renderer.rules.fleet import check_fleet
 from renderer.render import (Bundle, RenderedObject, Validator, assemble, by_environment, check_environment, entry_places,
                              render_unit)
+from renderer.components import Unit
 from renderer.templating import Templates
+from renderer.unit_cache import UnitCache
 
 # Work shared with forked worker processes: set before the fork, read by index in the workers.
 _SHARED: dict[str, Any] = {}
@@ -24,27 +26,37 @@ def _api_objects(rendered: list[list[RenderedObject]]) -> Iterator[RenderedObjec
         yield from (obj for obj in objects if obj.applied)
 
 
-Slice = tuple[list[list[RenderedObject]], list[Problem], dict[tuple[str, str], tuple[str, str, bool]]]
+# Each unit's objects and what validating them found; the kinds without a schema.
+Slice = tuple[list[tuple[list[RenderedObject], list[Problem]]], dict[tuple[str, str], tuple[str, str, bool]]]
+
+
+def _render_units(work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None) -> Slice:
+    done = []
+    for env, unit in work:
+        objects = render_unit(unit, fleet, env, templates)
+        done.append((objects, validator.validate(_api_objects([objects])) if validator else []))
+    return done, validator.missing if validator else {}
 
 
 def _render_slice(bounds: tuple[int, int]) -> Slice:
     work, fleet, templates, validator = (_SHARED[k] for k in ("work", "fleet", "templates", "validator"))
-    part = work[bounds[0]:bounds[1]]
-    rendered = [render_unit(unit, fleet, env, templates) for env, unit in part]
-    problems = validator.validate(_api_objects(rendered)) if validator else []
-    for objects in rendered:  # the parent needs paths and bytes only: do not pickle the data
+    done, missing = _render_units(work[bounds[0]:bounds[1]], fleet, templates, validator)
+    for objects, _ in done:  # the parent needs paths and bytes only: do not pickle the data
         for obj in objects:
             obj.data = {}
-    return rendered, problems, validator.missing if validator else {}
+    return done, missing
 
 
-def render_all(catalog: Catalog, templates: Templates, validator: Validator | None = None, jobs: int = 1) -> Bundle:
+def render_all(catalog: Catalog, templates: Templates, validator: Validator | None = None, jobs: int = 1,
+               cache: UnitCache | None = None) -> Bundle:
     """Every environment; problems of all environments are reported together.
 
     With a ``validator``, the bundle's ``problems`` hold what validating every object found.  With
     ``jobs`` > 1 and a large catalog, forked processes share the rendering and validating (the
     bytes are the same: each unit renders on its own, and results keep their order); their
-    objects then carry paths and bytes only."""
+    objects then carry paths and bytes only.  With a ``cache`` (and a validator), units rendered
+    and validated before come from it, and what this render validates cleanly goes into it;
+    the objects of a cached unit carry paths and bytes only."""
     checked = {env: check_environment(catalog, env) for env in catalog.environments}
     found = by_environment({env: problems for env, (_, problems) in checked.items()})
     raise_if(found)
@@ -53,27 +65,36 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     raise_if(found)
     plans = {env: plan(spec, catalog.name, env, templates.kind_of) for env, (spec, _) in checked.items()}
     work = [(env, unit) for env, units in plans.items() for unit in units]
+    cache = cache if validator else None  # the cache holds validated units only
+    keys = [cache.key(unit, catalog.name, env) if cache else None for env, unit in work]
+    rendered: list[list[RenderedObject] | None] = [cache.get(key) if cache else None for key in keys]
+    todo = [i for i, objects in enumerate(rendered) if objects is None]
     jobs = min(jobs, os.cpu_count() or 1)
-    if jobs > 1 and len(work) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
-        size = -(-len(work) // jobs)
-        _SHARED.update(work=work, fleet=catalog.name, templates=templates, validator=validator)
+    if jobs > 1 and len(todo) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
+        size = -(-len(todo) // jobs)
+        _SHARED.update(work=[work[i] for i in todo], fleet=catalog.name, templates=templates, validator=validator)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                slices = pool.map(_render_slice, [(i, i + size) for i in range(0, len(work), size)])
+                slices = pool.map(_render_slice, [(i, i + size) for i in range(0, len(todo), size)])
         finally:
             _SHARED.clear()
-        rendered = [objects for part, _, _ in slices for objects in part]
-        problems = [problem for _, found, _ in slices for problem in found]
+        done = [unit for part, _ in slices for unit in part]
         if validator:
-            for _, _, missing in slices:
+            for _, missing in slices:
                 validator.record_missing(missing)
     else:
-        rendered = [render_unit(unit, catalog.name, env, templates) for env, unit in work]
-        problems = validator.validate(_api_objects(rendered)) if validator else []
+        done, _ = _render_units([work[i] for i in todo], catalog.name, templates, validator)
+    problems = []
+    for i, (objects, found_in_unit) in zip(todo, done):
+        rendered[i] = objects
+        problems += found_in_unit
+        if cache and not found_in_unit:
+            cache.put(keys[i], objects)
     bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []),
                     warnings=sorted(p for p in found if p.severity == "warning"))
     start = 0
     for env, units in plans.items():
-        assemble(env, units, rendered[start:start + len(units)], bundle, entry_places(resolved[env]))
+        assemble(env, units, [objects or [] for objects in rendered[start:start + len(units)]], bundle,
+                 entry_places(resolved[env]))
         start += len(units)
     return bundle

@@ -10,15 +10,13 @@ import difflib
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from renderer.catalog_schema import API_VERSION, CATALOG_SCHEMA, OVERLAY_SCHEMA
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import PList, PMap, load_documents
 from renderer.schema_errors import schema_problems
-
-if TYPE_CHECKING:
-    import jsonschema
+from renderer.schemas.compiled import Compiled
 
 NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters", "decommissioned")
 ENTRY_NOUNS = {"backupStores": "backup store", "clusters": "cluster", "servers": "server", "databases": "database",
@@ -33,15 +31,15 @@ MAX_FILE = 20_000_000  # bytes of one catalog or overlay file
 
 
 @functools.cache
-def _validator(kind: str, section: str | None = None) -> jsonschema.protocols.Validator:
+def _validator(kind: str, section: str | None = None) -> Compiled:
     """The schema of a document kind, or of one section of the catalog's spec (built once, when
     a catalog is first read: ``render --check`` with nothing changed reads none)."""
     import jsonschema
 
     if section is None:
-        return jsonschema.Draft202012Validator(CATALOG_SCHEMA if kind == "Catalog" else OVERLAY_SCHEMA)
+        return Compiled(jsonschema.Draft202012Validator(CATALOG_SCHEMA if kind == "Catalog" else OVERLAY_SCHEMA))
     schema = CATALOG_SCHEMA["properties"]["spec"]["properties"][section]
-    return jsonschema.Draft202012Validator(schema["items"] if section in NAMED_LISTS else schema)
+    return Compiled(jsonschema.Draft202012Validator(schema["items"] if section in NAMED_LISTS else schema))
 
 
 @dataclass(frozen=True)

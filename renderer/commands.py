@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from renderer.change.revision import Revision
     from renderer.render import Bundle, RenderedObject
     from renderer.templating import Templates
+    from renderer.unit_cache import UnitCache
 
 DEFAULT_CATALOG = Path("catalog")
 DEFAULT_OVERLAYS = Path("overlays")
@@ -62,11 +63,26 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
     if catalog is None:
         catalog_files, overlay_files = input_files(inputs.paths, inputs.overlays)
         catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
-    bundle = render_all(catalog, _templates(inputs.templates), validators, inputs.jobs)
+    cache = _unit_cache(inputs)
+    bundle = render_all(catalog, _templates(inputs.templates), validators, inputs.jobs, cache)
     reporter.problems(bundle.warnings)
     if bundle.problems:
         raise DbfleetError(bundle.problems, invalid)
+    if cache and not validators.missing:  # every object was validated: the units can be trusted
+        cache.save()
     return catalog, bundle
+
+
+def _unit_cache(inputs: Inputs) -> UnitCache | None:
+    """The units of the last render into this output folder; none with the user's own schema
+    locations, which can change without dbfleet knowing."""
+    from renderer.unit_cache import UnitCache, salt
+
+    if inputs.schema_locations or inputs.chart_schema_locations:
+        return None
+    template_dirs = [builtin_templates_dir()] + ([inputs.templates] if inputs.templates else [])
+    options = (inputs.kube_version, inputs.ignore_missing_schemas)
+    return UnitCache(output.cached_path(inputs.out, "units", ".json"), salt(code_digest(template_dirs), options))
 
 
 def _templates(folder: Path | None) -> Templates:

@@ -99,7 +99,7 @@ def recover(out: Path) -> None:
         shutil.rmtree(new)
 
 
-def _cached(out: Path, kind: str, suffix: str) -> Path:
+def cached_path(out: Path, kind: str, suffix: str) -> Path:
     """A file of the user's cache about the output folder ``out`` (wherever the command runs)."""
     return cache_root() / kind / (sha256(str(out.resolve()).encode()) + suffix)
 
@@ -108,7 +108,7 @@ def _cached(out: Path, kind: str, suffix: str) -> Path:
 def locked(out: Path) -> Iterator[None]:
     """Hold the output folder while a render (or a check) reads and writes it: one at a time.
     The lock lives in the user's cache (nothing is added beside the output) and names its holder."""
-    path = _cached(out, "locks", ".lock")
+    path = cached_path(out, "locks", ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+")  # noqa: SIM115 - held until the with block ends
@@ -211,7 +211,7 @@ def in_scope(path: str, envs: list[str]) -> bool:
 def _check_record(out: Path) -> Path:
     """Where the digests of the inputs that rendered ``out`` are kept: in the user's cache, not
     in the output, so that an edit that renders the same bytes leaves the working tree clean."""
-    return _cached(out, "rendered", ".json")
+    return cached_path(out, "rendered", ".json")
 
 
 def _stamp(path: Path) -> list[int] | None:

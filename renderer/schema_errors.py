@@ -10,6 +10,8 @@ from renderer.positioned import format_path, locate
 if TYPE_CHECKING:
     import jsonschema
 
+    from renderer.schemas.compiled import Compiled
+
 
 MAX_MESSAGE = 300
 _ARTICLES = {"object": "a mapping (keys under it)", "array": "a list", "string": "a string", "integer": "a whole number",
@@ -83,7 +85,7 @@ FORMAT_KEYWORDS = {"pattern", "maxLength", "minLength"}
 
 
 def schema_problems(
-    document: Any, validator: jsonschema.protocols.Validator, shown_as: tuple[Any, ...] | None = None
+    document: Any, validator: Compiled, shown_as: tuple[Any, ...] | None = None
 ) -> tuple[list[Problem], list[Problem]]:
     """Problems of a whole catalog document (paths shown below ``spec``), or of a part of one
     (paths shown below ``shown_as``, such as ``("clusters", 2)``): those of its structure, and

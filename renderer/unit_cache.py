@@ -1,0 +1,93 @@
+"""Rendered and validated units remembered between runs, so a render after a small edit renders
+and validates only the units the edit reached.
+
+A unit's key is a digest of everything its bytes and their validity depend on: the unit as
+planned (folder, labels, every component's template and context), the fleet and environment,
+and a salt that covers dbfleet's code and templates, the embedded schemas, the validating
+libraries' versions and the validation options.  Only units whose objects validated without a
+problem are remembered, so a cached unit needs no validation.  The cache is one JSON file per
+output folder in the user's cache; it holds the units of the last render only, and can be deleted
+at any time.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from renderer.cache import store_atomically
+from renderer.components import Unit
+from renderer.render import RenderedObject
+
+VERSION = 1
+VALIDATING = ("jsonschema", "jsonschema-rs", "cel-python", "kubernetes-validate")
+
+
+def salt(code: str, options: object) -> str:
+    """What every unit's bytes and validity depend on beyond the unit itself."""
+    from renderer.schemas import EMBEDDED_CRDS  # the checksums of the embedded schemas
+
+    sums = (Path(str(EMBEDDED_CRDS)).parent / "SHA256SUMS").read_bytes()
+    libraries = []
+    for name in VALIDATING:
+        try:
+            libraries.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            libraries.append(f"{name}=?")
+    return hashlib.sha256("\0".join([code, repr(options), *libraries]).encode() + sums).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not part of a unit's key")
+
+
+class UnitCache:
+    def __init__(self, path: Path, salt: str) -> None:
+        self.path, self.salt = path, salt
+        self._stored: dict[str, list[list[Any]]] = {}
+        self._used: dict[str, list[list[Any]]] = {}
+        try:
+            if not path.is_symlink():
+                data = json.loads(path.read_bytes())
+                if isinstance(data, dict) and data.get("version") == VERSION and data.get("salt") == salt:
+                    self._stored = data["units"]
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            self._stored = {}
+
+    def key(self, unit: Unit, fleet: str, env: str) -> str | None:
+        """The unit's digest; None when its plan holds something that has no stable form."""
+        planned = [fleet, env, unit.folder, unit.app, unit.instance,
+                   [(c.template, c.context, c.component, c.wave, c.holds_data, c.file) for c in unit.components]]
+        try:
+            text = json.dumps(planned, sort_keys=True, default=_plain, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return None
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, key: str | None) -> list[RenderedObject] | None:
+        found = self._stored.get(key) if key else None
+        if found is None:
+            return None
+        self._used[key] = found  # type: ignore[index]
+        return [RenderedObject(path, {}, content.encode(), tuple(tuple(i) for i in identities), (), applied)
+                for path, content, identities, applied in found]
+
+    def put(self, key: str | None, objects: list[RenderedObject]) -> None:
+        """Remember a unit whose objects validated cleanly (and whose names are all right)."""
+        if key is None or any(obj.name_problems for obj in objects):
+            return
+        self._used[key] = [[obj.path, obj.content.decode(), [list(i) for i in obj.identities], obj.applied]
+                           for obj in objects]
+
+    def save(self) -> None:
+        """Keep what this render used or made: the units of the catalog as it is now."""
+        if self._used != self._stored:
+            data = {"version": VERSION, "salt": self.salt, "units": self._used}
+            store_atomically(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())

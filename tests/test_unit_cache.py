@@ -1,0 +1,79 @@
+"""Units remembered between renders: a render that takes units from the cache writes the same
+bytes as one that renders everything, and renders only what an edit reached."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from renderer import build, output
+from tests.conftest import run, tree
+
+# (file, text, another text): each step swaps one of them, back and forth.
+EDITS = [
+    ("catalog/postgresql.yaml", "      replicas: 3\n      storage: {size: 20Gi}", "      replicas: 5\n      storage: {size: 20Gi}"),
+    ("catalog/postgresql.yaml", "mode: transaction}", "mode: session}"),
+    ("catalog/postgresql.yaml", "log_min_duration_statement: \"500ms\"", "log_min_duration_statement: \"250ms\""),
+    ("catalog/postgresql.yaml", "        - {name: inventory}", "        - {name: inventory}\n        - {name: stock, owner: stock_app}"),
+    ("overlays/prod.yaml", "size: 100Gi", "size: 150Gi"),
+    ("overlays/dev.yaml", "storage: {size: 5Gi}", "storage: {size: 6Gi}"),
+    ("catalog/fleet.yaml", "schedule: \"0 3 * * *\"", "schedule: \"15 3 * * *\""),
+    ("catalog/kafka.yaml", "partitions: 6", "partitions: 12"),
+    ("catalog/sqlite.yaml", "retention: 7d", "retention: 14d"),
+]
+
+
+def _swap(workdir: Path, edit: tuple[str, str, str]) -> None:
+    path, one, other = edit
+    file = workdir / path
+    text = file.read_text()
+    assert one in text or other in text, edit
+    file.write_text(text.replace(other, one, 1) if other in text else text.replace(one, other, 1))
+
+
+def test_cached_and_uncached_renders_write_the_same_bytes(workdir: Path, tmp_path_factory: pytest.TempPathFactory,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    choose = random.Random(20261122)
+    assert run("render").exit_code == 0
+    for step in range(10):
+        for _ in range(choose.randint(1, 3)):
+            _swap(workdir, choose.choice(EDITS))
+        cached = run("render")
+        with monkeypatch.context() as patch:  # a cache of its own, empty: every unit renders
+            patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("fresh-cache")))
+            fresh = run("render", "-o", f"fresh-{step}")
+        assert cached.exit_code == fresh.exit_code == 0, cached.output + fresh.output
+        assert tree(workdir / "rendered") == tree(workdir / f"fresh-{step}"), f"step {step}"
+
+
+def test_only_what_an_edit_reaches_is_rendered(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("render").exit_code == 0
+    rendered: list[str] = []
+    real = build.render_unit
+    monkeypatch.setattr(build, "render_unit", lambda unit, *args: rendered.append(unit.instance) or real(unit, *args))
+    assert run("render").exit_code == 0
+    assert rendered == []  # nothing changed: every unit from the cache, nothing validated
+    _swap(workdir, EDITS[4])  # prod's orders storage
+    assert run("render").exit_code == 0
+    assert rendered == ["orders"]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "symlink", "other salt"])
+def test_a_damaged_cache_is_ignored(workdir: Path, tmp_path_factory: pytest.TempPathFactory, damage: str) -> None:
+    assert run("render").exit_code == 0
+    before = tree(workdir / "rendered")
+    cache = output.cached_path(workdir / "rendered", "units", ".json")
+    assert cache.is_file()
+    if damage == "garbage":
+        cache.write_text("{not json")
+    elif damage == "symlink":
+        elsewhere = tmp_path_factory.mktemp("elsewhere") / "units.json"
+        elsewhere.write_bytes(cache.read_bytes())
+        cache.unlink()
+        cache.symlink_to(elsewhere)
+    else:
+        cache.write_text(cache.read_text().replace('"salt":"', '"salt":"x', 1))
+    (workdir / "rendered" / "dev").rename(workdir / "gone")  # must be rendered again, whole and right
+    assert run("render").exit_code == 0
+    assert tree(workdir / "rendered") == before
