@@ -72,6 +72,7 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     jobs = min(jobs, os.cpu_count() or 1)
     if jobs > 1 and len(todo) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
         size = -(-len(todo) // jobs)
+        templates.compile_all()
         _SHARED.update(work=[work[i] for i in todo], fleet=catalog.name, templates=templates, validator=validator)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:

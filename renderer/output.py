@@ -152,8 +152,8 @@ def read_manifest(out: Path) -> Manifest:
 
 def _scan(out: Path, stamps: dict[str, list[int]] | None = None) -> tuple[list[str], list[str]]:
     """The regular files of the output folder, and what dbfleet never makes there: symbolic links
-    (never followed) and empty folders.  With ``stamps``, each file's stamp (see ``_stamp``) is
-    put there too, from the same walk."""
+    (never followed) and empty folders.  With ``stamps``, each file's stamp (what changes when it
+    is written or replaced: size, modification time, inode) is put there too, from the same walk."""
     if not out.is_dir() or out.is_symlink():
         return [], []
     found: list[str] = []
@@ -184,11 +184,12 @@ def disk_files(out: Path) -> list[str]:
     return _scan(out)[0]
 
 
-def foreign_problems(out: Path, manifest: Manifest) -> list[Problem]:
-    """Files dbfleet did not write, symbolic links and empty folders: refused, never deleted."""
+def foreign_problems(out: Path, manifest: Manifest, scanned: tuple[list[str], list[str]] | None = None) -> list[Problem]:
+    """Files dbfleet did not write, symbolic links and empty folders: refused, never deleted.
+    ``scanned``: what ``_scan`` found, when the caller has it."""
     if out.exists() and not out.is_dir():
         return [Problem(Mark(str(out), 0, 0), "the output path exists and is not a folder")]
-    files, strange = _scan(out)
+    files, strange = scanned or _scan(out)
     foreign = strange + [f for f in files if f not in manifest.files]
     problems = [
         Problem(Mark(str(out / f), 0, 0), "not written by dbfleet; move it out of the output folder (dbfleet owns it entirely)")
@@ -214,15 +215,6 @@ def _check_record(out: Path) -> Path:
     return cached_path(out, "rendered", ".json")
 
 
-def _stamp(path: Path) -> list[int] | None:
-    """What changes when a file is written or replaced: its size, modification time and inode."""
-    try:
-        stat = path.lstat()
-    except OSError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-
-
 def remember_inputs(out: Path, inputs: dict[str, str]) -> None:
     """Record that the output folder, as its manifest is now, is what ``inputs`` render, and
     how its files stand on disk (so a later check need not read them)."""
@@ -231,7 +223,9 @@ def remember_inputs(out: Path, inputs: dict[str, str]) -> None:
     if record.get("manifest") != sha256(manifest.raw):
         record = {}
     kept = {env: digest for env, digest in record.get("inputs", {}).items() if env in environments(manifest)}
-    stamps = {path: _stamp(out / path) for path in manifest.files}
+    now: dict[str, list[int]] = {}
+    _scan(out, now)
+    stamps = {path: now.get(path) for path in manifest.files}
     data = {"manifest": sha256(manifest.raw), "inputs": {**kept, **inputs}, "stamps": stamps}
     store_atomically(_check_record(out), json.dumps(data, sort_keys=True).encode())
 
@@ -261,19 +255,35 @@ def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
     on_disk = [f for f in _scan(out, now)[0] if in_scope(f, envs)]
     if sorted(expected) != sorted(on_disk):
         return False
-    # A file whose size, time and inode are those recorded is the one recorded; the others are read.
+    return _intact(out, expected, record, now) == set(expected)
+
+
+def _intact(out: Path, files: dict[str, str], record: dict[str, Any], now: dict[str, list[int]]) -> set[str]:
+    """The ``files`` (path: digest) that are on disk as written.  A file whose size, time and
+    inode are those the record of this manifest holds is the one written; the others are read."""
     stamps = record.get("stamps")
     if not isinstance(stamps, dict):
         stamps = {}
-    return all(stamps.get(path) == now[path] or _matches(out / path, digest) for path, digest in expected.items())
+    return {path for path, digest in files.items()
+            if (path in now and stamps.get(path) == now[path]) or _matches(out / path, digest)}
 
 
 def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str:
     """A unified diff from the folder on disk to the freshly rendered files, within ``envs``."""
-    current = {f for f in disk_files(out) if in_scope(f, envs)}
+    now: dict[str, list[int]] = {}
+    current = {f for f in _scan(out, now)[0] if in_scope(f, envs)}
+    # A file as the last render left it (its recorded stamp) holds the manifest's bytes: when
+    # those are the new ones, it need not be read.
+    manifest = read_manifest(out)
+    record = _read_record(out)
+    stamps = record.get("stamps") if record.get("manifest") == sha256(manifest.raw) else None
+    stamps = stamps if isinstance(stamps, dict) else {}
     chunks: list[str] = []
     for path in sorted(current | set(files)):
         new = files.get(path)
+        if (new is not None and path in current and stamps.get(path) == now[path]
+                and manifest.files.get(path) == sha256(new)):
+            continue
         old = (out / path).read_bytes() if path in current else None
         if old == new:
             continue
@@ -298,12 +308,14 @@ def write(out: Path, files: dict[str, bytes], envs: list[str]) -> list[str]:
     """
     recover(out)
     manifest = read_manifest(out)
-    problems = foreign_problems(out, manifest)
+    now: dict[str, list[int]] = {}
+    problems = foreign_problems(out, manifest, _scan(out, now))
     if problems:
         raise DbfleetError(problems)
     kept = {p: h for p, h in manifest.files.items() if not in_scope(p, envs)}
     final = Manifest(files=dict(sorted({**kept, **{p: sha256(b) for p, b in files.items()}}.items())))
-    intact = {p for p, digest in manifest.files.items() if _matches(out / p, digest)}
+    record = _read_record(out)
+    intact = _intact(out, manifest.files, record if record.get("manifest") == sha256(manifest.raw) else {}, now)
     edited = sorted(p for p in kept if p not in intact)
     if edited:
         raise DbfleetError([Problem(Mark(str(out / p), 0, 0), "edited or deleted by hand, in an environment not rendered "

@@ -61,39 +61,58 @@ class TemplateError(Exception):
 
 
 class Templates:
-    """Every template, compiled up front: rendering then reads no file."""
+    """The templates: yours (--templates) compiled up front, so a broken one is bad input at
+    once; the built-in ones when first used (a render after a small edit uses a few)."""
 
     def __init__(self, override_dir: Path | None = None) -> None:
         search = [str(builtin_templates_dir())]
         if override_dir is not None:
             search.insert(0, str(override_dir))
+        # Every file is read now, so rendering reads none (the core is pure); a template is
+        # compiled from its text when first used.
+        files = jinja2.FileSystemLoader(search)
+        sources = {name: files.get_source(None, name)[0]  # type: ignore[arg-type]
+                   for name in files.list_templates() if name.endswith((".j2", *(f".{e}" for e in ASSETS)))}
         # Sandboxed: a template (--templates) reaches the values it is given, not Python's internals.
         env = ImmutableSandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(search),
+            loader=jinja2.DictLoader(sources),
             undefined=jinja2.StrictUndefined,
             finalize=_yaml_value,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
             autoescape=False,
-            auto_reload=False,  # compiled once: rendering must not look at the files again
+            auto_reload=False,
+            cache_size=-1,  # every template compiled stays compiled
         )
         # Assets (scripts) are files that templates embed whole, with asset("sqlite/init.sh").
-        self._assets = {
-            name: env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
-            for name in env.list_templates(extensions=list(ASSETS))
-        }
+        self._assets = {name: text for name, text in sources.items() if not name.endswith(".j2")}
         env.globals["asset"] = self._assets.__getitem__
         self._templates: dict[str, jinja2.Template] = {}
-        self._custom = {name for name in env.list_templates(extensions=["j2"])
-                        if override_dir is not None and (override_dir / name).is_file()}
-        self._kinds = {name: _declared_kind(env.loader.get_source(env, name)[0])  # type: ignore[union-attr]
-                       for name in env.list_templates(extensions=["j2"])}
-        for name in env.list_templates(extensions=["j2"]):
+        self._custom = {name for name in sources if name.endswith(".j2")
+                        and override_dir is not None and (override_dir / name).is_file()}
+        self._kinds = {name: _declared_kind(text) for name, text in sources.items() if name.endswith(".j2")}
+        self._env = env
+        for name in sorted(self._custom):
+            self._template(name)
+
+    def _template(self, name: str) -> jinja2.Template:
+        template = self._templates.get(name)
+        if template is None:
             try:
-                self._templates[name] = env.get_template(name)
+                template = self._templates[name] = self._env.get_template(name)
             except jinja2.TemplateError as exc:
                 raise TemplateError(f"template {name}: {exc}") from None
+        return template
+
+    def compile_all(self) -> None:
+        """Every template now: before forked workers share them."""
+        for name in self._kinds:
+            self._template(name)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._kinds)
 
     def kind_of(self, name: str) -> tuple[str, str] | None:
         """(apiVersion, kind) a template writes, when it writes them as plain text."""
@@ -101,8 +120,9 @@ class Templates:
 
     def render(self, name: str, context: dict[str, Any], api_object: bool = True) -> dict[str, Any]:
         """The mapping a template writes: an API object, or (``api_object`` False) a file's data."""
+        template = self._template(name)
         try:
-            text = self._templates[name].render(context)
+            text = template.render(context)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {name}: {exc}") from None
         except Exception as exc:  # a template (--templates) is code: 1/0, int("x"), a filter's misuse ...

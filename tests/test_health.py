@@ -109,7 +109,7 @@ NO_CHECK = {"PodMonitor", "GitRepository", "HelmRepository", "Kustomization", "A
 
 def test_every_custom_kind_the_templates_render_has_a_check() -> None:
     templates = Templates()
-    kinds = {templates.kind_of(name) for name in templates._templates}
+    kinds = {templates.kind_of(name) for name in templates.names}
     custom = {k for k in kinds if k and "." in k[0].split("/")[0] and not k[0].split("/")[0].endswith(".k8s.io")}
     missing = {k for k in custom if k not in health.BY_KIND and k[1] not in NO_CHECK}
     assert not missing

@@ -12,10 +12,12 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator
 
 import celpy
+import celpy.celparser
 from celpy import celtypes
 
 Step = tuple[str, str]  # ("property", name) | ("items", "") | ("values", "")
@@ -106,6 +108,34 @@ def _nodes(value: Any, path: tuple[Step, ...], shown: tuple[Any, ...] = ()) -> I
     elif kind == "values" and isinstance(value, dict):
         for key, item in value.items():
             yield from _nodes(item, rest, (*shown, key))
+
+
+def _prebuilt_parser() -> None:
+    """celpy builds its LALR parser from the CEL grammar on first use: 0.3 s of every run that
+    checks a CEL rule.  Lark keeps a built parser in a cache file (keyed by the grammar, the
+    options and Lark's version): dbfleet's cache holds it.  Without one, celpy builds its own."""
+    import lark
+    from celpy.celparser import CELParser
+
+    from renderer.cache import cache_root
+
+    if CELParser.CEL_PARSER is not None:
+        return
+    path = cache_root() / "cel-parser.lark"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():
+            return
+        # celpy's own options (celpy/celparser.py CELParser.__init__), and the cache.
+        CELParser.CEL_PARSER = lark.Lark(
+            (Path(celpy.celparser.__file__).parent / "cel.lark").read_text(), parser="lalr", start="expr", debug=True,
+            g_regex_flags=re.M, lexer_callbacks={"IDENT": CELParser.ambiguous_literals}, propagate_positions=True,
+            maybe_placeholders=False, priority="invert", tree_class=lark.Tree, cache=str(path))
+    except Exception:  # noqa: BLE001 - a cache file another run is writing, of another Lark ...: celpy builds its own
+        CELParser.CEL_PARSER = None
+
+
+_prebuilt_parser()
 
 
 class CelRules:
