@@ -77,3 +77,19 @@ def test_a_damaged_cache_is_ignored(workdir: Path, tmp_path_factory: pytest.Temp
     (workdir / "rendered" / "dev").rename(workdir / "gone")  # must be rendered again, whole and right
     assert run("render").exit_code == 0
     assert tree(workdir / "rendered") == before
+
+
+def test_another_process_finds_every_unit(workdir: Path) -> None:
+    """Keys are the same in every process (the cache is rewritten only when one is new)."""
+    import os
+    import subprocess
+    import sys
+
+    render = [sys.executable, "-m", "renderer.cli", "render"]
+    env = {**os.environ, "PYTHONHASHSEED": "1"}
+    subprocess.run(render, cwd=workdir, env=env, check=True, capture_output=True)
+    cache = output.cached_path(workdir / "rendered", "units", ".json")
+    first = cache.stat()
+    subprocess.run(render, cwd=workdir, env={**env, "PYTHONHASHSEED": "2"}, check=True, capture_output=True)
+    second = cache.stat()
+    assert (second.st_ino, second.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
