@@ -85,8 +85,8 @@ def recover(out: Path) -> None:
     refused)."""
     new, old = _siblings(out)
     if old.exists() or old.is_symlink():
-        if not old.is_symlink() and (old / JOURNAL).is_file():
-            _roll_back(out, old)
+        if not old.is_symlink() and old.is_dir() and ((old / JOURNAL).is_file() or not any(old.iterdir())):
+            _roll_back(out, old)  # a transaction cut short (an empty folder: before its journal)
         elif old.is_symlink() or not (old / MANIFEST).is_file():
             raise DbfleetError([Problem(Mark(str(old), 0, 0), "not made by dbfleet, and named as its own: move it away")])
         elif out.exists():
@@ -378,8 +378,9 @@ def _replace(out: Path, new: Path, old: Path, final: Manifest, files: dict[str, 
     moves = [*changed, MANIFEST]
     journal = {"moved": moves, "added": [p for p in [*written, MANIFEST] if not (out / p).exists()]}
     old.mkdir()
-    (old / JOURNAL).write_bytes(json.dumps(journal).encode())
     try:
+        # Written whole before anything moves: a journal cut short means nothing moved yet.
+        (old / JOURNAL).write_bytes(json.dumps(journal).encode())
         made: set[Path] = {old}
         for path in moves:  # what goes or is replaced, into the backup
             if (out / path).exists():
@@ -399,7 +400,10 @@ def _replace(out: Path, new: Path, old: Path, final: Manifest, files: dict[str, 
 
 def _roll_back(out: Path, old: Path) -> None:
     """Put back what a transaction moved (its journal says what), and take away what it added."""
-    journal = json.loads((old / JOURNAL).read_bytes())
+    try:
+        journal = json.loads((old / JOURNAL).read_bytes())
+    except (OSError, ValueError):  # no journal, or one cut short: nothing moved yet
+        journal = {"moved": [], "added": []}
     for path in journal["added"]:
         if _SAFE_PATH.match(path) and (out / path).is_file():
             (out / path).unlink()

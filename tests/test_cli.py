@@ -218,6 +218,19 @@ def test_a_swap_cut_between_its_two_renames_is_undone(workdir: Path) -> None:
     assert not list(workdir.glob("rendered.dbfleet-*"))
 
 
+@pytest.mark.parametrize("journal", [None, b'{"moved": ["prod/'], ids=["before-the-journal", "journal-cut-short"])
+def test_a_transaction_killed_before_anything_moved_is_cleaned_up(workdir: Path, journal: bytes | None) -> None:
+    assert run("render").exit_code == 0
+    before = tree(workdir / "rendered")
+    backup = workdir / "rendered.dbfleet-old"
+    backup.mkdir()
+    if journal is not None:
+        (backup / output.JOURNAL).write_bytes(journal)
+    assert run("render", "--check").exit_code == 0
+    assert tree(workdir / "rendered") == before
+    assert not backup.exists()
+
+
 def test_a_users_folder_named_like_dbfleets_own_is_never_deleted(workdir: Path) -> None:
     mine = workdir / "rendered.dbfleet-old"
     mine.mkdir()
