@@ -196,13 +196,12 @@ def _day2_ops() -> Any:
     return day2
 
 
-DAY2_EXIT = """
-    \b
-    Exit codes:
-      0  edited and rendered
-      2  refused (destructive without --allow-destructive), or bad input: nothing is written
-      3  the edited catalog renders objects that fail their schemas (the edit is undone)
-"""
+DAY2_EXIT = (
+    "\n\n\b\nExit codes:\n"
+    "  0  edited and rendered\n"
+    "  2  refused (destructive without --allow-destructive), or bad input: nothing is written\n"
+    "  3  the edited catalog renders objects that fail their schemas (the edit is undone)"
+)
 
 
 @main.command(help="Set a cluster's replicas (and its pooler's): edits replicas, pooler.replicas." + DAY2_EXIT)

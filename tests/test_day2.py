@@ -193,3 +193,9 @@ def test_a_symlinked_catalog_file_is_not_written_through(fleet: Path, tmp_path: 
     assert result.exit_code == 2
     assert "symbolic link" in result.stderr
     assert real.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["scale", "resize", "upgrade", "restart", "backup", "restore"])
+def test_each_command_says_its_exit_codes(command: str) -> None:
+    help_text = run(command, "--help").stdout
+    assert "  Exit codes:\n    0  edited and rendered\n    2  refused" in help_text
