@@ -34,12 +34,10 @@ MAX_FILE = 20_000_000  # bytes of one catalog or overlay file
 def _validator(kind: str, section: str | None = None) -> Compiled:
     """The schema of a document kind, or of one section of the catalog's spec (built once, when
     a catalog is first read: ``render --check`` with nothing changed reads none)."""
-    import jsonschema
-
     if section is None:
-        return Compiled(jsonschema.Draft202012Validator(CATALOG_SCHEMA if kind == "Catalog" else OVERLAY_SCHEMA))
+        return Compiled(CATALOG_SCHEMA if kind == "Catalog" else OVERLAY_SCHEMA)
     schema = CATALOG_SCHEMA["properties"]["spec"]["properties"][section]
-    return Compiled(jsonschema.Draft202012Validator(schema["items"] if section in NAMED_LISTS else schema))
+    return Compiled(schema["items"] if section in NAMED_LISTS else schema)
 
 
 @dataclass(frozen=True)

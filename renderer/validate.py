@@ -73,9 +73,7 @@ class Validators:
         return self._kube_dir
 
     def _kube(self, api_version: str, kind: str) -> Compiled:
-        import jsonschema
         from kubernetes_validate import utils as kv
-        from referencing import Registry, Resource
 
         directory = self._kube_schema_dir()
         flat = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
@@ -83,13 +81,20 @@ class Validators:
             schema = kv.schema_contents(f"{directory}/{kind.lower()}-{flat}.json", self.kube_version)
         except FileNotFoundError:
             raise SchemaNotFound(f"no Kubernetes {self.kube_version} schema for {kind} {api_version}") from None
-        if self._kube_registry is None:
+        if self._kube_definitions is None:
             self._kube_definitions = kv.schema_contents(f"{directory}/_definitions.json", self.kube_version)
-            self._kube_registry = Resource.from_contents(self._kube_definitions) @ Registry()
-        registry = Resource.from_contents(schema) @ self._kube_registry
         definitions = self._kube_definitions
+
+        def explaining() -> jsonschema.protocols.Validator:
+            import jsonschema
+            from referencing import Registry, Resource
+
+            if self._kube_registry is None:
+                self._kube_registry = Resource.from_contents(definitions) @ Registry()
+            return jsonschema.Draft202012Validator(schema, registry=Resource.from_contents(schema) @ self._kube_registry)
+
         # Each schema refers to _definitions.json#/definitions/...: the one other document.
-        return Compiled(jsonschema.Draft202012Validator(schema, registry=registry), lambda uri: definitions)
+        return Compiled(schema, explaining, lambda uri: definitions)
 
     def _crd(self, api_version: str, kind: str) -> Compiled:
         group, _, version = api_version.rpartition("/")
@@ -193,9 +198,7 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 def _compiled(schema: dict[str, Any]) -> Compiled:
-    import jsonschema
-
-    return Compiled(jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema))
+    return Compiled(schema)
 
 
 def _secret_problems(obj: dict[str, Any]) -> Iterator[str]:
