@@ -82,7 +82,7 @@ def _unit_cache(inputs: Inputs) -> UnitCache | None:
         return None
     template_dirs = [builtin_templates_dir()] + ([inputs.templates] if inputs.templates else [])
     options = (inputs.kube_version, inputs.ignore_missing_schemas)
-    return UnitCache(output.cached_path(inputs.out, "units", ".json"), salt(code_digest(template_dirs), options))
+    return UnitCache(output.cached_path(inputs.out, "units", ".marshal"), salt(code_digest(template_dirs), options))
 
 
 def _templates(folder: Path | None) -> Templates:

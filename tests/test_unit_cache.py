@@ -64,7 +64,7 @@ def test_only_what_an_edit_reaches_is_rendered(workdir: Path, monkeypatch: pytes
 def test_a_damaged_cache_is_ignored(workdir: Path, tmp_path_factory: pytest.TempPathFactory, damage: str) -> None:
     assert run("render").exit_code == 0
     before = tree(workdir / "rendered")
-    cache = output.cached_path(workdir / "rendered", "units", ".json")
+    cache = output.cached_path(workdir / "rendered", "units", ".marshal")
     assert cache.is_file()
     if damage == "garbage":
         cache.write_text("{not json")
@@ -90,7 +90,7 @@ def test_another_process_finds_every_unit(workdir: Path) -> None:
     render = [sys.executable, "-m", "renderer.cli", "render"]
     env = {**os.environ, "PYTHONHASHSEED": "1"}
     subprocess.run(render, cwd=workdir, env=env, check=True, capture_output=True)
-    cache = output.cached_path(workdir / "rendered", "units", ".json")
+    cache = output.cached_path(workdir / "rendered", "units", ".marshal")
     first = cache.stat()
     subprocess.run(render, cwd=workdir, env={**env, "PYTHONHASHSEED": "2"}, check=True, capture_output=True)
     second = cache.stat()
