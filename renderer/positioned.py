@@ -15,10 +15,10 @@ import yaml
 
 from renderer.errors import Mark, Problem
 
-try:
-    _Loader: type = yaml.CSafeLoader
+try:  # libyaml's composer (the one that resolves nothing: dbfleet resolves scalars itself)
+    LOADER: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    LOADER = yaml.SafeLoader
 
 
 class PMap(dict[str, Any]):
@@ -166,7 +166,7 @@ def load_documents(text: str, filename: str, expected: str = "a YAML document") 
     with nothing under it) come back as problems that say what is ``expected``."""
     builder = _Builder(filename, text)
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes = list(yaml.compose_all(text, Loader=LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(filename, mark.line + 1, mark.column + 1) if mark else Mark(filename, 1, 1)

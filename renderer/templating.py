@@ -12,12 +12,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer.emit import json_text
 from renderer.fingerprint import builtin_templates_dir
-from renderer.positioned import MAX_DEPTH, format_path
-
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+from renderer.positioned import LOADER, MAX_DEPTH, format_path
 
 _STR = "tag:yaml.org,2002:str"
 ASSETS = ("sh", "lua")
@@ -44,7 +39,7 @@ def _build(node: yaml.Node, budget: list[int], depth: int = 0) -> Any:
 
 
 def parse_object(text: str) -> Any:
-    node = yaml.compose(text, Loader=_Loader)
+    node = yaml.compose(text, Loader=LOADER)
     # An object file holds thousands of values, never millions: what aliases could make of it.
     return None if node is None else _build(node, [max(100_000, 10 * len(text))])
 

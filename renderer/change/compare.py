@@ -14,11 +14,7 @@ from renderer.engines import vcluster
 from renderer.errors import Mark
 from renderer.positioned import PMap
 from renderer.rules._walk import located
-
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+from renderer.templating import parse_object
 
 SECTIONS = {"clusters": "cluster", "databases": "database", "vclusters": "vCluster"}
 FOLDED = 6  # objects named in one summary line; the rest are counted
@@ -66,8 +62,8 @@ def _objects(files: dict[str, bytes], env: str, same: dict[str, bytes]) -> dict[
                 or same.get(path) == content):
             continue
         try:
-            obj = yaml.load(content, Loader=_Loader)
-        except yaml.YAMLError:
+            obj = parse_object(content.decode("utf-8"))
+        except (yaml.YAMLError, ValueError):  # a file edited into something else: no object to compare
             continue
         if isinstance(obj, dict) and "kind" in obj:
             found[path] = obj

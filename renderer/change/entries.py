@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from renderer import versions
 from renderer.change.findings import Finding, Level
-from renderer.change.quantities import amount
+from renderer.quantities import amount
 from renderer.cron import retention_days
 
 SAFE, DISRUPTIVE, DESTRUCTIVE = Level.SAFE, Level.DISRUPTIVE, Level.DESTRUCTIVE

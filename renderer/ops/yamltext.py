@@ -17,7 +17,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from renderer import emit
-from renderer.positioned import resolve_plain
+from renderer.positioned import LOADER, resolve_plain
 
 YAML11_BOOLS = {"y", "n", "yes", "no", "on", "off"}  # strings in YAML 1.2, booleans to older readers: quoted
 _YAML11_TIME = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]+:[0-9]")  # timestamps, sexagesimals to YAML 1.1
@@ -30,15 +30,9 @@ class EditError(Exception):
     """The file does not have the shape the edit needs (a value where a mapping should be)."""
 
 
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
-
 @functools.lru_cache(maxsize=4)  # a command looks for the entry, then edits: one parse of each text
 def documents(text: str) -> list[Node]:
-    return [doc for doc in yaml.compose_all(text, Loader=_Loader) if doc is not None]
+    return [doc for doc in yaml.compose_all(text, Loader=LOADER) if doc is not None]
 
 
 def child(node: Node, step: Step) -> Node | None:

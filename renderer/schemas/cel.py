@@ -13,42 +13,27 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator
 
 import celpy
 import celpy.celparser
 from celpy import celtypes
 
+from renderer.quantities import amount
+
 Step = tuple[str, str]  # ("property", name) | ("items", "") | ("values", "")
-
-_QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(([eE][+-]?[0-9]+)|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|)\Z")
-_SUFFIXES = {"": Decimal(1), "m": Decimal("0.001"), **{s: Decimal(10) ** (3 * i) for i, s in enumerate("kMGTPE", 1)},
-             **{f"{s}i": Decimal(2) ** (10 * i) for i, s in enumerate("KMGTPE", 1)}}
-
-
-def _amount(text: str) -> Decimal | None:
-    """A Kubernetes quantity's value (resource.Quantity's syntax), or None."""
-    found = _QUANTITY.match(text)
-    if not found:
-        return None
-    try:
-        number, suffix = Decimal(found.group(1)), found.group(2)
-        return number * (Decimal(10) ** int(suffix[1:]) if suffix[:1] in ("e", "E") else _SUFFIXES[suffix])
-    except (InvalidOperation, ValueError):
-        return None
 
 
 def _quantity(text: celtypes.Value) -> celtypes.Value:
     """A quantity as the rules use one: a value that compares and has a sign."""
-    amount = _amount(str(text))
-    if amount is None:
+    value = amount(str(text))
+    if value is None:
         raise ValueError(f"{text!s} is not a quantity")
-    return celtypes.DoubleType(float(amount))
+    return celtypes.DoubleType(float(value))
 
 
 FUNCTIONS: dict[str, Any] = {
-    "isQuantity": lambda text: celtypes.BoolType(_amount(str(text)) is not None),
+    "isQuantity": lambda text: celtypes.BoolType(amount(str(text)) is not None),
     "quantity": _quantity,
     "sign": lambda value: celtypes.IntType((value > 0) - (value < 0)),
     "compareTo": lambda left, right: celtypes.IntType((left > right) - (left < right)),
