@@ -30,6 +30,7 @@ from typing import Callable
 from renderer import output
 from renderer.catalog import load, read_sources
 from renderer.commands import _digests
+from renderer.fingerprint import builtin_templates_dir, code_digest
 from renderer.build import render_all
 from renderer.templating import Templates
 from renderer.validate import Validators
@@ -128,7 +129,7 @@ def run(n: int, schemas: list[str], repeat: int, jobs: int, mixed: bool) -> dict
 
         figures["validate"], _ = best(repeat, validate)
         figures["both"], _ = best(repeat, lambda: render_all(catalog, templates, Validators(schemas), jobs))  # type: ignore[arg-type]
-        digests = _digests(read_sources([path], work), None, ["default"])
+        digests = _digests(read_sources([path], work), code_digest([builtin_templates_dir()]), ["default"])
 
         def write_fresh() -> None:
             shutil.rmtree(out, ignore_errors=True)
@@ -150,7 +151,7 @@ def run(n: int, schemas: list[str], repeat: int, jobs: int, mixed: bool) -> dict
         output.remember_inputs(out, digests)
 
         def check_fast() -> None:
-            assert output.up_to_date(out, output.read_manifest(out), _digests(read_sources([path], work), None, ["default"]))
+            assert output.up_to_date(out, output.read_manifest(out), _digests(read_sources([path], work), code_digest([builtin_templates_dir()]), ["default"]))
 
         figures["check"], _ = best(repeat, check_fast)
 

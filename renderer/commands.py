@@ -5,6 +5,7 @@ changed runs in every pre-commit hook, and reads no template, schema or catalog 
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,9 +49,7 @@ def input_files(paths: Iterable[Path], overlays: Path | None) -> tuple[list[Path
     return catalog_files, overlay_files
 
 
-def _digests(sources: Sequence[Source], templates: Path | None, envs: Iterable[str]) -> dict[str, str]:
-    template_dirs = [builtin_templates_dir()] + ([templates] if templates else [])
-    code = code_digest(template_dirs)
+def _digests(sources: Sequence[Source], code: str, envs: Iterable[str]) -> dict[str, str]:
     return {env: inputs_digest(code, sources, env) for env in envs}
 
 
@@ -80,9 +79,8 @@ def _unit_cache(inputs: Inputs) -> UnitCache | None:
 
     if inputs.schema_locations or inputs.chart_schema_locations:
         return None
-    template_dirs = [builtin_templates_dir()] + ([inputs.templates] if inputs.templates else [])
     options = (inputs.kube_version, inputs.ignore_missing_schemas)
-    return UnitCache(output.cached_path(inputs.out, "units", ".marshal"), salt(code_digest(template_dirs), options))
+    return UnitCache(output.cached_path(inputs.out, "units", ".marshal"), salt(inputs.code, options))
 
 
 def _templates(folder: Path | None) -> Templates:
@@ -117,6 +115,12 @@ class Inputs:
     ignore_missing_schemas: bool
     jobs: int
 
+    @functools.cached_property
+    def code(self) -> str:
+        """The digest of dbfleet's code and the templates it reads: once per command (the check
+        record and the unit cache both need it)."""
+        return code_digest([builtin_templates_dir()] + ([self.templates] if self.templates else []))
+
 
 # Runs once the output is rendered and valid, before anything is written: it may refuse (raise).
 BeforeWrite = Callable[[Catalog, "Bundle"], None]
@@ -135,13 +139,13 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool, catalog: Catalog 
 
 def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter, check: bool,
                    catalog: Catalog | None = None, before_write: BeforeWrite | None = None) -> int:
-    paths, overlays, out, envs, templates = inputs.paths, inputs.overlays, inputs.out, inputs.envs, inputs.templates
+    paths, overlays, out, envs = inputs.paths, inputs.overlays, inputs.out, inputs.envs
     manifest = output.read_manifest(out)
     if check:
         known = list(envs) or sorted(output.environments(manifest))
         if known:
             catalog_files, overlay_files = input_files(paths, overlays)
-            digests = _digests(read_sources(catalog_files + overlay_files, Path.cwd()), templates, known)
+            digests = _digests(read_sources(catalog_files + overlay_files, Path.cwd()), inputs.code, known)
             if output.up_to_date(out, manifest, digests):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
@@ -158,13 +162,13 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
             reporter.diff(text)
             reporter.result(f"{out} is out of date: run dbfleet render", upToDate=False)
             return STALE
-        output.remember_inputs(out, _digests(catalog.sources, templates, rendered_envs))
+        output.remember_inputs(out, _digests(catalog.sources, inputs.code, rendered_envs))
         reporter.result(f"{out} is up to date", upToDate=True)
         return 0
     if before_write is not None:
         before_write(catalog, bundle)
     changed = output.write(out, bundle.files, scope)
-    output.remember_inputs(out, _digests(catalog.sources, templates, rendered_envs))
+    output.remember_inputs(out, _digests(catalog.sources, inputs.code, rendered_envs))
     reporter.result(
         f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "
         f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed",

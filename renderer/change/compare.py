@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from renderer.catalog import Catalog, resolve, with_schema_defaults
+from renderer.catalog import ENTRY_NOUNS, Catalog, resolve, with_schema_defaults
 from renderer.change import entries, objects
 from renderer.change.findings import Change, Finding, Level, Plan
 from renderer.engines import vcluster
@@ -16,7 +16,7 @@ from renderer.positioned import PMap
 from renderer.rules._walk import located
 from renderer.templating import parse_object
 
-SECTIONS = {"clusters": "cluster", "databases": "database", "vclusters": "vCluster"}
+SECTIONS = ("clusters", "databases", "vclusters")  # the entries that become units, in report order
 FOLDED = 6  # objects named in one summary line; the rest are counted
 
 
@@ -102,7 +102,7 @@ class _Comparison:
         if after is not None:
             reason = after[1].get("allowDestructive")
             earlier = before[1].get("allowDestructive") if before else None
-            where = f"allowDestructive of {SECTIONS[key[0]]} {key[1]}"
+            where = f"allowDestructive of {ENTRY_NOUNS[key[0]]} {key[1]}"
         else:
             reason = _decommissioned(self.after.spec if self.after else None).get(key[1])
             earlier = _decommissioned(self.before.spec if self.before else None).get(key[1]) if before else None
@@ -125,14 +125,14 @@ class _Comparison:
         old_stores = _stores(self.before.spec) if self.before else {}
         new_stores = _stores(self.after.spec) if self.after else {}
         removed = set()
-        for key in sorted(before.keys() | after.keys(), key=lambda k: (list(SECTIONS).index(k[0]), k[1])):
-            subject = f"{SECTIONS[key[0]]} {key[1]}"
+        for key in sorted(before.keys() | after.keys(), key=lambda k: (SECTIONS.index(k[0]), k[1])):
+            subject = f"{ENTRY_NOUNS[key[0]]} {key[1]}"
             if key not in after:
                 removed.add(key)
                 self._add(subject, Finding(Level.DESTRUCTIVE, "entry-removed", f"{subject} removed (or renamed)",
                                            "its objects that hold data stay in the cluster unmanaged (Prune=false, "
                                            "Delete=false): nothing reconciles or backs them up any more, and a new "
-                                           "name is a new, empty " + SECTIONS[key[0]]), self._mark(key, ()), key)
+                                           "name is a new, empty " + ENTRY_NOUNS[key[0]]), self._mark(key, ()), key)
             elif key not in before:
                 self._add(subject, Finding(Level.SAFE, "entry-added", f"{subject} added", "new objects, created by the "
                                            "GitOps engine"), self._mark(key, ()), key)
@@ -147,7 +147,7 @@ class _Comparison:
         for side in (self.after, self.before):
             if side and folder in side.folders:
                 key = side.folders[folder]
-                return f"{SECTIONS[key[0]]} {key[1]}", key
+                return f"{ENTRY_NOUNS[key[0]]} {key[1]}", key
         if len(folder) == 1:
             return f"namespace {folder[0]}", None
         return "/".join(folder), None

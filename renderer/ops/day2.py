@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from renderer import commands, output
 from renderer.build import render_all
-from renderer.catalog import Catalog, Source, load_sources, merge, read_sources, resolve, with_schema_defaults
+from renderer.catalog import ENTRY_NOUNS, Catalog, Source, load_sources, merge, read_sources, resolve, with_schema_defaults
 from renderer.change.compare import Side, compare
 from renderer.change.findings import Level, Plan
 from renderer.errors import DbfleetError, Mark, Problem
@@ -29,7 +29,6 @@ from renderer.rules._walk import located
 from renderer.templating import Templates
 from renderer.validate import DEFAULT_KUBE_VERSION
 
-SECTIONS = {"clusters": "cluster", "databases": "database"}
 Edits = list[tuple[list[Step], Any]]  # (path inside the entry, value)
 
 
@@ -74,7 +73,7 @@ def _find(catalog: Catalog, env: str | None, sections: tuple[str, ...], name: st
                 return Entry(section, name, _plain(node), resolved[0], resolved)
     known = sorted(str(e["name"]) for s in sections for e in written.get(s) or [])
     close = difflib.get_close_matches(name, known, n=1)
-    what = " or ".join(SECTIONS[s] for s in sections)
+    what = " or ".join(ENTRY_NOUNS[s] for s in sections)
     raise DbfleetError([Problem(Mark(name, 0, 0), f"no {what} named {name!r}" + (f" in {env}" if env else "")
                                 + (f" (did you mean {close[0]!r}?)" if close else ""))])
 
@@ -102,7 +101,7 @@ def _target(catalog_sources: list[Source], overlay_sources: list[Source], env: s
     found = _document(catalog_sources, "Catalog",
                       lambda doc: yamltext.find(doc, ["spec", section, ("name", name)]) is not None)
     if found is None:
-        raise DbfleetError([Problem(Mark(name, 0, 0), f"{SECTIONS[section]} {name!r} is added by an overlay: give its "
+        raise DbfleetError([Problem(Mark(name, 0, 0), f"{ENTRY_NOUNS[section]} {name!r} is added by an overlay: give its "
                                                       "environment with --env")])
     return catalog_sources, found
 
