@@ -20,31 +20,32 @@ from renderer.unit_cache import UnitCache
 _SHARED: dict[str, Any] = {}
 PARALLEL_FROM = 400  # units; below this, starting processes costs more than it saves
 
-def _api_objects(rendered: list[list[RenderedObject]]) -> Iterator[RenderedObject]:
-    """What the API server will see: not the files that kustomize or Argo CD read."""
-    for objects in rendered:
-        yield from (obj for obj in objects if obj.applied)
+def _to_validate(objects: list[RenderedObject], valid: frozenset[bytes]) -> Iterator[RenderedObject]:
+    """What the API server will see (not the files that kustomize or Argo CD read), but for
+    objects whose very bytes validated cleanly before: validity is a function of the bytes."""
+    return (obj for obj in objects if obj.applied and obj.content not in valid)
 
 
-# Each unit's objects and what validating them found; the kinds without a schema.
-Slice = tuple[list[tuple[list[RenderedObject], list[Problem]]], dict[tuple[str, str], tuple[str, str, bool]]]
+# Each unit's objects and what validating them found; what the validator learned (Validator.learned).
+Slice = tuple[list[tuple[list[RenderedObject], list[Problem]]], Any]
 
 
-def _render_units(work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None) -> Slice:
+def _render_units(work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None,
+                  valid: frozenset[bytes]) -> Slice:
     done = []
     for env, unit in work:
         objects = render_unit(unit, fleet, env, templates)
-        done.append((objects, validator.validate(_api_objects([objects])) if validator else []))
-    return done, validator.missing if validator else {}
+        done.append((objects, validator.validate(_to_validate(objects, valid)) if validator else []))
+    return done, validator.learned() if validator else None
 
 
 def _render_slice(bounds: tuple[int, int]) -> Slice:
-    work, fleet, templates, validator = (_SHARED[k] for k in ("work", "fleet", "templates", "validator"))
-    done, missing = _render_units(work[bounds[0]:bounds[1]], fleet, templates, validator)
+    work, fleet, templates, validator, valid = (_SHARED[k] for k in ("work", "fleet", "templates", "validator", "valid"))
+    done, learned = _render_units(work[bounds[0]:bounds[1]], fleet, templates, validator, valid)
     for objects, _ in done:  # the parent needs paths and bytes only: do not pickle the data
         for obj in objects:
             obj.data = {}
-    return done, missing
+    return done, learned
 
 
 def render_all(catalog: Catalog, templates: Templates, validator: Validator | None = None, jobs: int = 1,
@@ -56,7 +57,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     bytes are the same: each unit renders on its own, and results keep their order); their
     objects then carry paths and bytes only.  With a ``cache`` (and a validator), units rendered
     and validated before come from it, and what this render validates cleanly goes into it;
-    the objects of a cached unit carry paths and bytes only."""
+    the objects of a cached unit carry paths and bytes only, and an object of a changed unit
+    whose bytes are those of an object the cache holds is not validated again."""
     checked = {env: check_environment(catalog, env) for env in catalog.environments}
     found = by_environment({env: problems for env, (_, problems) in checked.items()})
     raise_if(found)
@@ -69,11 +71,13 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     keys = [cache.key(unit, catalog.name, env) if cache else None for env, unit in work]
     rendered: list[list[RenderedObject] | None] = [cache.get(key) if cache else None for key in keys]
     todo = [i for i, objects in enumerate(rendered) if objects is None]
+    valid = cache.valid_contents() if cache and todo else frozenset()
     jobs = min(jobs, os.cpu_count() or 1)
     if jobs > 1 and len(todo) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
         size = -(-len(todo) // jobs)
         templates.compile_all()
-        _SHARED.update(work=[work[i] for i in todo], fleet=catalog.name, templates=templates, validator=validator)
+        _SHARED.update(work=[work[i] for i in todo], fleet=catalog.name, templates=templates, validator=validator,
+                       valid=valid)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 slices = pool.map(_render_slice, [(i, i + size) for i in range(0, len(todo), size)])
@@ -81,10 +85,10 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
             _SHARED.clear()
         done = [unit for part, _ in slices for unit in part]
         if validator:
-            for _, missing in slices:
-                validator.record_missing(missing)
+            for _, learned in slices:
+                validator.learn(learned)
     else:
-        done, _ = _render_units([work[i] for i in todo], catalog.name, templates, validator)
+        done, _ = _render_units([work[i] for i in todo], catalog.name, templates, validator, valid)
     problems = []
     for i, (objects, found_in_unit) in zip(todo, done):
         rendered[i] = objects

@@ -63,12 +63,14 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
         catalog_files, overlay_files = input_files(inputs.paths, inputs.overlays)
         catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
     cache = _unit_cache(inputs)
+    if cache:
+        validators.outcomes.known = cache.outcomes
     bundle = render_all(catalog, _templates(inputs.templates), validators, inputs.jobs, cache)
     reporter.problems(bundle.warnings)
     if bundle.problems:
         raise DbfleetError(bundle.problems, invalid)
     if cache and not validators.missing:  # every object was validated: the units can be trusted
-        cache.save()
+        cache.save(validators.outcomes.used)
     return catalog, bundle
 
 
@@ -167,8 +169,8 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
         return 0
     if before_write is not None:
         before_write(catalog, bundle)
-    changed = output.write(out, bundle.files, scope)
-    output.remember_inputs(out, _digests(catalog.sources, inputs.code, rendered_envs))
+    changed, stamps = output.write(out, bundle.files, scope)
+    output.remember_inputs(out, _digests(catalog.sources, inputs.code, rendered_envs), stamps)
     reporter.result(
         f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "
         f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed",

@@ -150,7 +150,11 @@ def read_manifest(out: Path) -> Manifest:
                                                            "edited, restore it from Git")]) from None
 
 
-def _scan(out: Path, stamps: dict[str, list[int]] | None = None) -> tuple[list[str], list[str]]:
+# Each file's stamp (what changes when it is written or replaced): size, modification time, inode.
+Stamps = dict[str, list[int]]
+
+
+def _scan(out: Path, stamps: Stamps | None = None) -> tuple[list[str], list[str]]:
     """The regular files of the output folder, and what dbfleet never makes there: symbolic links
     (never followed) and empty folders.  With ``stamps``, each file's stamp (what changes when it
     is written or replaced: size, modification time, inode) is put there too, from the same walk."""
@@ -215,16 +219,18 @@ def _check_record(out: Path) -> Path:
     return cached_path(out, "rendered", ".json")
 
 
-def remember_inputs(out: Path, inputs: dict[str, str]) -> None:
+def remember_inputs(out: Path, inputs: dict[str, str], now: Stamps | None = None) -> None:
     """Record that the output folder, as its manifest is now, is what ``inputs`` render, and
-    how its files stand on disk (so a later check need not read them)."""
+    how its files stand on disk (so a later check need not read them): ``now``, when the caller
+    has just taken their stamps (``write`` has)."""
     manifest = read_manifest(out)
     record = _read_record(out)
     if record.get("manifest") != sha256(manifest.raw):
         record = {}
     kept = {env: digest for env, digest in record.get("inputs", {}).items() if env in environments(manifest)}
-    now: dict[str, list[int]] = {}
-    _scan(out, now)
+    if now is None:
+        now = {}
+        _scan(out, now)
     stamps = {path: now.get(path) for path in manifest.files}
     data = {"manifest": sha256(manifest.raw), "inputs": {**kept, **inputs}, "stamps": stamps}
     store_atomically(_check_record(out), json.dumps(data, sort_keys=True).encode())
@@ -251,14 +257,14 @@ def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
         return False
     envs = list(inputs)
     expected = {p: h for p, h in manifest.files.items() if in_scope(p, envs)}
-    now: dict[str, list[int]] = {}
+    now: Stamps = {}
     on_disk = [f for f in _scan(out, now)[0] if in_scope(f, envs)]
     if sorted(expected) != sorted(on_disk):
         return False
     return _intact(out, expected, record, now) == set(expected)
 
 
-def _intact(out: Path, files: dict[str, str], record: dict[str, Any], now: dict[str, list[int]]) -> set[str]:
+def _intact(out: Path, files: dict[str, str], record: dict[str, Any], now: Stamps) -> set[str]:
     """The ``files`` (path: digest) that are on disk as written.  A file whose size, time and
     inode are those the record of this manifest holds is the one written; the others are read."""
     stamps = record.get("stamps")
@@ -270,7 +276,7 @@ def _intact(out: Path, files: dict[str, str], record: dict[str, Any], now: dict[
 
 def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str:
     """A unified diff from the folder on disk to the freshly rendered files, within ``envs``."""
-    now: dict[str, list[int]] = {}
+    now: Stamps = {}
     current = {f for f in _scan(out, now)[0] if in_scope(f, envs)}
     # A file as the last render left it (its recorded stamp) holds the manifest's bytes: when
     # those are the new ones, it need not be read.
@@ -300,15 +306,16 @@ def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str
     return "".join(chunks)
 
 
-def write(out: Path, files: dict[str, bytes], envs: list[str]) -> list[str]:
+def write(out: Path, files: dict[str, bytes], envs: list[str]) -> tuple[list[str], Stamps | None]:
     """Replace the environments ``envs`` of the output folder with ``files``; keep the others.
 
-    Returns the paths that changed (a file edited or deleted by hand is repaired, and counts).
+    Returns the paths that changed (a file edited or deleted by hand is repaired, and counts),
+    and the stamps of the folder's files now (None when it was made anew).
     Refuses (raises) when the folder holds foreign files, or a kept environment's file was edited.
     """
     recover(out)
     manifest = read_manifest(out)
-    now: dict[str, list[int]] = {}
+    now: Stamps = {}
     problems = foreign_problems(out, manifest, _scan(out, now))
     if problems:
         raise DbfleetError(problems)
@@ -324,7 +331,7 @@ def write(out: Path, files: dict[str, bytes], envs: list[str]) -> list[str]:
     changed = sorted(p for p in set(final.files) | set(manifest.files)
                      if final.files.get(p) != manifest.files.get(p) or (p in final.files and p not in intact))
     if not changed and final.to_bytes() == manifest.raw and out.exists():
-        return []
+        return [], now
     new, old = _siblings(out)
     # No fsync of thousands of files: the transaction protects against an interrupted process,
     # and the output is committed to Git, which is its durable copy.
@@ -334,12 +341,18 @@ def write(out: Path, files: dict[str, bytes], envs: list[str]) -> list[str]:
         else:
             _build(new, final, files, list(final.files))
             new.rename(out)
+            return changed, None
     except OSError as exc:  # a read-only folder, a full disk, a name too long ...
         shutil.rmtree(new, ignore_errors=True)
         where = exc.filename or out
         raise DbfleetError([Problem(Mark(str(where), 0, 0), f"cannot write: {exc.strerror or exc}; the previous "
                                                             "output is as it was")]) from None
-    return changed
+    for path in changed:  # the others are as the scan found them
+        now.pop(path, None)
+        if path in final.files:
+            stat = (out / path).lstat()
+            now[path] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    return changed, now
 
 
 def _matches(path: Path, digest: str) -> bool:

@@ -6,7 +6,7 @@ planned (folder, labels, every component's template and context), the fleet and 
 and a salt that covers dbfleet's code and templates, the embedded schemas, the validating
 libraries' versions and the validation options.  Only units whose objects validated without a
 problem are remembered, so a cached unit needs no validation.  The cache is one file per output
-folder in the user's cache, in ``marshal``'s format (plain values only: loading it runs no code;
+folder in the user's cache (with the outcomes of the CEL rules its objects met), in ``marshal``'s format (plain values only: loading it runs no code;
 three times as fast as JSON for 8,000 objects); it holds the units of the last render only, and
 can be deleted at any time.
 """
@@ -24,7 +24,8 @@ from renderer.cache import store_atomically
 from renderer.components import Unit
 from renderer.render import RenderedObject
 
-VERSION = 2
+VERSION = 3
+MAX_OUTCOMES = 200_000  # past this, outcomes that edits left behind are dropped
 VALIDATING = ("jsonschema", "jsonschema-rs", "cel-python", "kubernetes-validate")
 
 
@@ -48,13 +49,15 @@ class UnitCache:
         self.path, self.salt = path, salt
         self._stored: dict[str, list[Any]] = {}
         self._used: dict[str, list[Any]] = {}
+        self.outcomes: dict[tuple[str, str], bool | str] = {}  # of CEL rules on nodes (cel.Outcomes)
+        self._hits = False
         try:
             if not path.is_symlink():
                 data = marshal.loads(path.read_bytes())
                 if isinstance(data, dict) and data.get("version") == VERSION and data.get("salt") == salt:
-                    self._stored = data["units"]
+                    self._stored, self.outcomes = data["units"], data["outcomes"]
         except (OSError, ValueError, EOFError, KeyError, TypeError):
-            self._stored = {}
+            self._stored, self.outcomes = {}, {}
 
     def key(self, unit: Unit, fleet: str, env: str) -> str | None:
         """The unit's digest; None when its plan holds something pickle cannot write.  Pickle is
@@ -73,7 +76,14 @@ class UnitCache:
         if found is None:
             return None
         self._used[key] = found  # type: ignore[index]
+        self._hits = True
         return [RenderedObject(path, {}, content, identities, (), applied) for path, content, identities, applied in found]
+
+    def valid_contents(self) -> frozenset[bytes]:
+        """The bytes of every API object of the stored units: each validated cleanly under this
+        salt, and an object's validity depends on its bytes alone (they are its data, written
+        one way)."""
+        return frozenset(content for unit in self._stored.values() for _, content, _, applied in unit if applied)
 
     def put(self, key: str | None, objects: list[RenderedObject]) -> None:
         """Remember a unit whose objects validated cleanly (and whose names are all right)."""
@@ -81,8 +91,11 @@ class UnitCache:
             return
         self._used[key] = [(obj.path, obj.content, obj.identities, obj.applied) for obj in objects]
 
-    def save(self) -> None:
-        """Keep what this render used or made: the units of the catalog as it is now."""
-        if self._used != self._stored:
-            data = {"version": VERSION, "salt": self.salt, "units": self._used}
+    def save(self, used: dict[tuple[str, str], bool | str]) -> None:
+        """Keep what this render used or made: the units of the catalog as it is now, and the
+        outcomes of the CEL rules its objects met (the ``used`` ones, and those known from
+        before when units came from the cache: their objects were not checked again)."""
+        outcomes = {**self.outcomes, **used} if self._hits and len(self.outcomes) < MAX_OUTCOMES else used
+        if self._used != self._stored or outcomes != self.outcomes:
+            data = {"version": VERSION, "salt": self.salt, "units": self._used, "outcomes": outcomes}
             store_atomically(self.path, marshal.dumps(data))

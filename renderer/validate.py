@@ -3,7 +3,10 @@ kubernetes-validate (strict).  One compiled validator per schema (``Compiled``: 
 validates 8,000 objects in 0.03 s), reused for every object."""
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from renderer import kubenames
@@ -18,10 +21,12 @@ if TYPE_CHECKING:  # the validators' libraries load when the first object is val
     from referencing import Registry
 
     from renderer.render import RenderedObject
-    from renderer.schemas.cel import CelRules
+    from renderer.schemas.cel import CelRules, Outcomes
 
 DEFAULT_KUBE_VERSION = "1.33"
 Missing = tuple[str, str, bool]  # the first object of a kind without a schema, why, and whether it may be skipped
+# Kinds without a schema; outcomes of CEL rules by (rule, node)
+Learned = tuple[dict[tuple[str, str], Missing], dict[tuple[str, str], "bool | str"]]
 
 
 def is_core(api_version: str) -> bool:
@@ -54,35 +59,40 @@ class Validators:
         self.ignore_missing = ignore_missing
         self._cache: dict[tuple[str, str], Compiled | SchemaNotFound | SchemaUnavailable] = {}
         self._cel: dict[tuple[str, str], CelRules] = {}  # a CRD's CEL rules, beside its validator
+        self._outcomes: Outcomes | None = None
         # (apiVersion, kind) -> (first object without a schema, why, skippable): reported once per kind
         self.missing: dict[tuple[str, str], Missing] = {}
         self._kube_registry: Registry | None = None
         self._kube_definitions: Any = None
-        self._kube_dir: str | None = None
+        self._kube_dir: Path | None = None
 
     # -- finding schemas ------------------------------------------------------------------
-    def _kube_schema_dir(self) -> str:
-        from kubernetes_validate import utils as kv
-
+    def _kube_schema_dir(self) -> Path:
+        """kubernetes-validate's strict schemas of the newest Kubernetes not newer than ours, read
+        from its package folder: importing the package imports jsonschema (0.05 s)."""
         if self._kube_dir is None:
-            wanted = kv.major_minor(self.kube_version)
-            versions = [v for v in kv.all_versions() if _version_key(kv.major_minor(v)) <= _version_key(wanted)]
-            if not versions:
+            spec = importlib.util.find_spec("kubernetes_validate")
+            if spec is None or not spec.submodule_search_locations:
+                raise SchemaNotFound("kubernetes-validate is not installed: core kinds cannot be validated")
+            top = Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema"
+            wanted = _version_key(_major_minor(self.kube_version))
+            versions = sorted((_version_key(found.group(1)), entry.name) for entry in top.iterdir()
+                              if (found := _KUBE_DIR.fullmatch(entry.name)))
+            usable = [name for key, name in versions if key <= wanted]
+            if not usable:
                 raise SchemaNotFound(f"kubernetes-validate has no schemas for Kubernetes {self.kube_version}")
-            self._kube_dir = f"kubernetes-json-schema/v{versions[-1]}-local-strict"
+            self._kube_dir = top / usable[-1]
         return self._kube_dir
 
     def _kube(self, api_version: str, kind: str) -> Compiled:
-        from kubernetes_validate import utils as kv
-
         directory = self._kube_schema_dir()
         flat = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
         try:
-            schema = kv.schema_contents(f"{directory}/{kind.lower()}-{flat}.json", self.kube_version)
+            schema = json.loads((directory / f"{kind.lower()}-{flat}.json").read_bytes())
         except FileNotFoundError:
             raise SchemaNotFound(f"no Kubernetes {self.kube_version} schema for {kind} {api_version}") from None
         if self._kube_definitions is None:
-            self._kube_definitions = kv.schema_contents(f"{directory}/_definitions.json", self.kube_version)
+            self._kube_definitions = json.loads((directory / "_definitions.json").read_bytes())
         definitions = self._kube_definitions
 
         def explaining() -> jsonschema.protocols.Validator:
@@ -102,7 +112,7 @@ class Validators:
         schema = self.crds.find(fields, f"no schema for {kind} {api_version}")
         from renderer.schemas.cel import CelRules
 
-        self._cel[(api_version, kind)] = CelRules(schema)
+        self._cel[(api_version, kind)] = CelRules(schema, self.outcomes)
         return _compiled(schema)
 
     def _chart(self, chart: str, version: str) -> Compiled:
@@ -160,9 +170,27 @@ class Validators:
         """Problems of each object; kinds without a schema are kept for ``missing_problems``."""
         return [problem for rendered in objects for problem in self.problems(rendered)]
 
+    @property
+    def outcomes(self) -> Outcomes:
+        """Outcomes of CEL rules on nodes: what a unit cache knows goes in before validating."""
+        if self._outcomes is None:
+            from renderer.schemas.cel import Outcomes
+
+            self._outcomes = Outcomes()
+        return self._outcomes
+
     def record_missing(self, missing: dict[tuple[str, str], Missing]) -> None:
         for key, found in missing.items():
             self.missing[key] = min(found, self.missing.get(key, found))
+
+    def learned(self) -> Learned:
+        """What validating taught this validator (a forked worker's, handed back to the parent)."""
+        return self.missing, self.outcomes.used
+
+    def learn(self, learned: Learned) -> None:
+        missing, outcomes = learned
+        self.record_missing(missing)
+        self.outcomes.used.update(outcomes)
 
     def missing_problems(self) -> list[Problem]:
         """One problem per kind whose schema was not found (unless told to skip those kinds) or
@@ -195,6 +223,16 @@ def chart_values(obj: dict[str, Any]) -> tuple[str, str, Any, str] | None:
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
+
+
+_KUBE_DIR = re.compile(r"v([0-9]+\.[0-9]+)\.[0-9]+-local-strict")
+
+
+def _major_minor(version: str) -> str:
+    found = re.match(r"[0-9]+\.[0-9]+", version)
+    if found is None:
+        raise SchemaNotFound(f"{version!r} is no Kubernetes version (such as 1.33)")
+    return found.group()
 
 
 def _compiled(schema: dict[str, Any]) -> Compiled:

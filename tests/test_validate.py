@@ -261,19 +261,32 @@ def test_the_crds_cel_rules_are_evaluated(obj: dict[str, Any], expected: str) ->
 
 
 def test_transition_rules_are_skipped_and_every_other_rule_is_compiled() -> None:
-    from renderer.schemas.cel import CelRules
+    from renderer.schemas.cel import CelRules, Outcomes
+    from renderer.schemas.celeval import program
     from renderer.schemas import EMBEDDED_CRDS
 
     written = rules = 0
     for path in sorted(EMBEDDED_CRDS.rglob("*.json")):
         text = path.read_text()
         written += text.count('"x-kubernetes-validations"') and len(re.findall(r'"rule": ', text))
-        found = CelRules(json.loads(text))
+        found = CelRules(json.loads(text), Outcomes())
         for rule in found.rules:
             assert "oldSelf" not in rule.rule
-            found._evaluate(rule, {})  # compiles: every rule parses with the functions provided
+            program(rule.rule)  # compiles: every rule parses with the functions provided
         rules += len(found.rules)
     assert (written, rules) == (106, 89)  # the 17 transition rules (oldSelf) need the stored object
+
+
+@pytest.mark.parametrize("rule", ["self != 'postgres'", "self == 'postgres'", 'self != "template0"', " self==''"])
+@pytest.mark.parametrize("node", ["postgres", "template0", "", "Postgres", "postgres ", "é", 5, None, True, ["postgres"],
+                                  {"a": "postgres"}])
+def test_string_comparisons_checked_without_cel_python_agree_with_it(rule: str, node: Any) -> None:
+    """The direct check covers strings only; any other node goes to cel-python."""
+    from renderer.schemas.cel import _direct
+    from renderer.schemas.celeval import outcome
+
+    direct = _direct(rule, node)
+    assert direct is None if not isinstance(node, str) else direct == outcome(rule, node)
 
 
 def _mutations(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:

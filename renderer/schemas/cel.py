@@ -1,44 +1,23 @@
-"""The CEL rules of a CRD schema (``x-kubernetes-validations``), evaluated as the API server would
+"""The CEL rules of a CRD schema (``x-kubernetes-validations``), checked as the API server would
 before it stores an object: each rule on every node of the object its schema node describes.
 
 Rules that compare with the stored object (``oldSelf``, transition rules) cannot be checked before
-a sync and are skipped.  The Kubernetes CEL library functions the pinned CRDs use are provided:
-``quantity``, ``isQuantity``, ``sign``, ``compareTo`` and ``isURL``.
+a sync and are skipped.  An outcome is known by the rule and the node: ``Outcomes`` keeps them,
+across kinds and (through the unit cache) across runs, so cel-python (celeval.py, 0.1 s to import)
+loads only when a rule meets a node it has not met.
 """
 from __future__ import annotations
 
 import copy
 import json
 import re
-import urllib.parse
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterator
 
-import celpy
-import celpy.celparser
-from celpy import celtypes
-
-from renderer.quantities import amount
-
-Step = tuple[str, str]  # ("property", name) | ("items", "") | ("values", "")
-
-
-def _quantity(text: celtypes.Value) -> celtypes.Value:
-    """A quantity as the rules use one: a value that compares and has a sign."""
-    value = amount(str(text))
-    if value is None:
-        raise ValueError(f"{text!s} is not a quantity")
-    return celtypes.DoubleType(float(value))
-
-
-FUNCTIONS: dict[str, Any] = {
-    "isQuantity": lambda text: celtypes.BoolType(amount(str(text)) is not None),
-    "quantity": _quantity,
-    "sign": lambda value: celtypes.IntType((value > 0) - (value < 0)),
-    "compareTo": lambda left, right: celtypes.IntType((left > right) - (left < right)),
-    "isURL": lambda text: celtypes.BoolType(bool(urllib.parse.urlsplit(str(text)).scheme and urllib.parse.urlsplit(str(text)).netloc)),
-}
+# ("property", name) | ("items", "") | ("values", ""), with the schema of the node the step leaves
+Step = tuple[str, str, dict[str, Any]]
+# True: the rule holds; False: the node breaks it; a string: why the rule cannot be evaluated on it
+Outcome = bool | str
 
 
 @dataclass
@@ -46,7 +25,6 @@ class Rule:
     path: tuple[Step, ...]
     rule: str
     message: str
-    program: Any = None
     # The fields of ``self`` the rule reads, when it reads nothing else of it: the node is cut to
     # them, so nodes that agree on them share one evaluation (cel-python takes about 0.5 ms each).
     fields: frozenset[str] | None = None
@@ -72,99 +50,93 @@ def _collect(schema: Any, path: tuple[Step, ...] = ()) -> Iterator[Rule]:
         if "oldSelf" not in rule:  # a transition rule: it needs the stored object
             yield Rule(path, rule, str(found.get("message") or f"failed rule: {rule}"), fields=_fields(rule))
     for name, sub in (schema.get("properties") or {}).items():
-        yield from _collect(sub, (*path, ("property", name)))
+        yield from _collect(sub, (*path, ("property", name, schema)))
     if isinstance(schema.get("items"), dict):
-        yield from _collect(schema["items"], (*path, ("items", "")))
+        yield from _collect(schema["items"], (*path, ("items", "", schema)))
     if isinstance(schema.get("additionalProperties"), dict):
-        yield from _collect(schema["additionalProperties"], (*path, ("values", "")))
+        yield from _collect(schema["additionalProperties"], (*path, ("values", "", schema)))
 
 
-def _nodes(value: Any, path: tuple[Step, ...], shown: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    """The nodes of an object at a schema path, with their paths in the object."""
+def _nodes(value: Any, schema: Any, path: tuple[Step, ...], shown: tuple[Any, ...] = ()
+           ) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """The nodes of an object at a schema path, with their paths in the object, each with the
+    schema's defaults filled in as the API server fills them (only along the path: defaulting
+    whole objects cost more than checking the rules)."""
     if not path:
-        yield shown, value
+        yield shown, defaulted(schema, value)
         return
-    (kind, name), rest = path[0], path[1:]
-    if kind == "property" and isinstance(value, dict) and name in value:
-        yield from _nodes(value[name], rest, (*shown, name))
+    (kind, name, parent), rest = path[0], path[1:]
+    if kind == "property" and isinstance(value, dict):
+        sub = parent["properties"][name]
+        if name in value:
+            yield from _nodes(value[name], sub, rest, (*shown, name))
+        elif isinstance(sub, dict) and "default" in sub:
+            yield from _nodes(copy.deepcopy(sub["default"]), sub, rest, (*shown, name))
     elif kind == "items" and isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _nodes(item, rest, (*shown, index))
-    elif kind == "values" and isinstance(value, dict):
+            yield from _nodes(item, parent["items"], rest, (*shown, index))
+    elif kind == "values" and isinstance(value, dict):  # (a structural schema has no properties beside)
         for key, item in value.items():
-            yield from _nodes(item, rest, (*shown, key))
+            yield from _nodes(item, parent["additionalProperties"], rest, (*shown, key))
 
 
-def _prebuilt_parser() -> None:
-    """celpy builds its LALR parser from the CEL grammar on first use: 0.3 s of every run that
-    checks a CEL rule.  Lark keeps a built parser in a cache file (keyed by the grammar, the
-    options and Lark's version): dbfleet's cache holds it.  Without one, celpy builds its own."""
-    import lark
-    from celpy.celparser import CELParser
-
-    from renderer.cache import cache_root
-
-    if CELParser.CEL_PARSER is not None:
-        return
-    path = cache_root() / "cel-parser.lark"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink():
-            return
-        # celpy's own options (celpy/celparser.py CELParser.__init__), and the cache.
-        CELParser.CEL_PARSER = lark.Lark(
-            (Path(celpy.celparser.__file__).parent / "cel.lark").read_text(), parser="lalr", start="expr", debug=True,
-            g_regex_flags=re.M, lexer_callbacks={"IDENT": CELParser.ambiguous_literals}, propagate_positions=True,
-            maybe_placeholders=False, priority="invert", tree_class=lark.Tree, cache=str(path))
-    except Exception:  # noqa: BLE001 - a cache file another run is writing, of another Lark ...: celpy builds its own
-        CELParser.CEL_PARSER = None
+# self == 'literal', self != 'literal': most rules met per object (CNPG's reserved database names).
+_STRING_TEST = re.compile(r"""\A\s*self\s*(==|!=)\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)")\s*\Z""")
 
 
-_prebuilt_parser()
+def _direct(rule: str, node: Any) -> Outcome | None:
+    """The outcome of a string comparison with a literal, as CEL has it (strings are equal when
+    their code points are), without cel-python; None for any other rule or node."""
+    found = _STRING_TEST.match(rule)
+    if found is None or not isinstance(node, str):
+        return None
+    literal = found.group(2) if found.group(2) is not None else found.group(3)
+    return (node == literal) == (found.group(1) == "==")
+
+
+class Outcomes:
+    """Outcomes by (rule, node as canonical JSON): those ``known`` from before, and those this run
+    ``used`` (what the unit cache keeps for the next)."""
+
+    def __init__(self, known: dict[tuple[str, str], Outcome] | None = None) -> None:
+        self.known = known or {}
+        self.used: dict[tuple[str, str], Outcome] = {}
+
+    def of(self, rule: str, node: Any) -> Outcome:
+        key = (rule, json.dumps(node, sort_keys=True, default=str))
+        found = self.used.get(key)
+        if found is None:
+            found = self.known.get(key)
+            if found is None:
+                found = _direct(rule, node)
+            if found is None:
+                from renderer.schemas.celeval import outcome
+
+                found = outcome(rule, node)
+            self.used[key] = found
+        return found
 
 
 class CelRules:
-    """The rules of one schema, each compiled the first time an object has its node."""
+    """The rules of one schema."""
 
-    _environment = celpy.Environment()
-
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], outcomes: Outcomes) -> None:
         self.schema = schema
         self.rules = list(_collect(schema))
-        self._results: dict[tuple[int, str], Any] = {}
+        self.outcomes = outcomes
 
     def violations(self, obj: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
         """(path in the object, message) for each rule a node breaks, or cannot be evaluated on;
         on the object as the API server sees it, with the schema's defaults filled in."""
-        if self.rules:
-            obj = defaulted(self.schema, obj)
-        for index, rule in enumerate(self.rules):
-            for where, node in _nodes(obj, rule.path):
+        for rule in self.rules:
+            for where, node in _nodes(obj, self.schema, rule.path):
                 if rule.fields is not None and isinstance(node, dict):
                     node = {name: node[name] for name in rule.fields if name in node}
-                key = (index, json.dumps(node, sort_keys=True, default=str))
-                if key not in self._results:
-                    self._results[key] = self._evaluate(rule, node)
-                result = self._results[key]
-                if result is not True and not (isinstance(result, celtypes.BoolType) and bool(result)):
-                    if isinstance(result, (celtypes.BoolType, bool)):
-                        yield where, rule.message
-                    else:  # the API server refuses an object its rule cannot be evaluated on, too
-                        missing = _MISSING.findall(str(result))
-                        why = f"no {', '.join(sorted(set(missing)))}" if missing else type(result).__name__
-                        yield where, f"{rule.message} (the rule {rule.rule!r} cannot be evaluated: {why})"
-
-
-    def _evaluate(self, rule: Rule, node: Any) -> Any:
-        if rule.program is None:
-            rule.program = self._environment.program(self._environment.compile(rule.rule), functions=FUNCTIONS)
-        try:
-            return rule.program.evaluate({"self": celpy.json_to_cel(node)})
-        except Exception as exc:  # noqa: BLE001 - cel-python raises what the expression meets
-            return exc
-
-
-_MISSING = re.compile(r"no such member in mapping: \\*'([^'\\]+)")
+                found = self.outcomes.of(rule.rule, node)
+                if found is False:
+                    yield where, rule.message
+                elif found is not True:  # the API server refuses an object its rule cannot be evaluated on, too
+                    yield where, f"{rule.message} (the rule {rule.rule!r} cannot be evaluated: {found})"
 
 
 def defaulted(schema: Any, value: Any) -> Any:
