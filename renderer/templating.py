@@ -12,11 +12,23 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer.emit import json_text
 from renderer.fingerprint import builtin_templates_dir
-from renderer.positioned import LOADER, MAX_DEPTH, format_path
+from renderer.positioned import LOADER, MAX_DEPTH, PLAIN, format_path
 
 _STR = "tag:yaml.org,2002:str"
 ASSETS = ("sh", "lua")
 _SCALARS = yaml.constructor.SafeConstructor()
+_RESOLVER = yaml.resolver.Resolver()  # YAML 1.1's, as PyYAML's safe loader and Go readers resolve
+_PLAIN_TAGS: dict[str, str] = {}  # keys and literal values repeat in every object: resolved once
+_MAX_PLAIN = 100_000
+
+
+def _plain_tag(value: str) -> str:
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        if len(_PLAIN_TAGS) < _MAX_PLAIN:
+            _PLAIN_TAGS[value] = tag
+    return tag
 
 
 def _build(node: yaml.Node, budget: list[int], depth: int = 0) -> Any:
@@ -28,8 +40,10 @@ def _build(node: yaml.Node, budget: list[int], depth: int = 0) -> Any:
         raise yaml.constructor.ConstructorError(None, None, "too many values, or values nested too deep (aliases?)",
                                                 node.start_mark)
     if isinstance(node, yaml.ScalarNode):
-        if node.tag == _STR:
+        tag = node.tag if node.tag != PLAIN else _plain_tag(node.value)
+        if tag == _STR:
             return node.value
+        node.tag = tag
         return _SCALARS.construct_object(node)
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, budget, depth + 1) for item in node.value]

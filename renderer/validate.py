@@ -242,7 +242,7 @@ def _compiled(schema: dict[str, Any]) -> Compiled:
 def _secret_problems(obj: dict[str, Any]) -> Iterator[str]:
     """No secret reaches Git, whatever template made the object: no Secret with values, no password
     in a URL or under a password's key (External Secrets' templates, filled in the cluster, aside)."""
-    from renderer.rules.secrets import SECRET_IN_VALUE, SECRET_KEY, has_url_password
+    from renderer.rules.secrets import secret_in, secret_key
 
     if obj.get("kind") in ("Secret",) and is_core(str(obj.get("apiVersion", ""))) and (obj.get("data") or obj.get("stringData")):
         yield "a Secret with its values would put them in Git: render an ExternalSecret (or a SealedSecret) instead"
@@ -250,12 +250,14 @@ def _secret_problems(obj: dict[str, Any]) -> Iterator[str]:
     for path, key, value in _strings(obj, ()):
         if skip and path[:3] == skip:
             continue
-        if isinstance(key, str) and SECRET_KEY.search(key) and value:
+        if isinstance(key, str) and value and secret_key(key):
             yield f"{format_path(list(path))}: a {key!r} value in Git is a plaintext secret"
-        elif has_url_password(value):
-            yield f"{format_path(list(path))}: the URL carries a password"
-        elif SECRET_IN_VALUE.search(value):
-            yield f"{format_path(list(path))}: the value carries a secret"
+        else:
+            what = secret_in(value)
+            if what == "url":
+                yield f"{format_path(list(path))}: the URL carries a password"
+            elif what == "value":
+                yield f"{format_path(list(path))}: the value carries a secret"
 
 
 def _strings(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any, str]]:

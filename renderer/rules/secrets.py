@@ -31,31 +31,58 @@ SECRET_IN_VALUE = re.compile(r"(?i)(^|[\s;,\"'-])(password|passwd|pwd|passphrase
                              r"\s*=\s*[\"']?[^\s\"';,$:{(]")  # a literal, not a variable ($X, :'x', {{ }})
 
 
-def _walk(node: Any, path: list[Any], mark: Mark) -> Iterator[Problem]:
+# What each key and string was found to be: keys and values repeat across entries and objects.
+_KEYS: dict[str, bool] = {}
+_VALUES: dict[str, str | None] = {}
+_MAX_REMEMBERED = 200_000
+
+
+def secret_key(key: str) -> bool:
+    """A key whose value is a secret."""
+    found = _KEYS.get(key)
+    if found is None:
+        found = bool(SECRET_KEY.search(key))
+        if len(_KEYS) < _MAX_REMEMBERED:
+            _KEYS[key] = found
+    return found
+
+
+def secret_in(text: str) -> str | None:
+    """"url" for a URL with a password, "value" for a value that carries a secret, else None."""
+    if text in _VALUES:
+        return _VALUES[text]
+    found = "url" if has_url_password(text) else "value" if SECRET_IN_VALUE.search(text) else None
+    if len(_VALUES) < _MAX_REMEMBERED:
+        _VALUES[text] = found
+    return found
+
+
+def _walk(node: Any, path: tuple[Any, ...], mark: Mark, found: list[Problem]) -> None:
     if isinstance(node, PMap):
         for key, value in node.items():
             key_mark = node.keymarks.get(key, node.mark)
-            here = path + [key]
-            if SECRET_KEY.search(str(key)) and isinstance(value, (str, int, float)) and value != "":
-                yield Problem(
+            if secret_key(str(key)) and isinstance(value, (str, int, float)) and value != "":
+                found.append(Problem(
                     key_mark,
-                    f"{format_path(here)}: a {key!r} value in Git is a plaintext secret; "
+                    f"{format_path((*path, key))}: a {key!r} value in Git is a plaintext secret; "
                     "put it in a Secret and reference the Secret by name",
-                )
-                continue
-            yield from _walk(value, here, key_mark)
+                ))
+            elif isinstance(value, (PMap, PList, str)):
+                _walk(value, (*path, key), key_mark, found)
     elif isinstance(node, PList):
         for i, (value, item_mark) in enumerate(zip(node, node.itemmarks)):
-            yield from _walk(value, path + [i], item_mark)
-    elif isinstance(node, str) and has_url_password(node):
-        yield Problem(
-            mark,
-            f"{format_path(path)}: the URL carries a password; remove it and reference a Secret",
-        )
-    elif isinstance(node, str) and SECRET_IN_VALUE.search(node):
-        yield Problem(mark, f"{format_path(path)}: the value carries a secret (a password, passphrase, token or "
-                            "client secret); reference a Secret instead")
+            if isinstance(value, (PMap, PList, str)):
+                _walk(value, (*path, i), item_mark, found)
+    elif isinstance(node, str):
+        what = secret_in(node)
+        if what == "url":
+            found.append(Problem(mark, f"{format_path(path)}: the URL carries a password; remove it and reference a Secret"))
+        elif what == "value":
+            found.append(Problem(mark, f"{format_path(path)}: the value carries a secret (a password, passphrase, token or "
+                                       "client secret); reference a Secret instead"))
 
 
 def check(spec: PMap) -> Iterator[Problem]:
-    yield from _walk(spec, [], spec.mark)
+    found: list[Problem] = []
+    _walk(spec, (), spec.mark, found)
+    return iter(found)
