@@ -25,7 +25,7 @@ PLAIN = "tag:dbfleet.dev,2026:plain"
 _STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map"))
 
 
-class LOADER(_COMPOSER):  # type: ignore[misc,valid-type]
+class LOADER(_COMPOSER):
     """libyaml's composer, without PyYAML resolving every scalar in Python (0.5 us each, 300,000 of
     them in a render): a plain scalar is tagged PLAIN, and whoever reads it resolves it (dbfleet
     under YAML 1.2 core for the catalog, templating as YAML 1.1 readers do).  Quoted and block
