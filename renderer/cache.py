@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 
 def cache_root() -> Path:
@@ -12,8 +13,9 @@ def cache_root() -> Path:
     return Path(base) / "dbfleet"
 
 
-def store_atomically(path: Path, data: bytes) -> None:
-    """Write a cache entry whole, or not at all: a cache that cannot be written is no error."""
+def store_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write a cache entry whole, or not at all: a cache that cannot be written is no error.
+    ``data``: the bytes, or their parts one after another (never all in memory at once)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".new-")
@@ -21,7 +23,8 @@ def store_atomically(path: Path, data: bytes) -> None:
         return
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in [data] if isinstance(data, bytes) else data:
+                handle.write(part)
         os.replace(temp, path)
     except OSError:
         Path(temp).unlink(missing_ok=True)

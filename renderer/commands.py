@@ -65,7 +65,7 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
     cache = _unit_cache(inputs)
     if cache:
         validators.outcomes.known = cache.outcomes
-    bundle = render_all(catalog, _templates(inputs.templates), validators, inputs.jobs, cache)
+    bundle = render_all(catalog, _templates(inputs.templates), validators, inputs.jobs, cache, keep_data=False)
     reporter.problems(bundle.warnings)
     if bundle.problems:
         raise DbfleetError(bundle.problems, invalid)

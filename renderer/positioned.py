@@ -118,70 +118,155 @@ class TooLarge(Exception):
         self.problem = problem
 
 
+class _Frame:
+    """A collection being read: its value, how many values it holds (aliases expanded), and the
+    key read and waiting for its value (in a mapping)."""
+
+    __slots__ = ("value", "anchor", "count", "key", "key_mark", "skip")
+
+    def __init__(self, value: PMap | PList, anchor: str | None) -> None:
+        self.value, self.anchor, self.count = value, anchor, 1
+        self.key: str | None = None
+        self.key_mark: Mark | None = None
+        self.skip = False  # the key was refused: its value is read, and dropped
+
+
 class _Builder:
+    """Positioned values from libyaml's events, one document after another.  Events, not
+    libyaml's node tree: the tree of a 10,000-cluster catalog takes 170 MB while it is built on
+    (two position objects per node), the events are gone once read."""
+
     def __init__(self, filename: str, text: str) -> None:
         self.filename = filename
         self.text = text
         self.problems: list[Problem] = []
-        self.built: set[int] = set()  # the nodes read once: reading one again is through an alias
         self.repeats = 0
-        self.open: set[int] = set()  # the collections being built: an alias to one is a loop
+        # anchor -> (value, how many values it holds, its text when a scalar, where it starts)
+        self.anchors: dict[str, tuple[Any, int, str | None, yaml.Mark]] = {}
+        self.open: dict[str, Mark] = {}  # anchored collections being read: an alias to one is a loop
 
-    def mark(self, node: yaml.Node) -> Mark:
-        return Mark(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
+    def mark(self, at: Any) -> Mark:  # libyaml's event marks (typed as optional: they never are)
+        return Mark(self.filename, at.line + 1, at.column + 1)
 
-    def build(self, node: yaml.Node, depth: int = 0) -> Any:
-        if id(node) in self.built:
-            self.repeats += 1
-            if self.repeats > MAX_REPEATS:
-                raise TooLarge(Problem(self.mark(node), f"aliases repeat more than {MAX_REPEATS:,} values: "
-                                                        "dbfleet refuses to expand them"))
-        self.built.add(id(node))
-        if depth > MAX_DEPTH:
-            raise TooLarge(Problem(self.mark(node), f"values are nested more than {MAX_DEPTH} levels deep"))
-        if isinstance(node, yaml.ScalarNode):
-            if len(node.value) > MAX_SCALAR:
-                raise TooLarge(Problem(self.mark(node), f"a value of {len(node.value):,} characters: dbfleet reads "
-                                                        f"values of at most {MAX_SCALAR:,}"))
-            if node.style:  # quoted or block scalar
-                return node.value
-            value = resolve_plain(node.value)
-            # An explicit ``!!str 5`` wins over resolution; libyaml's tags follow YAML 1.1, so
-            # look at the source for the tag itself.
-            if isinstance(value, str) or not self.text.startswith("!", node.start_mark.index):
-                return value
-            return node.value
-        if id(node) in self.open:
-            raise TooLarge(Problem(self.mark(node), "an alias refers to a value that holds it: the value would be infinite"))
-        self.open.add(id(node))
+    def documents(self, expected: str) -> list[Any]:
+        loader = LOADER(self.text)
         try:
-            return self._collection(node, depth)
+            docs: list[Any] = []
+            stack: list[_Frame] = []
+            while True:
+                event = loader.get_event()
+                kind = type(event)
+                if kind is yaml.StreamEndEvent:
+                    return docs
+                if kind is yaml.DocumentStartEvent:
+                    self.anchors = {}  # anchors are the document's own
+                    continue
+                if kind in (yaml.StreamStartEvent, yaml.DocumentEndEvent):
+                    continue
+                if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                    frame = stack.pop()
+                    if frame.anchor is not None:
+                        self.open.pop(frame.anchor, None)
+                        self.anchors[frame.anchor] = (frame.value, frame.count, None, event.start_mark)
+                    self._add(stack, docs, frame.value, frame.count, None, frame.value.mark, expected)
+                    continue
+                if len(stack) > MAX_DEPTH:
+                    raise TooLarge(Problem(self.mark(event.start_mark), f"values are nested more than {MAX_DEPTH} levels deep"))
+                if kind is yaml.ScalarEvent:
+                    value = self._scalar(event)
+                    if event.anchor is not None:
+                        self._anchor(event.anchor, event.start_mark)
+                        self.anchors[event.anchor] = (value, 1, event.value, event.start_mark)
+                    empty = not stack and not event.value and not event.style
+                    self._add(stack, docs, value, 1, event.value, self.mark(event.start_mark), expected, empty)
+                elif kind is yaml.AliasEvent:
+                    value, count, text = self._alias(event)
+                    self._add(stack, docs, value, count, text, self.mark(event.start_mark), expected)
+                else:  # the start of a mapping or a sequence
+                    if event.anchor is not None:
+                        self._anchor(event.anchor, event.start_mark)
+                        self.open[event.anchor] = self.mark(event.start_mark)
+                    mark = self.mark(event.start_mark)
+                    stack.append(_Frame(PMap(mark) if kind is yaml.MappingStartEvent else PList(mark), event.anchor))
         finally:
-            self.open.discard(id(node))
+            loader.dispose()
 
-    def _collection(self, node: yaml.Node, depth: int) -> Any:
-        if isinstance(node, yaml.SequenceNode):
-            seq = PList(self.mark(node))
-            for item in node.value:
-                seq.itemmarks.append(self.mark(item))
-                seq.append(self.build(item, depth + 1))
-            return seq
-        mapping = PMap(self.mark(node))
-        for key_node, value_node in node.value:
-            key_mark = self.mark(key_node)
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.problems.append(Problem(key_mark, "a mapping key must be a string"))
-                continue
-            key = key_node.value
-            if key in mapping:
-                first = mapping.keymarks[key]
-                self.problems.append(
-                    Problem(key_mark, f"duplicate key {key!r} (first defined at line {first.line})")
-                )
-                continue
-            mapping.keymarks[key] = key_mark
-            mapping[key] = self.build(value_node, depth + 1)
-        return mapping
+    def _anchor(self, anchor: str, at: Any) -> None:
+        if anchor in self.anchors or anchor in self.open:  # as libyaml's composer has it
+            first = self.anchors[anchor][3] if anchor in self.anchors else None
+            raise yaml.composer.ComposerError("found duplicate anchor; first occurrence", first, "second occurrence", at)
+
+    def _alias(self, event: yaml.AliasEvent) -> tuple[Any, int, str | None]:
+        if event.anchor in self.open:
+            raise TooLarge(Problem(self.open[event.anchor], "an alias refers to a value that holds it: the value "
+                                                            "would be infinite"))
+        if event.anchor not in self.anchors:
+            raise yaml.composer.ComposerError(None, None, "found undefined alias", event.start_mark)  # type: ignore[arg-type]
+        value, count, text, _ = self.anchors[event.anchor]
+        self.repeats += count
+        if self.repeats > MAX_REPEATS:
+            raise TooLarge(Problem(self.mark(event.start_mark), f"aliases repeat more than {MAX_REPEATS:,} values: "
+                                                                "dbfleet refuses to expand them"))
+        return _copy(value), count, text
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        if len(event.value) > MAX_SCALAR:
+            raise TooLarge(Problem(self.mark(event.start_mark), f"a value of {len(event.value):,} characters: dbfleet "
+                                                                f"reads values of at most {MAX_SCALAR:,}"))
+        if event.style:  # quoted or block scalar
+            return event.value
+        value = resolve_plain(event.value)
+        # An explicit ``!!str 5`` wins over resolution; libyaml's tags follow YAML 1.1, so
+        # look at the source for the tag itself.
+        if isinstance(value, str) or not self.text.startswith("!", event.start_mark.index):  # type: ignore[union-attr]
+            return value
+        return event.value
+
+    def _add(self, stack: list[_Frame], docs: list[Any], value: Any, count: int, text: str | None, mark: Mark,
+             expected: str, empty: bool = False) -> None:
+        """A value read: a document, a sequence's item, a mapping's key or a key's value.  ``text``:
+        a scalar's text (a key is the text as written: ``5:`` is the key "5")."""
+        if not stack:
+            if empty:  # libyaml puts an empty document on the line after its '---': point at the '---'.
+                self.problems.append(Problem(Mark(self.filename, max(mark.line - 1, 1), 1) if mark.col == 1 else mark,
+                                             f"the document is empty: write {expected} in it, or delete it"))
+            else:
+                docs.append(value)
+            return
+        frame = stack[-1]
+        frame.count += count
+        parent = frame.value
+        if isinstance(parent, PList):
+            parent.itemmarks.append(mark)
+            parent.append(value)
+        elif frame.key_mark is None:  # a key
+            frame.key_mark, frame.skip = mark, True
+            if text is None:
+                self.problems.append(Problem(mark, "a mapping key must be a string"))
+            elif text in parent:
+                first = parent.keymarks[text]
+                self.problems.append(Problem(mark, f"duplicate key {text!r} (first defined at line {first.line})"))
+            else:
+                frame.key, frame.skip = text, False
+        else:
+            if not frame.skip:
+                parent.keymarks[frame.key] = frame.key_mark  # type: ignore[index]
+                parent[frame.key] = value  # type: ignore[index]
+            frame.key = frame.key_mark = None
+
+
+def _copy(value: Any) -> Any:
+    """A value read again through an alias: a copy of its own, positions and all."""
+    if isinstance(value, PMap):
+        copied = PMap(value.mark, {key: _copy(item) for key, item in value.items()})
+        copied.keymarks = dict(value.keymarks)
+        return copied
+    if isinstance(value, PList):
+        items = PList(value.mark)
+        items.extend(_copy(item) for item in value)
+        items.itemmarks = list(value.itemmarks)
+        return items
+    return value
 
 
 def load_documents(text: str, filename: str, expected: str = "a YAML document") -> tuple[list[Any], list[Problem]]:
@@ -189,7 +274,9 @@ def load_documents(text: str, filename: str, expected: str = "a YAML document") 
     with nothing under it) come back as problems that say what is ``expected``."""
     builder = _Builder(filename, text)
     try:
-        nodes = list(yaml.compose_all(text, Loader=LOADER))
+        docs = builder.documents(expected)
+    except TooLarge as exc:
+        return [], builder.problems + [exc.problem]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(filename, mark.line + 1, mark.column + 1) if mark else Mark(filename, 1, 1)
@@ -204,20 +291,6 @@ def load_documents(text: str, filename: str, expected: str = "a YAML document") 
         return [], [Problem(Mark(filename, line, col), f"invalid YAML: the character U+{code:04X} is not allowed in YAML")]
     except yaml.YAMLError as exc:
         return [], [Problem(Mark(filename, 1, 1), f"invalid YAML: {exc}")]
-    except RecursionError:  # nesting too deep for the parser itself
-        return [], [Problem(Mark(filename, 1, 1), f"values are nested more than {MAX_DEPTH} levels deep")]
-    docs = []
-    for node in nodes:
-        if isinstance(node, yaml.ScalarNode) and not node.value and not node.style:
-            # libyaml puts an empty document on the line after its '---': point at the '---'.
-            start = builder.mark(node)
-            builder.problems.append(Problem(Mark(filename, max(start.line - 1, 1), 1) if start.col == 1 else start,
-                                            f"the document is empty: write {expected} in it, or delete it"))
-        elif node is not None:
-            try:
-                docs.append(builder.build(node))
-            except TooLarge as exc:
-                return [], builder.problems + [exc.problem]
     return docs, builder.problems
 
 

@@ -29,7 +29,7 @@ PROTECT = {
 KUSTOMIZATION_HEAD = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 
 
-@dataclass
+@dataclass(slots=True)  # 80,000 of them at 10,000 clusters
 class RenderedObject:
     path: str  # inside the output folder: <env>/<namespace>/<entry>/<kind>-<name>.yaml
     data: dict[str, Any]

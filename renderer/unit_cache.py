@@ -24,7 +24,8 @@ from renderer.cache import store_atomically
 from renderer.components import Unit
 from renderer.render import RenderedObject
 
-VERSION = 3
+VERSION = 4
+PART = 1_000  # units marshalled together
 MAX_OUTCOMES = 200_000  # past this, outcomes that edits left behind are dropped
 VALIDATING = ("jsonschema", "jsonschema-rs", "cel-python", "kubernetes-validate")
 
@@ -53,9 +54,12 @@ class UnitCache:
         self._hits = False
         try:
             if not path.is_symlink():
-                data = marshal.loads(path.read_bytes())
-                if isinstance(data, dict) and data.get("version") == VERSION and data.get("salt") == salt:
-                    self._stored, self.outcomes = data["units"], data["outcomes"]
+                with path.open("rb") as handle:
+                    head = marshal.load(handle)
+                    if isinstance(head, dict) and head.get("version") == VERSION and head.get("salt") == salt:
+                        for _ in range(head["parts"]):
+                            self._stored.update(marshal.load(handle))
+                        self.outcomes = head["outcomes"]
         except (OSError, ValueError, EOFError, KeyError, TypeError):
             self._stored, self.outcomes = {}, {}
 
@@ -97,5 +101,9 @@ class UnitCache:
         before when units came from the cache: their objects were not checked again)."""
         outcomes = {**self.outcomes, **used} if self._hits and len(self.outcomes) < MAX_OUTCOMES else used
         if self._used != self._stored or outcomes != self.outcomes:
-            data = {"version": VERSION, "salt": self.salt, "units": self._used, "outcomes": outcomes}
-            store_atomically(self.path, marshal.dumps(data))
+            keys = list(self._used)
+            parts = [keys[i:i + PART] for i in range(0, len(keys), PART)]
+            head = {"version": VERSION, "salt": self.salt, "outcomes": outcomes, "parts": len(parts)}
+            # In parts, each marshalled when written: 10,000 clusters' units are 50 MB at once.
+            store_atomically(self.path, (marshal.dumps(data) for data in [  # type: ignore[arg-type]
+                head, *({key: self._used[key] for key in part} for part in parts)]))

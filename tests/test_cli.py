@@ -122,14 +122,20 @@ def test_an_interrupted_render_leaves_the_previous_output(
     before = tree(workdir / "rendered")
     prod = workdir / "overlays" / "prod.yaml"
     prod.write_text(prod.read_text().replace("size: 100Gi", "size: 200Gi"))
-    real_write = Path.write_bytes
+    real_create, real_write = output._create, Path.write_bytes
 
-    def dying_write(self: Path, data: bytes) -> int:
+    def dying_create(path: Path, data: bytes) -> tuple[int, int, int]:
+        if path.name == dies_at:
+            raise error
+        return real_create(path, data)
+
+    def dying_write(self: Path, data: bytes) -> int:  # the manifest
         if self.name == dies_at:
             raise error
         return real_write(self, data)
 
     with monkeypatch.context() as patch:
+        patch.setattr(output, "_create", dying_create)
         patch.setattr(Path, "write_bytes", dying_write)
         result = run("render")
     assert result.exit_code == code

@@ -50,5 +50,39 @@ def test_syntax_errors_are_positioned(text: str, message: str) -> None:
     assert [str(p) for p in problems] == [message]
 
 
+def test_aliases_read_as_copies_with_the_anchors_positions() -> None:
+    docs, problems = load_documents("base: &b {size: 1Gi, tags: [x]}\nk: &k key\none: *b\ntwo: *b\n*k : 5\n", "f.yaml")
+    root = docs[0]
+    assert problems == []
+    assert root == {"base": {"size": "1Gi", "tags": ["x"]}, "k": "key", "one": root["base"], "two": root["base"], "key": 5}
+    root["one"]["tags"].append("y")  # each alias is a value of its own
+    assert root["two"]["tags"] == ["x"] and root["base"]["tags"] == ["x"]
+    assert locate(root, ["two", "tags", 0]) == Mark("f.yaml", 1, 29)  # where the anchored value is written
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: *nothing\n", "f.yaml:1:4: error: invalid YAML: found undefined alias"),
+        ("a: &x 1\nb: &x 2\n", "f.yaml:2:4: error: invalid YAML: found duplicate anchor; first occurrence, second occurrence"),
+        ("a: &x [1, *x]\n", "f.yaml:1:4: error: an alias refers to a value that holds it: the value would be infinite"),
+        ("? [a]\n: 1\nb: 2\n", "f.yaml:1:3: error: a mapping key must be a string"),
+        ("a: 1\n---\n", "f.yaml:2:1: error: the document is empty: write a YAML document in it, or delete it"),
+        ("a: " + "[" * 101 + "]" * 101 + "\n", "f.yaml:1:104: error: values are nested more than 100 levels deep"),
+    ],
+)
+def test_what_cannot_be_read_is_positioned(text: str, message: str) -> None:
+    _, problems = load_documents(text, "f.yaml")
+    assert [str(p) for p in problems] == [message]
+
+
+def test_every_document_of_a_stream() -> None:
+    """Anchors are each document's own (as libyaml's composer has them)."""
+    docs, problems = load_documents("a: &x 1\n---\nb: &x 2\n...\n---\n- &y 3\n- *y\n", "f.yaml")
+    assert (docs, problems) == ([{"a": 1}, {"b": 2}, [3, 3]], [])
+    assert [str(p) for p in load_documents("a: &x 1\n---\n- *x\n", "f.yaml")[1]] == [
+        "f.yaml:3:3: error: invalid YAML: found undefined alias"]
+
+
 def test_format_path() -> None:
     assert format_path(["clusters", 0, "storage", "size"]) == "clusters[0].storage.size"

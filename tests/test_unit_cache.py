@@ -74,8 +74,9 @@ def test_a_damaged_cache_is_ignored(workdir: Path, tmp_path_factory: pytest.Temp
         cache.unlink()
         cache.symlink_to(elsewhere)
     else:  # written by another dbfleet, or for other options
-        data = marshal.loads(cache.read_bytes())
-        cache.write_bytes(marshal.dumps({**data, "salt": "another"}))
+        with cache.open("rb") as handle:  # the head, then the units
+            head, units = marshal.load(handle), handle.read()
+        cache.write_bytes(marshal.dumps({**head, "salt": "another"}) + units)
     (workdir / "rendered" / "dev").rename(workdir / "gone")  # must be rendered again, whole and right
     assert run("render").exit_code == 0
     assert tree(workdir / "rendered") == before
