@@ -143,23 +143,24 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
                    catalog: Catalog | None = None, before_write: BeforeWrite | None = None) -> int:
     paths, overlays, out, envs = inputs.paths, inputs.overlays, inputs.out, inputs.envs
     manifest = output.read_manifest(out)
-    if check:
+    scanned = output.scan(out) if check else None  # one walk of the folder for all the check does
+    if scanned is not None:
         known = list(envs) or sorted(output.environments(manifest))
         if known:
             catalog_files, overlay_files = input_files(paths, overlays)
             digests = _digests(read_sources(catalog_files + overlay_files, Path.cwd()), inputs.code, known)
-            if output.up_to_date(out, manifest, digests):
+            if output.up_to_date(out, manifest, digests, scanned):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
     catalog, bundle = _render(inputs, validators, reporter, INVALID_OUTPUT, catalog)
     rendered_envs = catalog.environments
     # Without --env, every environment is rendered: one that is gone from the catalog goes too.
     scope = rendered_envs if envs else sorted(set(rendered_envs) | output.environments(manifest))
-    if check:
-        foreign = output.foreign_problems(out, manifest)
+    if scanned is not None:
+        foreign = output.foreign_problems(out, manifest, scanned)
         if foreign:
             raise DbfleetError(foreign)
-        text = output.diff(out, bundle.files, scope, str(out))
+        text = output.diff(out, bundle.files, scope, str(out), scanned)
         if text:
             reporter.diff(text)
             reporter.result(f"{out} is out of date: run dbfleet render", upToDate=False)

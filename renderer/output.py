@@ -21,7 +21,7 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from renderer.cache import cache_root, store_atomically
 from renderer.errors import DbfleetError, Mark, Problem
@@ -189,16 +189,30 @@ def _scan(out: Path, stamps: Stamps | None = None) -> tuple[list[str], list[str]
     return found, strange
 
 
+class Scan(NamedTuple):
+    """The output folder as one walk found it: dbfleet's files, what it never makes, stamps."""
+
+    files: list[str]
+    strange: list[str]
+    stamps: Stamps
+
+
+def scan(out: Path) -> Scan:
+    stamps: Stamps = {}
+    files, strange = _scan(out, stamps)
+    return Scan(files, strange, stamps)
+
+
 def disk_files(out: Path) -> list[str]:
     return _scan(out)[0]
 
 
-def foreign_problems(out: Path, manifest: Manifest, scanned: tuple[list[str], list[str]] | None = None) -> list[Problem]:
+def foreign_problems(out: Path, manifest: Manifest, scanned: Scan | None = None) -> list[Problem]:
     """Files dbfleet did not write, symbolic links and empty folders: refused, never deleted.
-    ``scanned``: what ``_scan`` found, when the caller has it."""
+    ``scanned``: the folder's scan, when the caller has it."""
     if out.exists() and not out.is_dir():
         return [Problem(Mark(str(out), 0, 0), "the output path exists and is not a folder")]
-    files, strange = scanned or _scan(out)
+    files, strange = scanned[:2] if scanned else _scan(out)
     foreign = strange + [f for f in files if f not in manifest.files]
     problems = [
         Problem(Mark(str(out / f), 0, 0), "not written by dbfleet; move it out of the output folder (dbfleet owns it entirely)")
@@ -252,7 +266,7 @@ def _read_record(out: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) and isinstance(data.get("inputs"), dict) else {}
 
 
-def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
+def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str], scanned: Scan) -> bool:
     """True when the inputs are those of the last render (or check) of this very output folder
     and the files on disk are untouched.
 
@@ -265,11 +279,10 @@ def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str]) -> bool:
         return False
     envs = list(inputs)
     expected = {p: h for p, h in manifest.files.items() if in_scope(p, envs)}
-    now: Stamps = {}
-    on_disk = [f for f in _scan(out, now)[0] if in_scope(f, envs)]
+    on_disk = [f for f in scanned.files if in_scope(f, envs)]
     if sorted(expected) != sorted(on_disk):
         return False
-    return _intact(out, expected, record, now) == set(expected)
+    return _intact(out, expected, record, scanned.stamps) == set(expected)
 
 
 def _intact(out: Path, files: dict[str, str], record: dict[str, Any], now: Stamps) -> set[str]:
@@ -282,10 +295,11 @@ def _intact(out: Path, files: dict[str, str], record: dict[str, Any], now: Stamp
             if (path in now and stamps.get(path) == now[path]) or _matches(out / path, digest)}
 
 
-def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str) -> str:
-    """A unified diff from the folder on disk to the freshly rendered files, within ``envs``."""
-    now: Stamps = {}
-    current = {f for f in _scan(out, now)[0] if in_scope(f, envs)}
+def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str, scanned: Scan) -> str:
+    """A unified diff from the folder on disk (as ``scanned``) to the freshly rendered files,
+    within ``envs``."""
+    now = scanned.stamps
+    current = {f for f in scanned.files if in_scope(f, envs)}
     # A file as the last render left it (its recorded stamp) holds the manifest's bytes: when
     # those are the new ones, it need not be read.
     manifest = read_manifest(out)
@@ -323,8 +337,9 @@ def write(out: Path, files: dict[str, bytes], envs: list[str]) -> tuple[list[str
     """
     recover(out)
     manifest = read_manifest(out)
-    now: Stamps = {}
-    problems = foreign_problems(out, manifest, _scan(out, now))
+    scanned = scan(out)
+    now = scanned.stamps
+    problems = foreign_problems(out, manifest, scanned)
     if problems:
         raise DbfleetError(problems)
     kept = {p: h for p, h in manifest.files.items() if not in_scope(p, envs)}
