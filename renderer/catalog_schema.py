@@ -408,7 +408,31 @@ CLUSTER = obj(
     description="A database cluster run by an operator.",
 )
 
-CREDENTIALS = secret_name("The Secret with the store's keys (none: the pods' cloud identity is used).")
+CREDENTIALS = secret_name("The Secret with the store's keys. Without it (and without identity), the pods' ambient "
+                          "credentials are used (a node's instance role).")
+
+
+def identity(cloud: str, key: str, value: Schema, how: str) -> Schema:
+    return obj({cloud: obj({key: value}, required=(key,), description=how)}, required=(cloud,),
+               description="Authenticate as a cloud identity, not with keys: every pod that reads or writes the store "
+                           "runs as a ServiceAccount dbfleet annotates for it (instead of credentialsSecret).")
+
+
+S3_IDENTITY = identity("aws", "roleArn", pattern(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+", "role ARN",
+                                                 "is not an IAM role's ARN (arn:aws:iam::<account>:role/<name>)",
+                                                 "The IAM role the pods assume (EKS IAM roles for service accounts).",
+                                                 maxLength=2048),
+                       "An AWS IAM role, through EKS IAM roles for service accounts (eks.amazonaws.com/role-arn).")
+GCS_IDENTITY = identity("gcp", "serviceAccount", pattern(r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.:-]+\.gserviceaccount\.com",
+                                                         "Google service account", "is not a Google service account's "
+                                                         "e-mail (name@project.iam.gserviceaccount.com)",
+                                                         "The Google service account the pods act as.", maxLength=320),
+                        "A Google service account, through GKE Workload Identity (iam.gke.io/gcp-service-account).")
+AZURE_IDENTITY = identity("azure", "clientId", pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                                                       "[0-9a-fA-F]{12}", "client ID", "is not a client ID (a UUID)",
+                                                       "The client ID of the managed identity or app registration.",
+                                                       maxLength=36),
+                          "A Microsoft Entra identity, through Azure Workload Identity (azure.workload.identity/client-id).")
 S3 = obj(
     {
         # Amazon's rules, and the upper case and '_' of buckets made before March 2018.
@@ -422,20 +446,21 @@ S3 = obj(
                             maxLength=2048),
         "path": folder("A folder in the bucket."),
         "credentialsSecret": CREDENTIALS,
+        "identity": S3_IDENTITY,
     },
     required=("bucket",),
     description="An S3 (or S3-compatible) bucket.",
 )
 GCS = obj({"bucket": pattern("[a-z0-9]([a-z0-9._-]*[a-z0-9])?", "bucket name", "is not a Cloud Storage bucket name "
                               "(lower-case letters, digits, '.', '_' and '-')", "The bucket.", minLength=3, maxLength=222),
-           "path": folder("A folder in the bucket."), "credentialsSecret": CREDENTIALS},
+           "path": folder("A folder in the bucket."), "credentialsSecret": CREDENTIALS, "identity": GCS_IDENTITY},
           required=("bucket",), description="A Google Cloud Storage bucket.")
 AZURE = obj(
     {"container": pattern("(?!.*--)[a-z0-9]([a-z0-9-]*[a-z0-9])?", "container name", "is not a blob container name "
                           "(lower-case letters, digits and single '-')", "The blob container.", minLength=3, maxLength=63),
      "storageAccount": pattern("[a-z0-9]+", "storage account", "is not a storage account name (lower-case letters and "
                                "digits)", "The storage account.", minLength=3, maxLength=24),
-     "path": folder("A folder in the container."), "credentialsSecret": CREDENTIALS},
+     "path": folder("A folder in the container."), "credentialsSecret": CREDENTIALS, "identity": AZURE_IDENTITY},
     required=("container", "storageAccount"),
     description="An Azure Blob Storage container.",
 )

@@ -72,6 +72,51 @@ def backup_location(store: Mapping[str, Any], env: str, entry: str | None = None
     return Location(root.kind, root.bucket, (*root.folder, env, *([entry] if entry else [])))
 
 
+# Workload identity: the ServiceAccount annotation each cloud's webhook or metadata server reads
+# (EKS IAM roles for service accounts; GKE Workload Identity; Azure Workload Identity, whose
+# webhook also wants a label on the pod).
+IDENTITY_ANNOTATIONS = {
+    "aws": ("roleArn", "eks.amazonaws.com/role-arn"),
+    "gcp": ("serviceAccount", "iam.gke.io/gcp-service-account"),
+    "azure": ("clientId", "azure.workload.identity/client-id"),
+}
+AZURE_POD_LABELS = {"azure.workload.identity/use": "true"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How the pods that use a store authenticate to it: as this ServiceAccount."""
+
+    account: str  # the ServiceAccount dbfleet makes in each namespace whose entries use the store
+    annotations: dict[str, str]  # of the ServiceAccount
+    pod_labels: dict[str, str]  # of every pod that runs as it
+
+
+def store_identity(name: str, store: Mapping[str, Any]) -> Identity | None:
+    """The cloud identity of a store (None: it authenticates with keys, or ambiently)."""
+    given = (store[store_kind(store)] or {}).get("identity")
+    if not given:
+        return None
+    cloud = next(iter(given))
+    key, annotation = IDENTITY_ANNOTATIONS[cloud]
+    return Identity(f"backup-store-{name}", {annotation: str(given[cloud][key])},
+                    dict(AZURE_POD_LABELS) if cloud == "azure" else {})
+
+
+def stores_used(entry: Mapping[str, Any]) -> list[str]:
+    """The stores an entry's pods write to or read from: its backup's and its restore's."""
+    backup, restore = entry.get("backup") or {}, entry.get("restore") or {}
+    used = [backup.get("store") if backup.get("method") != "none" else None, restore.get("fromStore")]
+    return sorted({name for name in used if name})
+
+
+def entry_identity(entry: Mapping[str, Any], stores: Mapping[str, Mapping[str, Any]]) -> Identity | None:
+    """The cloud identity the pods of an entry run as: that of the stores it uses (one at most:
+    the backups rule refuses two)."""
+    found = (store_identity(name, stores[name]) for name in stores_used(entry) if name in stores)
+    return next((identity for identity in found if identity), None)
+
+
 PORTS = {"postgresql": 5432, "mysql": 3306, "mongodb": 27017}  # each engine's own
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from renderer.components import WAVE_NAMESPACE, Component, Fleet, KindOf, Unit
+from renderer.components import WAVE_CONFIG, WAVE_NAMESPACE, Component, Fleet, KindOf, Unit
 from renderer.engines import ENGINES, databases, proxy, vcluster
 from renderer.engines import gitops as gitops_engine
+from renderer.locations import Identity, store_identity, stores_used
 
 
 
@@ -24,14 +25,22 @@ def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda te
     namespaces: dict[str, tuple[tuple[str, int | None], set[str | None]]] = {}
     proxied: set[str | None] = set()  # where entries are reached through xdatabase-proxy
 
-    def add(namespace: str, source: tuple[str, int | None], target: str | None) -> None:
+    # Each namespace's ServiceAccounts of stores with a cloud identity, for the pods of its entries
+    # that use them (CloudNativePG annotates the one it makes for each cluster instead).
+    accounts: dict[str, dict[str, Identity]] = {}
+
+    def add(namespace: str, source: tuple[str, int | None], target: str | None, entry: dict[str, Any] | None = None) -> None:
         namespaces.setdefault(namespace, (source, set()))[1].add(target)
+        for name in stores_used(entry) if entry and entry.get("engine") != "postgresql" else ():
+            identity = store_identity(name, stores[name]) if name in stores else None
+            if identity:
+                accounts.setdefault(namespace, {})[identity.account] = identity
 
     folders = {}
     for index, cluster in enumerate(spec.get("clusters") or []):
         source: tuple[str, int | None] = ("clusters", index)
         target = cluster["kubernetesCluster"]
-        add(cluster["namespace"], source, target)
+        add(cluster["namespace"], source, target, cluster)
         folders[cluster["name"]] = folder = (cluster["namespace"], cluster["name"])
         if cluster["proxy"]["enabled"]:
             proxied.add(target)
@@ -40,7 +49,7 @@ def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda te
     for index, database in enumerate(spec.get("databases") or []):
         source = ("databases", index)
         target = database["kubernetesCluster"]
-        add(database["namespace"], source, target)
+        add(database["namespace"], source, target, database)
         if database["proxy"]["enabled"]:
             proxied.add(target)
         engine = databases.target(database["on"], spec).engine
@@ -73,7 +82,11 @@ def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda te
                 (namespace,),
                 "namespace",
                 namespace,
-                (Component("common/namespace.yaml.j2", {"namespace": namespace}, "namespace", WAVE_NAMESPACE, holds_data=True),),
+                (Component("common/namespace.yaml.j2", {"namespace": namespace}, "namespace", WAVE_NAMESPACE, holds_data=True),
+                 *(Component("common/serviceaccount.yaml.j2", {"namespace": namespace, "name": account,
+                                                                 "annotations": identity.annotations},
+                             "backup-identity", WAVE_CONFIG)
+                   for account, identity in sorted(accounts.get(namespace, {}).items()))),
                 source=source,
                 targets=tuple(sorted(targets, key=_placement_order)),
             )

@@ -120,9 +120,11 @@ def test_argocd_makes_one_application_per_unit_from_parameter_files(rendered: Pa
         objects = kubectl_kustomize(workdir / parameters["folder"])
         assert {o["metadata"].get("namespace", parameters["namespace"]) for o in objects} <= {parameters["namespace"], "argocd"}
         built += [(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects]
-    # Every object once, but the namespace that two Kubernetes clusters need.
+    # Every object once, but the namespace's folder that two Kubernetes clusters need (the
+    # namespace, and the ServiceAccount of a store with a cloud identity).
     assert sorted(set(built)) == applied_objects(env)
-    assert sorted(o for o in set(built) if built.count(o) > 1) == [("Namespace", "", "databases")]
+    assert sorted(o for o in set(built) if built.count(o) > 1) == [
+        ("Namespace", "", "databases"), ("ServiceAccount", "databases", "backup-store-s3-irsa")]
     spec = appset["spec"]["template"]["spec"]
     assert "CreateNamespace=true" in spec["syncPolicy"]["syncOptions"]
     assert appset["spec"]["template"]["metadata"]["annotations"]["argocd.argoproj.io/compare-options"] == "ServerSideDiff=true"

@@ -208,3 +208,65 @@ def test_every_consumer_reads_a_stores_secret_under_the_keys_the_operators_hard_
     assert read["s3-backup-creds"] == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} == set(STORE_SECRET_KEYS["s3"].values())
     assert read["gcs-backup-creds"] <= set(STORE_SECRET_KEYS["gcs"].values())
     assert STORE_SECRET_KEYS["azure"] == {"account": "AZURE_STORAGE_ACCOUNT_NAME", "key": "AZURE_STORAGE_ACCOUNT_KEY"}
+
+
+IDENTITIES = {
+    "aws": ("s3: {bucket: acme-irsa, region: eu-west-1", 'identity: {aws: {roleArn: "arn:aws:iam::123456789012:role/db"}}',
+            {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/db"}, {}, {"s3Credentials": {"inheritFromIAMRole": True}}),
+    "gcp": ("gcs: {bucket: acme-wi", "identity: {gcp: {serviceAccount: db-backup@acme-prod.iam.gserviceaccount.com}}",
+            {"iam.gke.io/gcp-service-account": "db-backup@acme-prod.iam.gserviceaccount.com"}, {},
+            {"googleCredentials": {"gkeEnvironment": True}}),
+    "azure": ("azure: {container: acme, storageAccount: acmeblob", "identity: {azure: {clientId: 00000000-1111-2222-3333-444444444444}}",
+              {"azure.workload.identity/client-id": "00000000-1111-2222-3333-444444444444"},
+              {"azure.workload.identity/use": "true"}, {"azureCredentials": {"inheritFromAzureAD": True}}),
+}
+
+
+@pytest.mark.parametrize("cloud", sorted(IDENTITIES))
+def test_a_store_with_a_cloud_identity_is_used_through_a_service_account(
+        cloud: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, identity, annotations, labels, credentials = IDENTITIES[cloud]
+    percona = """
+    - {name: shop, engine: mysql, version: "8.0", replicas: 3, storage: {size: 1Gi}, backup: {store: cloud}}
+    - {name: catalog, engine: mongodb, version: "7.0", replicas: 3, storage: {size: 1Gi}, backup: {store: cloud}}""" \
+        if cloud == "aws" else ""  # the Percona operators read Azure and GCS keys from a Secret
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "fleet.yaml").write_text(f"""apiVersion: dbfleet.dev/v1alpha1
+kind: Catalog
+metadata: {{name: acme}}
+spec:
+  backupStores:
+    - {{name: cloud, {store}, {identity}}}}}
+  servers:
+    - {{name: pg, engine: postgresql, host: pg.example.com, adminSecret: pg-admin}}
+  clusters:
+    - {{name: orders, engine: postgresql, version: "17", storage: {{size: 1Gi}}, backup: {{store: cloud}}}}
+    - {{name: sessions, engine: sqlite, storage: {{size: 1Gi}}, sqlite: {{file: s.db}}, backup: {{store: cloud}}}}{percona}
+  databases:
+    - {{name: billing, on: pg, credentialsSecret: billing-owner, backup: {{store: cloud}}, restore: {{fromStore: cloud}}}}
+""")
+    monkeypatch.chdir(tmp_path)
+    result = run("render")
+    assert result.exit_code == 0, result.stderr
+    objects = {path.split("/", 2)[2]: obj for path, obj in _objects(tree(tmp_path / "rendered"))}
+    account = objects["serviceaccount-backup-store-cloud.yaml"]
+    assert {k: v for k, v in account["metadata"]["annotations"].items() if "sync-wave" not in k} == annotations
+    pods = [objects["billing/cronjob-billing-backup.yaml"]["spec"]["jobTemplate"]["spec"]["template"],
+            objects["billing/job-billing-restore.yaml"]["spec"]["template"],
+            objects["sessions/statefulset-sessions.yaml"]["spec"]["template"]]
+    for pod in pods:
+        assert pod["spec"]["serviceAccountName"] == "backup-store-cloud"
+        assert labels.items() <= (pod.get("metadata", {}).get("labels") or {}).items()
+        env = [item for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]
+               for item in container.get("env") or []]
+        # No keys: the credentials come with the identity (rclone's env_auth, Litestream's SDKs).
+        assert not [item for item in env if item["name"].startswith(("RCLONE_", "LITESTREAM_")) and "valueFrom" in item]
+        assert not [volume for volume in pod["spec"].get("volumes") or [] if "secret" in volume]
+    cluster = objects["orders/cluster-orders.yaml"]["spec"]
+    assert cluster["serviceAccountTemplate"] == {"metadata": {"annotations": annotations}}
+    assert cluster.get("inheritedMetadata", {}).get("labels", {}) == labels
+    store = next(o for p, o in objects.items() if p.startswith("orders/objectstore-"))
+    assert credentials.items() <= store["spec"]["configuration"].items()
+    if percona:
+        assert objects["shop/perconaxtradbcluster-shop.yaml"]["spec"]["backup"]["serviceAccountName"] == "backup-store-cloud"
+        assert objects["catalog/perconaservermongodb-catalog.yaml"]["spec"]["replsets"][0]["serviceAccountName"] == "backup-store-cloud"

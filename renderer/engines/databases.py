@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from renderer import cron
 from renderer.components import CREATE_ONCE, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, secret_volume
-from renderer.locations import PORTS, STORE_SECRET_KEYS, Location, backup_location
+from renderer.locations import PORTS, STORE_SECRET_KEYS, Location, backup_location, store_identity
 
 WAVE_JOB = 2
 DEFAULT_SCHEDULE = "0 2 * * *"
@@ -306,6 +306,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         "volumes": [],
         "mounts": [],
         "rclone": False,
+        "service_account": None,
+        "pod_labels": {},
     }
     yield Component(
         "databases/job.yaml.j2",
@@ -319,8 +321,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         store = fleet.stores[backup["store"]]
         env, volumes, mounts, path = _rclone_env(store, backup_location(store, fleet.env, name))
         retention = f"{cron.retention_days(backup['retention'])}d" if backup["retention"] else ""
-        dump = {**pod, "script": "backup.sh", "script_name": "backup", "rclone": True, "volumes": volumes,
-                "mounts": mounts, "backoff_limit": 2, "deadline": 10800,
+        dump = {**pod, **_identity(backup["store"], store), "script": "backup.sh", "script_name": "backup",
+                "rclone": True, "volumes": volumes, "mounts": mounts, "backoff_limit": 2, "deadline": 10800,
                 "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
                                                            {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
                                                            {"name": "BACKUP_RETENTION", "value": retention}]}
@@ -336,7 +338,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         env, volumes, mounts, path = _rclone_env(store, backup_location(store, restore["environment"] or fleet.env, name))
         yield Component(
             "databases/job.yaml.j2",
-            {**pod, "name": f"{name}-restore", "script": "restore.sh", "script_name": "restore", "rclone": True,
+            {**pod, **_identity(restore["fromStore"], store), "name": f"{name}-restore", "script": "restore.sh",
+             "script_name": "restore", "rclone": True,
              "volumes": volumes, "mounts": mounts,
              "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
                                                         {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
@@ -346,6 +349,13 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         )
     if database["proxy"]["enabled"]:
         yield from _proxy(database, t)
+
+
+def _identity(name: str, store: dict[str, Any]) -> dict[str, Any]:
+    """The pod's ServiceAccount and labels, for a store with a cloud identity (rclone's env_auth
+    then reads the credentials the identity's webhook or metadata server provides)."""
+    found = store_identity(name, store)
+    return {"service_account": found.account, "pod_labels": found.pod_labels} if found else {}
 
 
 def _connection_template(t: Target, database: str, owner: str) -> str:

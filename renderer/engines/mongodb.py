@@ -18,6 +18,7 @@ from renderer.components import (
 )
 from renderer import versions
 from renderer.engines import percona
+from renderer.locations import entry_identity
 
 CR_VERSION = "1.22.0"
 PORT = 27017
@@ -93,6 +94,8 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
                 "mongos_affinity": percona.anti_affinity(cluster, "mongos"),
             } if sharding["enabled"] else None,
             "pmm": percona.pmm(cluster, versions.helper("psmdb-pmm-client")),
+            # PBM's agents run beside mongod: the replica sets' pods use the store's identity.
+            "identity": entry_identity(cluster, fleet.stores),
             "backup": {
                 "image": versions.helper("psmdb-backup"),
                 "storages": storages,

@@ -17,7 +17,7 @@ from renderer.components import (
 )
 from renderer import versions
 from renderer.engines import percona
-from renderer.locations import PXC_BACKUP_NAME
+from renderer.locations import PXC_BACKUP_NAME, entry_identity
 
 CR_VERSION = "1.20.0"
 PORT = 3306
@@ -70,6 +70,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         }
         for role in owners
     ]
+    identity = entry_identity(cluster, fleet.stores)
     build = versions.resolve("mysql", cluster["version"])
     line = versions.ENGINES["mysql"].line(build)
     yield Component(
@@ -92,6 +93,9 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             "pmm": percona.pmm(cluster, versions.helper("pxc-pmm-client")),
             "backup": {
                 "image": versions.helper(f"pxc-xtrabackup-{line}"),  # XtraBackup follows the server's line
+                # Backup jobs and the binlog collector run as spec.backup.serviceAccountName
+                # (pkg/pxc/backup/job.go, pkg/pxc/app/binlogcollector at v1.19.0).
+                "service_account": identity.account if identity else None,
                 "storages": storages,
                 "schedule": percona.scheduled(backup),
                 "pitr": backup["method"] == "native" and backup["pitr"] and {

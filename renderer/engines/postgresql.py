@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from renderer.locations import STORE_SECRET_KEYS, backup_location, store_kind
+from renderer.locations import STORE_SECRET_KEYS, backup_location, entry_identity, store_kind
 from renderer.versions import image
 from renderer.components import (
     WAVE_CLUSTER,
@@ -88,6 +88,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             "tolerations": tolerations(cluster),
             "roles": roles,
             "backup_object": used[(backup["store"], fleet.env)] if native else None,
+            "identity": entry_identity(cluster, stores),
             "restore": restore
             and {
                 "source": restore["sourceCluster"] or name,

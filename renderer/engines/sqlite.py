@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer import cron, emit
-from renderer.locations import STORE_SECRET_KEYS, backup_location, store_kind
+from renderer.locations import STORE_SECRET_KEYS, backup_location, entry_identity, store_kind
 from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, restart_annotations, secret_volume, tolerations
 
 LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
@@ -176,7 +176,8 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
             {"namespace": namespace, "name": name, "selector": selector, "user": USER_ID,
              "node_selector": cluster["scheduling"]["nodeSelector"], "tolerations": tolerations(cluster),
              "restarted_at": restart_annotations(cluster),
-             **pod_parts(cluster, store, sidecar=False)},
+             **_identity(cluster, fleet), **pod_parts(cluster, store, sidecar=False),
+             "pod_labels": {**selector, **_identity(cluster, fleet)["identity_labels"]}},
             "database",
             WAVE_CLUSTER,
         )
@@ -202,6 +203,11 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         yield patch
 
 
+def _identity(cluster: dict[str, Any], fleet: Fleet) -> dict[str, Any]:
+    found = entry_identity(cluster, fleet.stores)
+    return {"service_account": found.account if found else None, "identity_labels": found.pod_labels if found else {}}
+
+
 def attach_patch(cluster: dict[str, Any], fleet: Fleet) -> Component | None:
     """The kustomize Component that makes the user's workload the database's single writer."""
     attach = cluster["sqlite"]["attachTo"]
@@ -218,10 +224,14 @@ def attach_patch(cluster: dict[str, Any], fleet: Fleet) -> Component | None:
     if attach["kind"] == "Deployment":
         # Recreate: the old pod stops before the new one starts, so two writers never overlap.
         spec["strategy"] = {"type": "Recreate", "rollingUpdate": None}
+    identity = _identity(cluster, fleet)
+    account = {"serviceAccountName": identity["service_account"]} if identity["service_account"] else {}
     spec["template"] = {
-        "metadata": {"labels": {LABEL: cluster["name"]}, **({"annotations": restart_annotations(cluster)}
-                                                            if cluster["restartedAt"] else {})},
-        "spec": {"securityContext": {"fsGroup": USER_ID}, **parts},
+        "metadata": {"labels": {LABEL: cluster["name"], **identity["identity_labels"]},
+                     **({"annotations": restart_annotations(cluster)} if cluster["restartedAt"] else {})},
+        # With a store's cloud identity, the pod runs as the store's ServiceAccount (Litestream
+        # shares the pod's identity): the app's own ServiceAccount is replaced.
+        "spec": {"securityContext": {"fsGroup": USER_ID}, **account, **parts},
     }
     patch = {"apiVersion": "apps/v1", "kind": attach["kind"], "metadata": {"name": attach["name"]}, "spec": spec}
     return Component(

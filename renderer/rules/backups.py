@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from renderer.errors import Problem
+from renderer.errors import Mark, Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import backup_method, entries, located
+from renderer.rules._walk import backup_method, entries, located, store_kind
 
 ID = "backups"
 
@@ -14,6 +14,7 @@ NO_BACKUPS = {"kafka"}  # keeps its data by replication; a backup is refused the
 
 
 def check(spec: PMap) -> Iterator[Problem]:
+    yield from _identities(spec)
     for section in ("clusters", "databases"):
         for where, entry in entries(spec, section):
             if "backup" not in entry and entry.get("engine") not in NO_BACKUPS:
@@ -25,6 +26,33 @@ def check(spec: PMap) -> Iterator[Problem]:
                     "warning",
                 )
             yield from _engine_settings(section, where, entry)
+
+
+def _identities(spec: PMap) -> Iterator[Problem]:
+    """A store authenticates one way; a cluster's pods run as one identity."""
+    identities: dict[str, object] = {}
+    for where, entry in entries(spec, "backupStores"):
+        kind = store_kind(spec, entry.get("name"))
+        settings = entry.get(kind) if kind else None
+        if not isinstance(settings, PMap):
+            continue
+        identity, mark = located(settings, "identity")
+        if identity is not None:
+            identities[entry["name"]] = identity
+            if settings.get("credentialsSecret") is not None:
+                yield Problem(mark, f"{where}.{kind}: give credentialsSecret or identity, not both: with an identity, "
+                                    "no Secret holds keys")
+    for where, cluster in entries(spec, "clusters"):
+        used: dict[str, tuple[object, Mark, tuple[str, str]]] = {}
+        for path in (("backup", "store"), ("restore", "fromStore")):
+            name, mark = located(cluster, *path)
+            if name in identities and (path[0] != "backup" or backup_method(cluster, "native")[0] != "none"):
+                used.setdefault(repr(identities[name]), (name, mark, path))
+        if len(used) > 1:
+            (first, _, _), (second, mark, path) = list(used.values())[:2]
+            yield Problem(mark, f"{where}.{'.'.join(path)}: the stores {first!r} and {second!r} have different cloud "
+                                "identities, and the cluster's pods run as one: give them one identity, or copy the "
+                                "backups into one store")
 
 
 def _engine_settings(section: str, where: str, entry: PMap) -> Iterator[Problem]:
