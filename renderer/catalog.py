@@ -255,7 +255,7 @@ def merge(base: Any, over: Any) -> Any:
 DEFAULTS_FOR = {
     "clusters": ("namespace", "backup", "storage", "resources", "monitoring", "scheduling", "pooler", "proxy", "tls",
                  "kubernetesCluster"),
-    "databases": ("namespace", "backup", "proxy", "kubernetesCluster"),
+    "databases": ("namespace", "backup", "monitoring", "proxy", "kubernetesCluster"),
 }
 
 

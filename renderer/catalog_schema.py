@@ -515,6 +515,10 @@ DATABASE = obj(
                        "environments that reach one server must use different databases."),
         "extensions": listof(EXTENSION, "Extensions to create in it."),
         "backup": DATABASE_BACKUP,
+        "monitoring": obj({"enabled": flag("Alert when its dumps stop: a PrometheusRule on kube-state-metrics' "
+                                           "CronJob metrics."),
+                           "pmmServer": host("Not used by databases (the fleet default's, for clusters).")},
+                          description="Backup alerts."),
         "restore": obj(
             {"fromStore": dns_label("The backupStores entry that holds the dumps."),
              "environment": dns_label("The environment whose dumps to load (default: this one)."),

@@ -1,6 +1,7 @@
 """Five-field cron expressions as Kubernetes reads them, and how often they run."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -53,6 +54,18 @@ class Cron:
         per_day = len(self.minutes) * len(self.hours)
         return per_day * sum(self.runs_on(REFERENCE_DAY + timedelta(n)) for n in range(days))
 
+    def longest_gap(self) -> int:
+        """The longest time between two runs, in seconds: over two years from the reference day
+        (a yearly schedule's gap fits in), or eight for a schedule of leap days."""
+        times = sorted(60 * minute + 3600 * hour for hour in self.hours for minute in self.minutes)
+        within = max((b - a for a, b in zip(times, times[1:])), default=0)
+        for years in (2, 8):
+            days = [n for n in range(years * 366 + 1) if self.runs_on(REFERENCE_DAY + timedelta(n))]
+            if len(days) > 1:
+                break
+        across = max(((b - a) * 86400 - times[-1] + times[0] for a, b in zip(days, days[1:])), default=0)
+        return max(within, across)
+
 
 def _field(value: str, name: str, low: int, high: int, aliases: dict[str, int], expression: str) -> frozenset[int]:
     values: set[int] = set()
@@ -89,6 +102,11 @@ def parse(expression: str) -> Cron:
         )
     minutes, hours, days, months, weekdays = (_field(value, *spec, expression) for value, spec in zip(fields, FIELDS))
     return Cron(minutes, hours, days, months, weekdays, fields[2] in ("*", "?"), fields[4] in ("*", "?"))
+
+
+@functools.lru_cache(maxsize=256)  # a fleet repeats a few schedules
+def longest_gap(expression: str) -> int:
+    return parse(expression).longest_gap()
 
 
 def retention_days(retention: str) -> int:

@@ -104,7 +104,7 @@ def test_each_field_a_check_reads_is_in_the_pinned_crd(check: health.Check) -> N
 
 
 # Kinds with no state to wait for, or whose own controllers Flux already reads (kstatus).
-NO_CHECK = {"PodMonitor", "GitRepository", "HelmRepository", "Kustomization", "Application", "ApplicationSet", "Component"}
+NO_CHECK = {"PodMonitor", "PrometheusRule", "GitRepository", "HelmRepository", "Kustomization", "Application", "ApplicationSet", "Component"}
 
 
 def test_every_custom_kind_the_templates_render_has_a_check() -> None:

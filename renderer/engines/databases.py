@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 from renderer import cron
 from renderer.components import CREATE_ONCE, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, secret_volume
+from renderer.engines import alerts
 from renderer.locations import PORTS, STORE_SECRET_KEYS, Location, backup_location, store_identity
 
 WAVE_JOB = 2
@@ -329,6 +330,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         yield Component("databases/cronjob.yaml.j2",
                         {**dump, "name": f"{name}-backup", "schedule": backup["schedule"] or DEFAULT_SCHEDULE},
                         "backup", WAVE_JOB)
+        if database["monitoring"]["enabled"]:
+            yield alerts.dump(namespace, name, f"{name}-backup", backup["schedule"] or DEFAULT_SCHEDULE)
         if backup["onDemand"]:  # the CronJob's job, once (kubectl create job --from=cronjob/... in Git)
             yield Component("databases/job.yaml.j2",
                             {**dump, "name": f"{name}-backup-{backup['onDemand']}", "annotations": CREATE_ONCE},

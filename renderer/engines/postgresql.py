@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from renderer.engines import alerts
 from renderer.locations import STORE_SECRET_KEYS, backup_location, entry_identity, store_kind
 from renderer.versions import image
 from renderer.components import (
@@ -128,6 +129,8 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         )
     if cluster["monitoring"]["enabled"]:
         yield Component("postgresql/podmonitor.yaml.j2", base, "monitoring", WAVE_DEPENDENT)
+        if native and backup["schedule"]:
+            yield alerts.postgresql(cluster, backup["schedule"])
     yield from proxy_services(
         cluster,
         "postgresql",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer import cron, emit
+from renderer.engines import alerts
 from renderer.locations import STORE_SECRET_KEYS, backup_location, entry_identity, store_kind
 from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, restart_annotations, secret_volume, tolerations
 
@@ -198,6 +199,9 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     if cluster["monitoring"]["enabled"]:
         yield Component("sqlite/podmonitor.yaml.j2", {"namespace": namespace, "name": name, "selector": selector},
                         "monitoring", WAVE_DEPENDENT)
+        if store is not None:  # the writer: this StatefulSet's pod, or the pods of the workload attached to
+            pods = f"{name}-0" if attach is None else f"{attach['name']}-.+"
+            yield alerts.litestream(namespace, name, pods, f"{DATA}/{cluster['sqlite']['file']}")
     patch = attach_patch(cluster, fleet)
     if patch is not None:
         yield patch
