@@ -170,6 +170,16 @@ def backup(default_method: str, what: str, entry: bool = True) -> Schema:
     # Backup settings given take the engine's method; none at all (and no fleet default) mean no
     # backups, which the backups rule warns about.  ``entry``: the settings of one entry, not defaults.
     own = {"onDemand": ON_DEMAND} if entry else {}
+    if entry and what == "database":
+        own["drill"] = obj(
+            {"schedule": string("When the drill runs: a five-field cron expression (such as \"0 5 * * 0\"), UTC."),
+             "query": string("SQL the drill runs in the restored copy, as the owner, in a read-only transaction: it "
+                             "passes when the first column of the first row is true (not empty, 0, f, false or "
+                             "NULL), such as SELECT count(*) > 0 FROM orders.", minLength=1, maxLength=10000)},
+            required=("schedule", "query"),
+            description="A restore drill: a CronJob that loads the latest dump into a scratch database on the same "
+                        "server, runs the check query, logs how long the restore took and how old the data is, and "
+                        "drops the scratch database.")
     if entry and what == "cluster":
         own["serverName"] = dns_label("PostgreSQL: the archive's folder in the store (default: the cluster's name). Change "
                                 "it with a major upgrade: pg_upgrade starts a new system and timeline, which must not "

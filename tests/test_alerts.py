@@ -70,6 +70,7 @@ def test_each_backup_rule_fires_when_stale_and_is_silent_when_fresh(example_bund
         pytest.skip("promtool is not installed (CI installs Debian's prometheus package)")
     found = list(_rules(example_bundle))
     assert {rule["alert"] for _, _, rule in found} == {"DbfleetBackupTooOld", "DbfleetBackupUnmeasured",
+                                                       "DbfleetRestoreDrillTooOld", "DbfleetRestoreDrillUnmeasured",
                                                        "DbfleetReplicationFailing", "DbfleetReplicationPaused"}
     tests = []
     for index, (path, group, rule) in enumerate(found):
@@ -116,7 +117,7 @@ def test_promtool_accepts_every_rendered_rule_file(example_bundle: Bundle, tmp_p
 ])
 def test_the_limit_is_the_longest_gap_of_the_schedule_with_grace(schedule: str, limit: int) -> None:
     assert int(longest_gap(schedule) * alerts.GRACE) == limit
-    rule = alerts.dump("databases", "billing", "billing-backup", schedule).context["rules"][0]
+    rule = alerts.dumps("databases", "billing", [("billing-backup", schedule, "Backup", "dump")]).context["rules"][0]
     assert rule["expr"].endswith(f"> {limit}")
 
 

@@ -3,6 +3,7 @@ against a throwaway PostgreSQL and MariaDB on loopback, with rclone to a local-d
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -50,7 +51,8 @@ spec:
       on: db
       credentialsSecret: app-credentials
       {extensions}
-      backup: {{method: dump, schedule: "0 2 * * *", store: local, retention: 7d}}
+      backup: {{method: dump, schedule: "0 2 * * *", store: local, retention: 7d,
+               drill: {{schedule: "0 5 * * 0", query: "SELECT count(*) = 3 FROM drill_notes;"}}}}
       restore: {{fromStore: local, dump: latest}}
 """)
     return render_all(load([tmp / "c.yaml"], [], tmp), Templates())
@@ -186,6 +188,45 @@ def test_mariadb_provision_backup_restore(mariadb: servers.Server, tmp_path: Pat
     mysql(mariadb, "DROP DATABASE `app-data`", user=servers.ADMIN_USER, password=servers.ADMIN_PASSWORD, database="mysql")
     assert "restored app-data" in pod.restore_waits_for_provisioning()
     assert mysql(mariadb, "SELECT body FROM notes ORDER BY id") == "one\ntwo\nthree"
+
+
+DRILL = re.compile(r"dbfleet-drill database=app-data dump=(app-data-[0-9]{8}T[0-9]{6}Z\.sql\.gz) "
+                   r"restore_seconds=([0-9]+) data_age_seconds=([0-9]+) check=(passed|failed)")
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mariadb"])
+def test_a_restore_drill_loads_the_latest_dump_checks_it_and_cleans_up(engine: str, request: pytest.FixtureRequest,
+                                                                       tmp_path: Path) -> None:
+    server = request.getfixturevalue(engine)
+    needs("rclone", "gzip", *(("psql", "pg_dump") if engine == "postgresql" else ("mariadb", "mariadb-dump")))
+    query = psql if engine == "postgresql" else mysql
+    admin = {"user": servers.ADMIN_USER, "password": servers.ADMIN_PASSWORD,
+             "database": "postgres" if engine == "postgresql" else "mysql"}
+    scratch = ("SELECT count(*) FROM pg_database WHERE datname = '_drill_app-data'" if engine == "postgresql" else
+               "SELECT count(*) FROM information_schema.schemata WHERE schema_name = '_drill_app-data'")
+    pod = Pod(catalog(server, tmp_path), server, tmp_path / "pod")
+    pod.run("job", "provision")
+    query(server, "DROP TABLE IF EXISTS notes; DROP TABLE IF EXISTS drill_notes; CREATE TABLE drill_notes (id INT PRIMARY KEY, body TEXT NOT NULL); "
+                  "INSERT INTO drill_notes VALUES (1, 'one'), (2, 'two'), (3, 'three');")
+    pod.run("cronjob", "backup")
+    query(server, "INSERT INTO drill_notes VALUES (4, 'after the dump');")  # the drill reads the dump, not the database
+
+    done = pod.run("cronjob", "drill")
+    found = DRILL.search(done.stdout)
+    assert found, done.stdout + done.stderr
+    dump, _, age, outcome = found.groups()
+    assert outcome == "passed" and dump == pod.dumps()[-1].name and 0 <= int(age) < 600
+    assert query(server, scratch, **admin) == "0"  # dropped
+    assert query(server, "SELECT count(*) FROM drill_notes") == "4"  # the database itself untouched
+
+    # A check that fails, and one that tries to write: the drill fails, and still cleans up.
+    for check, message in (("SELECT count(*) = 4 FROM drill_notes", "check=failed"),
+                           ("DELETE FROM drill_notes", "read-only" if engine == "postgresql" else "READ ONLY")):
+        (pod.root / "scripts" / "drill-check.sql").write_text(check + "\n")
+        failed = pod.run("cronjob", "drill", check=False)
+        assert failed.returncode != 0 and message in failed.stdout + failed.stderr, failed.stdout + failed.stderr
+        assert query(server, scratch, **admin) == "0"
+    assert query(server, "SELECT count(*) FROM drill_notes") == "4"
 
 
 def test_a_failed_dump_leaves_no_file(postgresql: servers.Server, tmp_path: Path) -> None:

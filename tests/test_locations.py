@@ -46,8 +46,10 @@ def written_locations(files: dict[str, bytes]) -> list[tuple[str, str]]:
                 if "replica" in database:
                     replica = database["replica"]
                     found.append((f"{replica['type']}://{replica.get('bucket', '')}/{replica['path']}", path))
-        elif kind == "CronJob":
+        elif kind == "CronJob":  # the dumps (a restore drill's CronJob reads them)
             for container in spec["jobTemplate"]["spec"]["template"]["spec"]["containers"]:
+                if container["name"] != "backup":
+                    continue
                 found += [(item["value"], path) for item in container.get("env") or [] if item["name"] == "BACKUP_PATH"]
     return found
 

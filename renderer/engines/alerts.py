@@ -3,7 +3,7 @@
 - CloudNativePG with the barman-cloud plugin: ``barman_cloud_cloudnative_pg_io_last_available_backup_timestamp``,
   which the plugin exports through the instance manager's metrics (the in-core
   ``cnpg_collector_last_available_backup_timestamp`` reads 0 once backups go through a plugin);
-- dump CronJobs: kube-state-metrics' ``kube_cronjob_status_last_successful_time``;
+- dump CronJobs, and restore drills: kube-state-metrics' ``kube_cronjob_status_last_successful_time``;
 - Litestream (0.5.17 exports no time of its last upload): sync errors that keep coming,
   replication paused by a full disk, or its metrics gone.
 The Percona operators export no backup metric, nor does PMM: their backups get no rule.
@@ -47,14 +47,15 @@ def _component(namespace: str, entry: str, rules: list[dict[str, Any]]) -> Compo
                       "rules": rules}, "monitoring", WAVE_DEPENDENT)
 
 
-def _timestamp_rules(metric: str, selector: str, schedule: str, entry: str, namespace: str, what: str) -> list[dict[str, Any]]:
-    """The newest successful backup is older than the schedule allows; or nothing measures one."""
+def _timestamp_rules(metric: str, selector: str, schedule: str, entry: str, namespace: str, what: str,
+                     kind: str = "Backup") -> list[dict[str, Any]]:
+    """The newest success is older than the schedule allows; or nothing measures one."""
     limit = int(cron.longest_gap(schedule) * GRACE)
     return [
-        _rule("DbfleetBackupTooOld", f"time() - max({metric}{selector}) > {limit}", FOR, entry, namespace,
+        _rule(f"Dbfleet{kind}TooOld", f"time() - max({metric}{selector}) > {limit}", FOR, entry, namespace,
               f"The last {what} of {namespace}/{entry} is older than {_duration(limit)} (its schedule, {schedule!r}, "
               f"with a grace of {GRACE}x)."),
-        _rule("DbfleetBackupUnmeasured", f"absent({metric}{selector})", _duration(limit), entry, namespace,
+        _rule(f"Dbfleet{kind}Unmeasured", f"absent({metric}{selector})", _duration(limit), entry, namespace,
               f"No successful {what} of {namespace}/{entry} has been measured for {_duration(limit)}."),
     ]
 
@@ -67,10 +68,14 @@ def postgresql(cluster: dict[str, Any], schedule: str) -> Component:
                                                         selector, schedule, name, namespace, "base backup"))
 
 
-def dump(namespace: str, database: str, cronjob: str, schedule: str) -> Component:
-    selector = _selector(namespace=namespace, cronjob=cronjob)
-    return _component(namespace, database, _timestamp_rules("kube_cronjob_status_last_successful_time", selector,
-                                                            schedule, database, namespace, "dump"))
+def dumps(namespace: str, database: str, cronjobs: list[tuple[str, str, str, str]]) -> Component:
+    """``cronjobs``: (name, schedule, kind of alert, what it does) of each CronJob to watch: the
+    dumps, and the restore drill (its Job succeeds only when the restored data passed the check)."""
+    return _component(namespace, database, [
+        rule for cronjob, schedule, kind, what in cronjobs
+        for rule in _timestamp_rules("kube_cronjob_status_last_successful_time",
+                                     _selector(namespace=namespace, cronjob=cronjob), schedule, database, namespace,
+                                     what, kind)])
 
 
 def litestream(namespace: str, entry: str, pods: str, database: str) -> Component:

@@ -8,6 +8,7 @@ step; running it again is safe, since every statement is idempotent.
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import urllib.parse
@@ -168,6 +169,39 @@ def provision_sql(engine: str, database: dict[str, Any], iam: bool = False) -> s
     return "\n".join(lines) + "\n"
 
 
+DRILL_ENGINES = ("postgresql", "mysql")  # SQL: a check query; the rules refuse a drill elsewhere
+
+
+def _drill_files(engine: str, database: dict[str, Any]) -> dict[str, str]:
+    setup, cleanup = drill_sql(engine, database)
+    # The query is the catalog's SQL, run as the owner in a read-only transaction: its own file,
+    # never part of another statement; its last ';' is the script's.
+    return {"setup": setup, "cleanup": cleanup, "check": database["backup"]["drill"]["query"].strip().rstrip(";") + "\n"}
+
+
+def drill_database(name: str) -> str:
+    """The scratch database a restore drill loads into: a name no catalog database has (those
+    are DNS labels: no '_'), within the 63 characters both servers allow."""
+    scratch = f"_drill_{name}"
+    return scratch if len(scratch) <= 63 else f"_drill_{name[:47]}_{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def drill_sql(engine: str, database: dict[str, Any]) -> tuple[str, str]:
+    """What the administrator runs before a restore drill (a new scratch database the owner owns,
+    with the database's extensions) and after it (the scratch database dropped)."""
+    scratch, owner = quote_identifier(engine, drill_database(database["name"])), quote_identifier(engine, owner_of(database))
+    if engine == "postgresql":
+        setup = ["\\set ON_ERROR_STOP on", f"DROP DATABASE IF EXISTS {scratch};", f"CREATE DATABASE {scratch} OWNER {owner};",
+                 f"REVOKE ALL ON DATABASE {scratch} FROM PUBLIC;", f"\\connect {scratch}",
+                 f"ALTER SCHEMA public OWNER TO {owner};",
+                 *(f"CREATE EXTENSION IF NOT EXISTS {quote_identifier(engine, ext)};" for ext in database["extensions"])]
+    else:
+        account = f"{quote_literal(owner_of(database))}@'%'"
+        setup = [f"DROP DATABASE IF EXISTS {scratch};", f"CREATE DATABASE {scratch};",
+                 f"GRANT ALL PRIVILEGES ON {scratch}.* TO {account};"]
+    return "\n".join(setup) + "\n", f"DROP DATABASE IF EXISTS {scratch};\n"
+
+
 def tls_volumes(t: Target) -> list[dict[str, Any]]:
     """The server's CA, and the client certificate when it asks for one."""
     volumes = [secret_volume("db-ca", t.ca_secret, "ca.crt")] if t.ca_secret else []
@@ -279,12 +313,13 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         )
     backup, restore = database["backup"], database["restore"]
     dumps = backup["method"] == "dump" and backup["store"] is not None
+    drill = backup["drill"] if dumps and t.engine in DRILL_ENGINES else None
     yield Component(
         "databases/configmap.yaml.j2",
         {"namespace": namespace, "name": f"{name}-scripts", "engine": t.engine,
          "provision_file": "provision.js" if t.engine == "mongodb" else "provision.sql",
          "provision": provision_sql(t.engine, database, iam=_iam_login(database, spec)), "backup": dumps,
-         "restore": restore is not None},
+         "restore": restore is not None, "drill": drill and _drill_files(t.engine, database)},
         "config",
         WAVE_CONFIG,
     )
@@ -330,8 +365,22 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         yield Component("databases/cronjob.yaml.j2",
                         {**dump, "name": f"{name}-backup", "schedule": backup["schedule"] or DEFAULT_SCHEDULE},
                         "backup", WAVE_JOB)
+        if drill:
+            # The drill restores as the owner into a database the administrator makes and drops.
+            yield Component("databases/cronjob.yaml.j2",
+                            {**dump, "name": f"{name}-drill", "schedule": drill["schedule"], "script": "drill.sh",
+                             "script_name": "drill", "backoff_limit": 0,
+                             "env": _server_env(t) + _admin_env(t) + owner_env + env + [
+                                 {"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
+                                 {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
+                                 {"name": "RESTORE_DUMP", "value": "latest"},
+                                 {"name": "DRILL_DATABASE", "value": drill_database(name)}]},
+                            "drill", WAVE_JOB)
         if database["monitoring"]["enabled"]:
-            yield alerts.dump(namespace, name, f"{name}-backup", backup["schedule"] or DEFAULT_SCHEDULE)
+            checked = [(f"{name}-backup", backup["schedule"] or DEFAULT_SCHEDULE, "Backup", "dump")]
+            if drill:
+                checked.append((f"{name}-drill", drill["schedule"], "RestoreDrill", "restore drill"))
+            yield alerts.dumps(namespace, name, checked)
         if backup["onDemand"]:  # the CronJob's job, once (kubectl create job --from=cronjob/... in Git)
             yield Component("databases/job.yaml.j2",
                             {**dump, "name": f"{name}-backup-{backup['onDemand']}", "annotations": CREATE_ONCE},

@@ -43,6 +43,13 @@ def check(spec: PMap) -> Iterator[Problem]:
             yield Problem(mark, f"{where}.backup.method: no operator runs this server: its backups are dumps (method: dump)")
         elif method == "dump" and store is None:
             yield Problem(store_mark, f"{where}.backup.store: a dump needs a backup store (or set backup.method: none)")
+        drill, drill_mark = located(database, "backup", "drill")
+        if drill is not None and (method != "dump" or store is None):
+            yield Problem(drill_mark, f"{where}.backup.drill: a restore drill loads the latest dump: the database needs "
+                                      "dumps (backup.method: dump, backup.store)")
+        elif drill is not None and engine == "mongodb":
+            yield Problem(drill_mark, f"{where}.backup.drill: restore drills check with an SQL query: PostgreSQL and "
+                                      "MySQL databases only")
         secret, mark = located(database, "credentialsSecret")
         if provider != "external-secrets" and not secret:
             yield Problem(database.mark, f"{where}.credentialsSecret: name the Secret that holds the owner's password "

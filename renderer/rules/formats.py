@@ -36,9 +36,11 @@ def _check(spec: PMap) -> Iterator[Problem]:
     if isinstance(spec.get("defaults"), PMap):
         sections.insert(0, ("defaults", spec["defaults"]))
     for where, entry in sections:
-        schedule, mark = located(entry, "backup", "schedule")
-        if isinstance(schedule, str) and (reason := cron_problem(schedule)):
-            yield Problem(mark, f"{where}.backup.schedule: {reason}")
+        schedules: tuple[tuple[str, ...], ...] = (("backup", "schedule"), ("backup", "drill", "schedule"))
+        for schedule_path in schedules:
+            schedule, mark = located(entry, *schedule_path)
+            if isinstance(schedule, str) and (reason := cron_problem(schedule)):
+                yield Problem(mark, f"{where}.{'.'.join(schedule_path)}: {reason}")
         for path in (("restore", "pointInTime"), ("restartedAt",)):
             when, mark = located(entry, *path)
             if isinstance(when, str) and not _rfc3339(when):

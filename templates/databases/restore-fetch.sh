@@ -13,6 +13,7 @@ fetch_dump() {
   local_copy="${TMPDIR:-/tmp}/restore${DUMP_SUFFIX:-.sql.gz}"
   "$rclone" copyto "$BACKUP_PATH/$dump" "$local_copy"
   gzip -t "$local_copy"
+  echo "$dump" > "${TMPDIR:-/tmp}/restore.name"
   echo "restoring $dump" >&2
   echo "$local_copy"
 }
