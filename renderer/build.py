@@ -60,8 +60,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     objects then carry paths and bytes only.  With a ``cache`` (and a validator), units rendered
     and validated before come from it, and what this render validates cleanly goes into it;
     the objects of a cached unit carry paths and bytes only (all objects do, without
-    ``keep_data``), and an object of a changed unit
-    whose bytes are those of an object the cache holds is not validated again."""
+    ``keep_data``), and an object of a changed unit whose bytes are those of an object the
+    cache holds is not validated again."""
     checked = {env: check_environment(catalog, env) for env in catalog.environments}
     found = by_environment({env: problems for env, (_, problems) in checked.items()})
     raise_if(found)
