@@ -50,6 +50,12 @@ def _render_slice(bounds: tuple[int, int]) -> Slice:
     return _render_units(work[bounds[0]:bounds[1]], fleet, templates, validator, valid, keep_data=False)
 
 
+def _without_contexts(plans: dict[str, list[Unit]]) -> dict[str, list[Unit]]:
+    """Assembling reads each unit's folder and names, not the contexts it rendered from: a third
+    of the memory at 10,000 clusters."""
+    return {env: [replace(unit, components=()) for unit in units] for env, units in plans.items()}
+
+
 def render_all(catalog: Catalog, templates: Templates, validator: Validator | None = None, jobs: int = 1,
                cache: UnitCache | None = None, keep_data: bool = True) -> Bundle:
     """Every environment; problems of all environments are reported together.
@@ -87,6 +93,11 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
                        valid=valid)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                # The workers have their copy: the parent's contexts go before the results come
+                # (their memory takes the results: a sixth less at 10,000 clusters).
+                _SHARED.clear()
+                plans = _without_contexts(plans)
+                work.clear()
                 slices = pool.map(_render_slice, [(i, i + size) for i in range(0, len(todo), size)])
         finally:
             _SHARED.clear()
@@ -96,9 +107,7 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
                 validator.learn(learned)
     else:
         done, _ = _render_units([work[i] for i in todo], catalog.name, templates, validator, valid, keep_data)
-    # Assembling reads each unit's folder and names, not the contexts it rendered from: those
-    # go now (a third of the memory at 10,000 clusters).
-    plans = {env: [replace(unit, components=()) for unit in units] for env, units in plans.items()}
+    plans = _without_contexts(plans)
     work.clear()
     problems = []
     for i, (objects, found_in_unit) in zip(todo, done):

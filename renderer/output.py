@@ -44,8 +44,12 @@ class Manifest:
     raw: bytes = b""  # as read from disk
 
     def to_bytes(self) -> bytes:
-        data = {"version": MANIFEST_VERSION, "files": self.files}
-        return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
+        """``json.dumps({"version": .., "files": ..}, indent=1, sort_keys=True)``, byte for byte,
+        written directly: json's indenting encoder is Python, 0.1 s and 50 MB at 90,000 files."""
+        if not self.files:
+            return (json.dumps({"version": MANIFEST_VERSION, "files": {}}, indent=1, sort_keys=True) + "\n").encode()
+        entries = ",\n".join(f"  {json.dumps(path)}: {json.dumps(digest)}" for path, digest in sorted(self.files.items()))
+        return f'{{\n "files": {{\n{entries}\n }},\n "version": {MANIFEST_VERSION}\n}}\n'.encode()
 
 
 def _siblings(out: Path) -> tuple[Path, Path]:
@@ -343,7 +347,7 @@ def write(out: Path, files: dict[str, bytes], envs: list[str]) -> tuple[list[str
     if problems:
         raise DbfleetError(problems)
     kept = {p: h for p, h in manifest.files.items() if not in_scope(p, envs)}
-    final = Manifest(files=dict(sorted({**kept, **{p: sha256(b) for p, b in files.items()}}.items())))
+    final = Manifest(files={**kept, **{p: sha256(b) for p, b in files.items()}})  # to_bytes sorts
     record = _read_record(out)
     intact = _intact(out, manifest.files, record if record.get("manifest") == sha256(manifest.raw) else {}, now)
     edited = sorted(p for p in kept if p not in intact)

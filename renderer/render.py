@@ -7,6 +7,7 @@ caller passes; each unit (folder) renders on its own, so units can be shared amo
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Iterable, Protocol
@@ -195,7 +196,9 @@ def _name_problem(problem: kubenames.Problem, unit: Unit, obj: RenderedObject, p
 def _identities(obj: dict[str, Any]) -> tuple[tuple[str, str, str, str], ...]:
     metadata = obj.get("metadata") or {}
     namespace, kind = str(metadata.get("namespace", "")), str(obj.get("kind"))
-    own = (str(obj.get("apiVersion", "")).rpartition("/")[0], kind, namespace, str(metadata.get("name")))
+    # Groups, kinds and namespaces repeat in every unit: one string each (90,000 objects at 10,000 clusters).
+    namespace, kind = sys.intern(namespace), sys.intern(kind)
+    own = (sys.intern(str(obj.get("apiVersion", "")).rpartition("/")[0]), kind, namespace, str(metadata.get("name")))
     made = tuple(("", "Secret", namespace, name) for name in created(obj) if (kind, name) != ("Secret", own[3]))
     return (own, *made)
 

@@ -653,3 +653,12 @@ def test_a_touched_file_with_the_same_bytes_is_still_current(workdir: Path) -> N
     assert run("render", "--check").exit_code == 0
     cluster.write_bytes(cluster.read_bytes().replace(b"instances: 3", b"instances: 4"))
     assert run("render", "--check").exit_code == 1
+
+
+@pytest.mark.parametrize("files", [{}, {"prod/db/x.yaml": "0" * 64},
+                                   {f"prod/n{i % 7}/e-{i}/k-{i}.yaml": f"{i:064x}" for i in range(300)},
+                                   {"z.yaml": "1", "a.yaml": "2", "dev/é.yaml": "3"}])
+def test_the_manifest_is_written_as_json_writes_it(files: dict[str, str]) -> None:
+    """Written directly for speed, byte for byte what json.dumps(indent=1, sort_keys=True) writes."""
+    expected = json.dumps({"version": output.MANIFEST_VERSION, "files": files}, indent=1, sort_keys=True) + "\n"
+    assert output.Manifest(files=files).to_bytes() == expected.encode()
