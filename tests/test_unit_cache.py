@@ -2,13 +2,13 @@
 bytes as one that renders everything, and renders only what an edit reached."""
 from __future__ import annotations
 
-import marshal
 import random
 from pathlib import Path
 
 import pytest
 
 from renderer import build, output
+from renderer.unit_cache import read_records, record
 from tests.conftest import run, tree
 
 # (file, text, another text): each step swaps one of them, back and forth.
@@ -74,9 +74,8 @@ def test_a_damaged_cache_is_ignored(workdir: Path, tmp_path_factory: pytest.Temp
         cache.unlink()
         cache.symlink_to(elsewhere)
     else:  # written by another dbfleet, or for other options
-        with cache.open("rb") as handle:  # the head, then the units
-            head, units = marshal.load(handle), handle.read()
-        cache.write_bytes(marshal.dumps({**head, "salt": "another"}) + units)
+        head, *parts = read_records(cache.read_bytes())  # the head, then the units
+        cache.write_bytes(b"".join(record(value) for value in [{**head, "salt": "another"}, *parts]))
     (workdir / "rendered" / "dev").rename(workdir / "gone")  # must be rendered again, whole and right
     assert run("render").exit_code == 0
     assert tree(workdir / "rendered") == before
