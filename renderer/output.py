@@ -135,10 +135,21 @@ def locked(out: Path) -> Iterator[None]:
         yield
 
 
+# The manifest last read, by its stamp: a render reads it before and after writing (9,000 entries).
+_READ: dict[tuple[str, tuple[int, int, int]], Manifest] = {}
+
+
 def read_manifest(out: Path) -> Manifest:
     path = out / MANIFEST
-    if not path.exists():
+    try:
+        stat = path.lstat()
+    except FileNotFoundError:
         return Manifest()
+    except OSError:
+        stat = None
+    key = (str(path), _stamp(stat)) if stat else None
+    if key in _READ:
+        return _READ[key]
     try:
         if path.is_symlink():
             raise ValueError("it is a symbolic link")
@@ -149,7 +160,11 @@ def read_manifest(out: Path) -> Manifest:
         for name, digest in files.items():
             if not (isinstance(digest, str) and _SAFE_PATH.match(name) and ".." not in name.split("/")):
                 raise ValueError(f"{name!r} is not a file of the output folder")
-        return Manifest(dict(files), raw)
+        manifest = Manifest(dict(files), raw)
+        if key:
+            _READ.clear()
+            _READ[key] = manifest
+        return manifest
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested thousands deep
         raise DbfleetError([Problem(Mark(str(path), 1, 1), f"unreadable dbfleet manifest ({exc}); if it was "
                                                            "edited, restore it from Git")]) from None

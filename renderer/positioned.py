@@ -77,8 +77,13 @@ _INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 
 
+_WORDS: dict[str, Any] = {**dict.fromkeys(_NULL - {"", "~"}), **dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+
+
 def resolve_plain(text: str) -> Any:
     """The value of a plain (unquoted) scalar under the YAML 1.2 core schema."""
+    if text[:1].isalpha():  # a word (most scalars, and every key): no number starts with a letter
+        return _WORDS.get(text, text)
     if text in _NULL:
         return None
     if text in _TRUE:
