@@ -220,8 +220,9 @@ def test_a_restore_drill_loads_the_latest_dump_checks_it_and_cleans_up(engine: s
     assert query(server, "SELECT count(*) FROM drill_notes") == "4"  # the database itself untouched
 
     # A check that fails, and one that tries to write: the drill fails, and still cleans up.
-    for check, message in (("SELECT count(*) = 4 FROM drill_notes", "check=failed"),
-                           ("DELETE FROM drill_notes", "read-only" if engine == "postgresql" else "READ ONLY")):
+    read_only = "read-only" if engine == "postgresql" else "READ ONLY"
+    for check, message in (("SELECT count(*) = 4 FROM drill_notes", "check=failed"), ("DELETE FROM drill_notes", read_only),
+                           ("COMMIT; DELETE FROM drill_notes", read_only)):  # the session is read-only too
         (pod.root / "scripts" / "drill-check.sql").write_text(check + "\n")
         failed = pod.run("cronjob", "drill", check=False)
         assert failed.returncode != 0 and message in failed.stdout + failed.stderr, failed.stdout + failed.stderr

@@ -12,7 +12,7 @@ admin() { MYSQL_PWD="$DB_ADMIN_PASSWORD" mariadb $(mariadb_options) --batch --us
 owner() { MYSQL_PWD="$DB_PASSWORD" mariadb $(mariadb_options) --batch --user="$DB_OWNER" "$DRILL_DATABASE" "$@"; }
 cleanup() {
   admin < "${SCRIPTS:-/scripts}/drill-cleanup.sql" || echo "could not drop $DRILL_DATABASE" >&2
-  rm -f "${TMPDIR:-/tmp}/restore.sql.gz"
+  rm -f "${TMPDIR:-/tmp}/restore${DUMP_SUFFIX:-.sql.gz}"
 }
 trap cleanup EXIT
 started=$(date +%s)

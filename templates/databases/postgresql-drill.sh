@@ -10,7 +10,7 @@ as_admin() { pg_connect "$DB_ADMIN_USER" "$DB_ADMIN_PASSWORD" postgres; }
 cleanup() {
   as_admin
   psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --file="${SCRIPTS:-/scripts}/drill-cleanup.sql" || echo "could not drop $DRILL_DATABASE" >&2
-  rm -f "${TMPDIR:-/tmp}/restore.sql.gz"
+  rm -f "${TMPDIR:-/tmp}/restore${DUMP_SUFFIX:-.sql.gz}"
 }
 trap cleanup EXIT
 started=$(date +%s)
@@ -22,6 +22,8 @@ gunzip -c "$file" \
   | sed -e '1,/^COPY /s/^CREATE SCHEMA \([^ ;]*\);$/CREATE SCHEMA IF NOT EXISTS \1;/' \
   | psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --single-transaction
 restored=$(date +%s)
+# Read-only: the transaction, and (should the query end it) the session.
 result=$({ echo "BEGIN READ ONLY;"; cat "${SCRIPTS:-/scripts}/drill-check.sql"; echo ";"; echo "ROLLBACK;"; } \
-  | psql --no-psqlrc --quiet --no-align --tuples-only --set=ON_ERROR_STOP=1 | head -n 1 | cut -d '|' -f 1)
+  | PGOPTIONS="-c default_transaction_read_only=on" psql --no-psqlrc --quiet --no-align --tuples-only \
+      --set=ON_ERROR_STOP=1 | head -n 1 | cut -d '|' -f 1)
 report "$started" "$restored" "$result"
