@@ -2,7 +2,6 @@
 catalog is large, since rendering and validating 1,000 clusters costs two seconds of one core."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 from dataclasses import replace
 from typing import Any, Iterator
@@ -50,6 +49,12 @@ def _render_slice(bounds: tuple[int, int]) -> Slice:
     return _render_units(work[bounds[0]:bounds[1]], fleet, templates, validator, valid, keep_data=False)
 
 
+def _can_fork() -> bool:
+    import multiprocessing  # only for a large render: a render after an edit does not need it
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def _without_contexts(plans: dict[str, list[Unit]]) -> dict[str, list[Unit]]:
     """Assembling reads each unit's folder and names, not the contexts it rendered from: a third
     of the memory at 10,000 clusters."""
@@ -84,7 +89,7 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     todo = [i for i, objects in enumerate(rendered) if objects is None]
     valid = cache.valid_contents() if cache and todo else frozenset()
     jobs = min(jobs, os.cpu_count() or 1)
-    if jobs > 1 and len(todo) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and len(todo) >= PARALLEL_FROM and _can_fork():
         # Slices of a few hundred units: a worker holds one slice's objects at a time (memory),
         # and a worker that is done early takes the next.
         size = min(-(-len(todo) // jobs), SLICE)
@@ -92,6 +97,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
         _SHARED.update(work=[work[i] for i in todo], fleet=catalog.name, templates=templates, validator=validator,
                        valid=valid)
         try:
+            import multiprocessing
+
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 # The workers have their copy: the parent's contexts go before the results come
                 # (their memory takes the results: a sixth less at 10,000 clusters).

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 import pickle
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -30,17 +30,45 @@ MAX_OUTCOMES = 200_000  # past this, outcomes that edits left behind are dropped
 VALIDATING = ("jsonschema", "jsonschema-rs", "cel-python", "kubernetes-validate")
 
 
+def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """The installed versions of distributions, as importlib.metadata finds them (the first
+    ``<name>-<version>.dist-info`` along sys.path), without importing it (0.01 to 0.05 s)."""
+    wanted = {_normalized(name): name for name in names}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            listing = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for item in listing:
+            if item.endswith(".dist-info"):
+                dist, _, version = item[:-len(".dist-info")].partition("-")
+                name = wanted.get(_normalized(dist))
+                if name and name not in found:
+                    found[name] = version
+    if len(found) < len(names):  # an egg, a zip ...: importlib.metadata knows every layout
+        from importlib import metadata
+
+        for name in names:
+            if name not in found:
+                try:
+                    found[name] = metadata.version(name)
+                except metadata.PackageNotFoundError:
+                    pass
+    return found
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
 def salt(code: str, options: object) -> str:
     """What every unit's bytes and validity depend on beyond the unit itself."""
     from renderer.schemas import EMBEDDED_CRDS  # the checksums of the embedded schemas
 
     sums = (Path(str(EMBEDDED_CRDS)).parent / "SHA256SUMS").read_bytes()
-    libraries = []
-    for name in VALIDATING:
-        try:
-            libraries.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            libraries.append(f"{name}=?")
+    versions = installed_versions(VALIDATING)
+    libraries = [f"{name}={versions.get(name, '?')}" for name in VALIDATING]
     # marshal's format is Python's own: another Python starts another cache.
     return hashlib.sha256("\0".join([code, repr(options), sys.version, *libraries]).encode() + sums).hexdigest()
 

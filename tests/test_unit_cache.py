@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from renderer import build, output
-from renderer.unit_cache import read_records, record
+from renderer.unit_cache import VALIDATING, installed_versions, read_records, record
 from tests.conftest import run, tree
 
 # (file, text, another text): each step swaps one of them, back and forth.
@@ -95,3 +95,10 @@ def test_another_process_finds_every_unit(workdir: Path) -> None:
     subprocess.run(render, cwd=workdir, env={**env, "PYTHONHASHSEED": "2"}, check=True, capture_output=True)
     second = cache.stat()
     assert (second.st_ino, second.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
+
+
+def test_the_salt_names_the_installed_versions_as_importlib_metadata_does() -> None:
+    from importlib import metadata
+
+    assert installed_versions(VALIDATING) == {name: metadata.version(name) for name in VALIDATING}
+    assert installed_versions(("no-such-distribution",)) == {}
