@@ -102,3 +102,22 @@ def test_the_salt_names_the_installed_versions_as_importlib_metadata_does() -> N
 
     assert installed_versions(VALIDATING) == {name: metadata.version(name) for name in VALIDATING}
     assert installed_versions(("no-such-distribution",)) == {}
+
+
+def test_a_render_after_an_edit_meets_no_rule_it_has_not_met(workdir: Path) -> None:
+    """The outcomes of the CRDs' CEL rules are remembered with the units: after a storage change,
+    the changed cluster's rules read nodes they have read before, and cel-python (0.1 s) is not
+    even imported (checked in a new process, as a pre-commit hook runs it)."""
+    import os
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "renderer.cli", "render"], cwd=workdir, env=os.environ, check=True,
+                   capture_output=True)
+    _swap(workdir, EDITS[4])  # prod's orders storage
+    probe = ("import sys; from renderer.cli import main\n"
+             "try:\n    main(['render'])\nexcept SystemExit as exit:\n    code = exit.code\n"
+             "print(code, 'celpy' in sys.modules, 'lark' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=workdir, env=os.environ)
+    assert done.stdout.strip().splitlines()[-1] == "0 False False", done.stdout + done.stderr
+    assert b"150Gi" in (workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml").read_bytes()
