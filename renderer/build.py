@@ -114,8 +114,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
                 validator.learn(learned)
     else:
         done, _ = _render_units([work[i] for i in todo], catalog.name, templates, validator, valid, keep_data)
-    plans = _without_contexts(plans)
-    work.clear()
+        plans = _without_contexts(plans)
+        work.clear()
     problems = []
     for i, (objects, found_in_unit) in zip(todo, done):
         rendered[i] = objects

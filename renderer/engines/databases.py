@@ -356,12 +356,11 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
     if dumps:
         store = fleet.stores[backup["store"]]
         env, volumes, mounts, path = _rclone_env(store, backup_location(store, fleet.env, name))
+        dumps_env = env + _dumps_env(t, path)
         retention = f"{cron.retention_days(backup['retention'])}d" if backup["retention"] else ""
         dump = {**pod, **_identity(backup["store"], store), "script": "backup.sh", "script_name": "backup",
                 "rclone": True, "volumes": volumes, "mounts": mounts, "backoff_limit": 2, "deadline": 10800,
-                "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
-                                                           {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
-                                                           {"name": "BACKUP_RETENTION", "value": retention}]}
+                "env": _server_env(t) + owner_env + dumps_env + [{"name": "BACKUP_RETENTION", "value": retention}]}
         yield Component("databases/cronjob.yaml.j2",
                         {**dump, "name": f"{name}-backup", "schedule": backup["schedule"] or DEFAULT_SCHEDULE},
                         "backup", WAVE_JOB)
@@ -370,9 +369,7 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
             yield Component("databases/cronjob.yaml.j2",
                             {**dump, "name": f"{name}-drill", "schedule": drill["schedule"], "script": "drill.sh",
                              "script_name": "drill", "backoff_limit": 0,
-                             "env": _server_env(t) + _admin_env(t) + owner_env + env + [
-                                 {"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
-                                 {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
+                             "env": _server_env(t) + _admin_env(t) + owner_env + dumps_env + [
                                  {"name": "RESTORE_DUMP", "value": "latest"},
                                  {"name": "DRILL_DATABASE", "value": drill_database(name)}]},
                             "drill", WAVE_JOB)
@@ -393,14 +390,18 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
             {**pod, **_identity(restore["fromStore"], store), "name": f"{name}-restore", "script": "restore.sh",
              "script_name": "restore", "rclone": True,
              "volumes": volumes, "mounts": mounts,
-             "env": _server_env(t) + owner_env + env + [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"},
-                                                        {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]},
-                                                        {"name": "RESTORE_DUMP", "value": restore["dump"] or "latest"}]},
+             "env": _server_env(t) + owner_env + env + _dumps_env(t, path)
+                    + [{"name": "RESTORE_DUMP", "value": restore["dump"] or "latest"}]},
             "restore",
             WAVE_JOB + 1,
         )
     if database["proxy"]["enabled"]:
         yield from _proxy(database, t)
+
+
+def _dumps_env(t: Target, path: str) -> list[dict[str, Any]]:
+    """Where the dumps of a database are, and what their files end in."""
+    return [{"name": "BACKUP_PATH", "value": f"{REMOTE}:{path}"}, {"name": "DUMP_SUFFIX", "value": DUMP_SUFFIXES[t.engine]}]
 
 
 def _identity(name: str, store: dict[str, Any]) -> dict[str, Any]:

@@ -172,13 +172,14 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     )
     attach = cluster["sqlite"]["attachTo"]
     if attach is None:
+        identity = _identity(cluster, fleet)
         yield Component(
             "sqlite/statefulset.yaml.j2",
             {"namespace": namespace, "name": name, "selector": selector, "user": USER_ID,
              "node_selector": cluster["scheduling"]["nodeSelector"], "tolerations": tolerations(cluster),
              "restarted_at": restart_annotations(cluster),
-             **_identity(cluster, fleet), **pod_parts(cluster, store, sidecar=False),
-             "pod_labels": {**selector, **_identity(cluster, fleet)["identity_labels"]}},
+             **identity, **pod_parts(cluster, store, sidecar=False),
+             "pod_labels": {**selector, **identity["identity_labels"]}},
             "database",
             WAVE_CLUSTER,
         )
