@@ -166,21 +166,36 @@ ON_DEMAND = pattern(DNS_LABEL_RE, "backup id", "is not a backup id (lower-case l
                     "id asks for another; dbfleet backup writes one from the time.", maxLength=40)
 
 
+PASSES = "when the first column of the first row is true (not empty, 0, f, false or NULL)"
+
+
 def backup(default_method: str, what: str, entry: bool = True) -> Schema:
     # Backup settings given take the engine's method; none at all (and no fleet default) mean no
     # backups, which the backups rule warns about.  ``entry``: the settings of one entry, not defaults.
     own = {"onDemand": ON_DEMAND} if entry else {}
+    drill_schedule = string("When the drill runs: a five-field cron expression (such as \"0 5 * * 0\"), UTC.")
     if entry and what == "database":
         own["drill"] = obj(
-            {"schedule": string("When the drill runs: a five-field cron expression (such as \"0 5 * * 0\"), UTC."),
+            {"schedule": drill_schedule,
              "query": string("SQL the drill runs in the restored copy, as the owner, in a read-only transaction: it "
-                             "passes when the first column of the first row is true (not empty, 0, f, false or "
-                             "NULL), such as SELECT count(*) > 0 FROM orders.", minLength=1, maxLength=10000)},
+                             f"passes {PASSES}, such as SELECT count(*) > 0 FROM orders.", minLength=1, maxLength=10000)},
             required=("schedule", "query"),
             description="A restore drill: a CronJob that loads the latest dump into a scratch database on the same "
                         "server, runs the check query, logs how long the restore took and how old the data is, and "
                         "drops the scratch database.")
     if entry and what == "cluster":
+        own["drill"] = obj(
+            {"schedule": drill_schedule,
+             "query": string("SQL the drill runs in the restored copy, as the database's owner, in a read-only "
+                             f"transaction: it passes {PASSES}, such as SELECT count(*) > 0 FROM orders.",
+                             minLength=1, maxLength=10000),
+             "database": sql_identifier("The cluster's database the query runs in (default: its first).")},
+            required=("schedule", "query"),
+            description="PostgreSQL: a restore drill of the native backups. A CronJob restores the latest base "
+                        "backup into a scratch volume of the cluster's size, replays the archived WAL, runs the "
+                        "check query there, logs how long the restore took and how old the restored data is, and "
+                        "removes the copy. It runs the cluster's own image, with the store's credentials or "
+                        "identity: no access to the Kubernetes API, and no archiving.")
         own["serverName"] = dns_label("PostgreSQL: the archive's folder in the store (default: the cluster's name). Change "
                                 "it with a major upgrade: pg_upgrade starts a new system and timeline, which must not "
                                 "archive over the old one (dbfleet upgrade does).")

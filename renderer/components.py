@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from renderer.locations import STORE_SECRET_KEYS, store_kind
+
 # Sync waves: namespaces, then configuration and secrets, clusters, then what uses a cluster.
 WAVE_NAMESPACE = -2
 WAVE_CONFIG = -1
@@ -170,3 +172,28 @@ def proxy_services(
             "proxy",
             WAVE_DEPENDENT,
         )
+
+
+Credentials = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]  # env, volumes, mounts
+
+
+def store_credentials(store: dict[str, Any], names: dict[str, str], gcs_folder: str) -> Credentials:
+    """What hands a store's credentialsSecret to a program, under the names it reads: ``names``
+    maps the Secret's keys (STORE_SECRET_KEYS) to environment variables; GCS's key file is
+    mounted in ``gcs_folder`` and named by ``names["file"]``.  Nothing for an identity or a volume."""
+    env: list[dict[str, Any]] = []
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    kind = store_kind(store)
+    secret = store[kind].get("credentialsSecret") if kind in STORE_SECRET_KEYS else None
+    if not secret:
+        return env, volumes, mounts
+    if kind == "gcs":
+        key_file = STORE_SECRET_KEYS["gcs"]["file"]
+        env.append({"name": names["file"], "value": f"{gcs_folder}/{key_file}"})
+        volumes.append(secret_volume("gcs-credentials", secret, key_file))
+        mounts.append({"name": "gcs-credentials", "mountPath": gcs_folder, "readOnly": True})
+        return env, volumes, mounts
+    env += [{"name": names[key], "valueFrom": {"secretKeyRef": {"name": secret, "key": secret_key}}}
+            for key, secret_key in STORE_SECRET_KEYS[kind].items() if key in names]
+    return env, volumes, mounts

@@ -26,12 +26,15 @@ def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda te
     proxied: set[str | None] = set()  # where entries are reached through xdatabase-proxy
 
     # Each namespace's ServiceAccounts of stores with a cloud identity, for the pods of its entries
-    # that use them (CloudNativePG annotates the one it makes for each cluster instead).
+    # that use them (CloudNativePG annotates the one it makes for each cluster instead: only its
+    # restore drill runs as the namespace's).
     accounts: dict[str, dict[str, Identity]] = {}
 
     def add(namespace: str, source: tuple[str, int | None], target: str | None, entry: dict[str, Any] | None = None) -> None:
         namespaces.setdefault(namespace, (source, set()))[1].add(target)
-        for name in stores_used(entry) if entry and entry.get("engine") != "postgresql" else ():
+        if entry and entry.get("engine") == "postgresql":
+            entry = entry if entry["backup"].get("drill") and entry["backup"]["method"] == "native" else None
+        for name in stores_used(entry) if entry else ():
             identity = store_identity(name, stores[name]) if name in stores else None
             if identity:
                 accounts.setdefault(namespace, {})[identity.account] = identity

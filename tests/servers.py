@@ -54,7 +54,9 @@ def _owned_folder(user: str) -> Path:
     return folder
 
 
-def postgresql() -> Iterator[Server]:
+def postgresql(settings: dict[str, str] | None = None, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``settings``: lines added to postgresql.conf; ``env``: the server's environment (what its
+    archive_command reads)."""
     initdb = _tool("/usr/lib/postgresql/*/bin/initdb", "PostgreSQL is not installed (CI installs Debian's postgresql)")
     pg_ctl = str(Path(initdb).with_name("pg_ctl"))
     folder = _owned_folder("postgres")
@@ -65,9 +67,11 @@ def postgresql() -> Iterator[Server]:
     subprocess.run([initdb, "-D", str(folder / "data"), "-U", ADMIN_USER, "--pwfile", str(folder / "pw"),
                     "--auth=scram-sha-256", "--no-sync"], check=True, capture_output=True, **run_as)  # type: ignore[call-overload]
     port = free_port()
+    with open(folder / "data" / "postgresql.conf", "a") as conf:
+        conf.writelines(f"{name} = '{value}'\n" for name, value in (settings or {}).items())
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
     subprocess.run([pg_ctl, "-D", str(folder / "data"), "-o", options, "-l", str(folder / "log"), "-w", "start"],
-                   check=True, capture_output=True, **run_as)  # type: ignore[call-overload]
+                   check=True, capture_output=True, env={**os.environ, **(env or {})}, **run_as)  # type: ignore[call-overload]
     try:
         yield Server("postgresql", port, folder)
     finally:

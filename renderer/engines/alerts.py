@@ -60,22 +60,28 @@ def _timestamp_rules(metric: str, selector: str, schedule: str, entry: str, name
     ]
 
 
-def postgresql(cluster: dict[str, Any], schedule: str) -> Component:
+def postgresql(cluster: dict[str, Any], schedule: str, drill: tuple[str, str] | None = None) -> Component:
+    """Base backups; and with ``drill`` (its CronJob's name and schedule), the restore drill."""
     name, namespace = cluster["name"], cluster["namespace"]
     # CloudNativePG names instance pods <cluster>-<serial>.
     selector = _selector(namespace=namespace, pod=f"{name}-[0-9]+~")
-    return _component(namespace, name, _timestamp_rules("barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
-                                                        selector, schedule, name, namespace, "base backup"))
+    rules = _timestamp_rules("barman_cloud_cloudnative_pg_io_last_available_backup_timestamp", selector, schedule, name,
+                             namespace, "base backup")
+    if drill:
+        rules += _cronjob_rules(namespace, name, drill[0], drill[1], "RestoreDrill", "restore drill")
+    return _component(namespace, name, rules)
+
+
+def _cronjob_rules(namespace: str, entry: str, cronjob: str, schedule: str, kind: str, what: str) -> list[dict[str, Any]]:
+    return _timestamp_rules("kube_cronjob_status_last_successful_time", _selector(namespace=namespace, cronjob=cronjob),
+                            schedule, entry, namespace, what, kind)
 
 
 def dumps(namespace: str, database: str, cronjobs: list[tuple[str, str, str, str]]) -> Component:
     """``cronjobs``: (name, schedule, kind of alert, what it does) of each CronJob to watch: the
     dumps, and the restore drill (its Job succeeds only when the restored data passed the check)."""
-    return _component(namespace, database, [
-        rule for cronjob, schedule, kind, what in cronjobs
-        for rule in _timestamp_rules("kube_cronjob_status_last_successful_time",
-                                     _selector(namespace=namespace, cronjob=cronjob), schedule, database, namespace,
-                                     what, kind)])
+    return _component(namespace, database, [rule for cronjob, schedule, kind, what in cronjobs
+                                            for rule in _cronjob_rules(namespace, database, cronjob, schedule, kind, what)])
 
 
 def litestream(namespace: str, entry: str, pods: str, database: str) -> Component:

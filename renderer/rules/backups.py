@@ -61,6 +61,8 @@ def _engine_settings(section: str, where: str, entry: PMap) -> Iterator[Problem]
     if server_name is not None and engine != "postgresql":
         yield Problem(mark, f"{where}.backup.serverName: only PostgreSQL clusters name their archive folder "
                             "(barman-cloud's serverName); remove it")
+    if section == "clusters":
+        yield from _drill(where, entry, engine)
     on_demand, mark = located(entry, "backup", "onDemand")
     if on_demand is None:
         return
@@ -72,3 +74,25 @@ def _engine_settings(section: str, where: str, entry: PMap) -> Iterator[Problem]
         yield Problem(mark, f"{where}.backup.onDemand: the {section[:-1]} has no backups to take: give it backup.store")
     elif section == "clusters" and backup_method(entry, "native")[0] != "native":
         yield Problem(mark, f"{where}.backup.onDemand: on-demand backups of a cluster are the operator's (method native)")
+
+
+def _drill(where: str, cluster: PMap, engine: object) -> Iterator[Problem]:
+    """A drill restores the cluster's own native backups, and checks one of its databases."""
+    drill, mark = located(cluster, "backup", "drill")
+    if not isinstance(drill, PMap):
+        return
+    if engine != "postgresql":
+        yield Problem(mark, f"{where}.backup.drill: restore drills of a cluster's native backups are rendered for "
+                            "PostgreSQL; drill a database's dumps instead (databases[].backup.drill)")
+        return
+    if backup_method(cluster, "native")[0] != "native" or located(cluster, "backup", "store")[0] is None:
+        yield Problem(mark, f"{where}.backup.drill: a restore drill restores the latest native backup: the cluster "
+                            "needs backup.method native and backup.store")
+    databases = [db.get("name") for db in cluster.get("databases") or [] if isinstance(db, PMap)]
+    database, database_mark = located(drill, "database")
+    if database is None and not databases:
+        yield Problem(mark, f"{where}.backup.drill: the check query runs in one of the cluster's databases, as its "
+                            "owner: the cluster has none")
+    elif database is not None and database not in databases:
+        yield Problem(database_mark, f"{where}.backup.drill.database: {database!r} is not one of the cluster's "
+                                     f"databases ({', '.join(map(str, databases)) or 'none'})")

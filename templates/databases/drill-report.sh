@@ -1,18 +1,21 @@
-# One line a log query (or a person) reads after a restore drill: how long the restore took, how
-# old the restored data was (from the dump's name, <database>-YYYYMMDDThhmmssZ.<suffix>), and
-# whether the check passed; fails the drill when it did not.
+# One line a log query (or a person) reads after a restore drill: what was restored, how long the
+# restore took, how old the restored data was, and whether the check passed; fails the drill when
+# it did not.  report <what> <started> <restored> <data time> <result>, times in epoch seconds.
 report() {
-  started=$1 restored=$2 result=$3
-  dump=$(cat "${TMPDIR:-/tmp}/restore.name")
-  stamp=$(echo "$dump" | sed -n 's/.*-\([0-9]\{4\}\)\([0-9][0-9]\)\([0-9][0-9]\)T\([0-9][0-9]\)\([0-9][0-9]\)\([0-9][0-9]\)Z\..*/\1-\2-\3 \4:\5:\6/p')
-  age=$((restored - $(date -u -d "$stamp" +%s)))
+  what=$1 started=$2 restored=$3 data_time=$4 result=$5
   case "$result" in
     "" | 0 | f | false | FALSE | NULL) outcome=failed ;;
     *) outcome=passed ;;
   esac
-  echo "dbfleet-drill database=$DB_NAME dump=$dump restore_seconds=$((restored - started)) data_age_seconds=$age check=$outcome"
+  echo "dbfleet-drill $what restore_seconds=$((restored - started)) data_age_seconds=$((restored - data_time)) check=$outcome"
   if [ "$outcome" != passed ]; then
-    echo "the check query of $DB_NAME's drill returned ${result:-no row}" >&2
+    echo "the drill's check query ($what) returned ${result:-no row}" >&2
     exit 1
   fi
+}
+
+# When a dump was taken, from its name (<database>-YYYYMMDDThhmmssZ.<suffix>), in epoch seconds.
+dump_time() {
+  stamp=$(echo "$1" | sed -n 's/.*-\([0-9]\{4\}\)\([0-9][0-9]\)\([0-9][0-9]\)T\([0-9][0-9]\)\([0-9][0-9]\)\([0-9][0-9]\)Z\..*/\1-\2-\3 \4:\5:\6/p')
+  date -u -d "$stamp" +%s
 }

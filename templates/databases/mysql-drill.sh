@@ -22,4 +22,5 @@ gunzip -c "$file" | owner
 restored=$(date +%s)
 result=$({ echo "SET SESSION TRANSACTION READ ONLY; START TRANSACTION READ ONLY;"; cat "${SCRIPTS:-/scripts}/drill-check.sql"
            echo ";"; echo "ROLLBACK;"; } | owner --skip-column-names | head -n 1 | cut -f 1)
-report "$started" "$restored" "$result"
+dump=$(cat "${TMPDIR:-/tmp}/restore.name")
+report "database=$DB_NAME dump=$dump" "$started" "$restored" "$(dump_time "$dump")" "$result"

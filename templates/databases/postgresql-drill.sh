@@ -26,4 +26,5 @@ restored=$(date +%s)
 result=$({ echo "BEGIN READ ONLY;"; cat "${SCRIPTS:-/scripts}/drill-check.sql"; echo ";"; echo "ROLLBACK;"; } \
   | PGOPTIONS="-c default_transaction_read_only=on" psql --no-psqlrc --quiet --no-align --tuples-only \
       --set=ON_ERROR_STOP=1 | head -n 1 | cut -d '|' -f 1)
-report "$started" "$restored" "$result"
+dump=$(cat "${TMPDIR:-/tmp}/restore.name")
+report "database=$DB_NAME dump=$dump" "$started" "$restored" "$(dump_time "$dump")" "$result"
