@@ -260,14 +260,15 @@ def _golden_scripts() -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize(("path", "key", "text"), _golden_scripts(), ids=lambda value: str(value)[-40:])
 def test_every_rendered_script_parses(path: str, key: str, text: str, tmp_path: Path) -> None:
-    """sh -n for the shell scripts (POSIX sh, as in the images), node --check for mongosh's JS."""
+    """sh -n for the shell scripts (POSIX sh, as in the images; bash -n for those that say bash),
+    node --check for mongosh's JS."""
     script = tmp_path / key
     script.write_text(text)
     if key.endswith(".js"):
         needs("node")
         command = ["node", "--check", str(script)]
     else:
-        command = ["sh", "-n", str(script)]
+        command = ["bash" if text.startswith("#!/bin/bash\n") else "sh", "-n", str(script)]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, f"{path}:{key}: {result.stderr}"
 

@@ -1,3 +1,4 @@
+#!/bin/bash
 # barman-cloud's options for the cluster's store, as the barman-cloud plugin passes them
 # (cloudnative-pg/barman-cloud pkg/command/commandbuilder.go: --cloud-provider, --endpoint-url,
 # --credential for an Azure identity); the keys, if any, are in the environment.
