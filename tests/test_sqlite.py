@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -37,7 +38,7 @@ spec:
         file: notes.db
         initSQL: "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);"
         attachTo: {kind: Deployment, name: web}
-      backup: {store: local, retention: 7d}
+      backup: {store: local, retention: 7d, drill: {schedule: "0 5 * * 0", query: "SELECT count(*) = 3 FROM notes"}}
 """
 
 
@@ -122,7 +123,8 @@ def test_failing_init_sql_changes_nothing(pod: dict[str, Any]) -> None:
     assert "_dbfleet_init" in tables
 
 
-def test_litestream_replicates_and_restores_with_the_rendered_config(pod: dict[str, Any], tmp_path: Path, bundle: Bundle) -> None:
+def replicated(pod: dict[str, Any], bundle: Bundle) -> None:
+    """The database made by the init SQL, written, and replicated by the rendered Litestream."""
     litestream = need("litestream")
     run_init(pod)
     with sqlite3.connect(pod["db"]) as db:
@@ -147,12 +149,56 @@ def test_litestream_replicates_and_restores_with_the_rendered_config(pod: dict[s
         replicate.terminate()
         output = replicate.communicate(timeout=20)[0]
     assert replicate.returncode in (0, -15), output
+
+
+def test_litestream_replicates_and_restores_with_the_rendered_config(pod: dict[str, Any], tmp_path: Path, bundle: Bundle) -> None:
+    replicated(pod, bundle)
     restored = tmp_path / "restored.db"
-    subprocess.run([litestream, "restore", "-config", str(pod["config"]), "-o", str(restored), str(pod["db"])],
+    subprocess.run([need("litestream"), "restore", "-config", str(pod["config"]), "-o", str(restored), str(pod["db"])],
                    check=True, capture_output=True)
     with sqlite3.connect(restored) as db:
         rows = db.execute("SELECT body FROM notes ORDER BY id").fetchall()
     assert rows == [("first",), ("second",), ("written while replicating",)]
+
+
+def run_drill(bundle: Bundle, pod: dict[str, Any], scratch: Path, check: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The drill CronJob's container, here: its ConfigMap as files, the pod's paths in the temporary folder."""
+    folder = "default/databases/notes"
+    scripts = scratch.parent / "scripts"
+    scripts.mkdir(exist_ok=True)
+    for name, text in yaml.safe_load(bundle.files[f"{folder}/configmap-notes-drill.yaml"])["data"].items():
+        (scripts / name).write_text(text if name != "drill-check.sql" or check is None else check)
+    cronjob = yaml.safe_load(bundle.files[f"{folder}/cronjob-notes-drill.yaml"])
+    container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    paths = {"/etc/litestream/litestream.yml": str(pod["config"]), "/data/notes.db": str(pod["db"]), "/var/lib/drill": str(scratch)}
+    env = {item["name"]: paths.get(item["value"], item["value"]) for item in container["env"]}
+    env.update(PATH=os.environ["PATH"], SCRIPTS=str(scripts), LITESTREAM=need("litestream"))
+    command = [part.replace("/scripts/", f"{scripts}/") for part in container["command"]]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_the_restore_drill_checks_the_replica_read_only_and_removes_the_copy(pod: dict[str, Any], tmp_path: Path,
+                                                                             bundle: Bundle) -> None:
+    need("sqlite3")
+    replicated(pod, bundle)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    passed = run_drill(bundle, pod, scratch)
+    assert passed.returncode == 0, passed.stderr
+    found = re.fullmatch(r"dbfleet-drill entry=notes restore_seconds=([0-9]+) data_age_seconds=([0-9]+) check=passed\n",
+                         passed.stdout)
+    assert found and int(found[2]) < 60, passed.stdout  # the newest change replicated seconds ago
+    assert not any(scratch.iterdir())
+    proof = tmp_path / "ran"
+    for check, says in (("SELECT count(*) = 2 FROM notes", "check=failed"),
+                        ("DELETE FROM notes", "readonly database"),
+                        (f".shell touch {proof}", "cannot run .shell in safe mode")):
+        failed = run_drill(bundle, pod, scratch, check + "\n")
+        assert failed.returncode != 0 and says in failed.stdout + failed.stderr, failed.stdout + failed.stderr
+        assert not any(scratch.iterdir())
+    assert not proof.exists()
+    with sqlite3.connect(pod["db"]) as db:
+        assert db.execute("SELECT count(*) FROM notes").fetchone() == (3,)
 
 
 def test_the_restore_init_container_restores_only_a_missing_database(pod: dict[str, Any], bundle: Bundle) -> None:

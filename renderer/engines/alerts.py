@@ -84,9 +84,11 @@ def dumps(namespace: str, database: str, cronjobs: list[tuple[str, str, str, str
                                             for rule in _cronjob_rules(namespace, database, cronjob, schedule, kind, what)])
 
 
-def litestream(namespace: str, entry: str, pods: str, database: str) -> Component:
-    """``pods``: a regular expression of the writer's pod names; ``database``: its path (Litestream's db label)."""
+def litestream(namespace: str, entry: str, pods: str, database: str, drill: tuple[str, str] | None = None) -> Component:
+    """``pods``: a regular expression of the writer's pod names; ``database``: its path (Litestream's
+    db label); ``drill``: the restore drill's CronJob and schedule."""
     selector = _selector(namespace=namespace, pod=f"{pods}~", db=database)
+    drilled = _cronjob_rules(namespace, entry, drill[0], drill[1], "RestoreDrill", "restore drill") if drill else []
     return _component(namespace, entry, [
         _rule("DbfleetReplicationFailing", f"increase(litestream_sync_error_count{selector}[{FOR}]) > 0", FOR, entry,
               namespace, f"Litestream keeps failing to replicate {namespace}/{entry}."),
@@ -94,4 +96,5 @@ def litestream(namespace: str, entry: str, pods: str, database: str) -> Componen
               f"Litestream paused replicating {namespace}/{entry}: the pod's disk is full."),
         _rule("DbfleetBackupUnmeasured", f"absent(litestream_db_size{selector})", FOR, entry, namespace,
               f"Litestream of {namespace}/{entry} exports no metrics: it is not replicating."),
+        *drilled,
     ])

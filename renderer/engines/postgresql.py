@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from renderer.engines import alerts
+from renderer.engines import alerts, drills
 from renderer.locations import STORE_SECRET_KEYS, backup_location, entry_identity, store_identity, store_kind
 from renderer.versions import image
 from renderer.components import (
@@ -27,9 +27,6 @@ PORT = 5432
 # CloudNativePG's operand images run PostgreSQL as this user and group (api/v1/cluster_types.go at
 # v1.30.0: DefaultPostgresUID, DefaultPostgresGID); the restore drill runs as it too.
 POSTGRES_UID = 26
-DRILL_DIR = "/var/lib/drill"  # the scratch volume
-DRILL_DEADLINE = 6 * 3600  # seconds a drill may take, restore and replay included
-DRILL_KEPT = 86400  # seconds a finished drill's pod (and its scratch volume) is kept, for its log
 GCS_CREDENTIALS = "/var/run/secrets/gcs"
 # The barman-cloud provider of each store kind, and the variables it reads the keys from
 # (cloudnative-pg/barman-cloud pkg/credentials/env.go: AWS_*, AZURE_STORAGE_*, GOOGLE_APPLICATION_CREDENTIALS).
@@ -146,7 +143,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     if cluster["monitoring"]["enabled"]:
         yield Component("postgresql/podmonitor.yaml.j2", base, "monitoring", WAVE_DEPENDENT)
         if native and backup["schedule"]:
-            yield alerts.postgresql(cluster, backup["schedule"], drill and (f"{name}-drill", drill["schedule"]))
+            yield alerts.postgresql(cluster, backup["schedule"], drill and (drills.name(cluster), drill["schedule"]))
     yield from proxy_services(
         cluster,
         "postgresql",
@@ -156,14 +153,13 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     )
 
 
-def _drill(cluster: dict[str, Any], drill: dict[str, Any], store: dict[str, Any], env: str) -> Iterator[Component]:
-    """A CronJob that restores the newest base backup and the archived WAL in a pod of its own
-    (the cluster's image carries barman-cloud), checks the copy and removes it: no scratch
-    cluster, so no access to the Kubernetes API and no archive the copy could write to."""
-    name, namespace = cluster["name"], cluster["namespace"]
+def _drill(cluster: dict[str, Any], drill: dict[str, Any], store: dict[str, Any], env: str) -> list[Component]:
+    """The newest base backup and the archived WAL restored in the drill's pod (the cluster's image
+    carries barman-cloud), not into a scratch cluster: no access to the Kubernetes API, and no
+    archive the copy could write to."""
+    name = cluster["name"]
     kind = store_kind(store)
     database = drill["database"] or cluster["databases"][0]["name"]  # the rules ask for one
-    owner_of = next(owner(db) for db in cluster["databases"] if db["name"] == database)
     credentials, volumes, mounts = store_credentials(store, BARMAN_KEYS, GCS_CREDENTIALS)
     settings = store[kind]
     identity = store_identity(cluster["backup"]["store"], store)
@@ -177,34 +173,11 @@ def _drill(cluster: dict[str, Any], drill: dict[str, Any], store: dict[str, Any]
         # What the plugin passes for an ObjectStore with inheritFromAzureAD (commandbuilder.go).
         "AZURE_CREDENTIAL": "managed-identity" if kind == "azure" and identity else None,
         "DB_NAME": database,
-        "DB_OWNER": owner_of,
-        "DRILL_DIR": DRILL_DIR,
-        "HOME": "/tmp",
+        "DB_OWNER": next(owner(db) for db in cluster["databases"] if db["name"] == database),
     }
-    storage = cluster["storage"]
-    yield Component("postgresql/drill-configmap.yaml.j2",
-                    {"name": f"{name}-drill", "namespace": namespace, "check": drill["query"].strip().rstrip(";") + "\n"},
-                    "drill", WAVE_CONFIG)
-    yield Component(
-        "postgresql/drill-cronjob.yaml.j2",
-        {
-            "name": f"{name}-drill",
-            "namespace": namespace,
-            "schedule": drill["schedule"],
-            "deadline": DRILL_DEADLINE,
-            "kept": DRILL_KEPT,
-            "image": image("postgresql", cluster["version"]),
-            "uid": POSTGRES_UID,
-            "identity": identity,
-            "env": [{"name": k, "value": v} for k, v in plain.items() if v] + credentials,
-            "mounts": mounts,
-            "volumes": volumes,
-            "drill_dir": DRILL_DIR,
-            "storage": {"size": storage["size"], "class": storage["class"]},
-            "resources": guaranteed(cluster["resources"]),
-            "node_selector": cluster["scheduling"]["nodeSelector"],
-            "tolerations": tolerations(cluster),
-        },
-        "drill",
-        WAVE_DEPENDENT,
-    )
+    scripts = [("drill.sh", "postgresql/drill.sh"), ("barman.sh", "postgresql/barman.sh"),
+               ("wal-restore.sh", "postgresql/wal-restore.sh"), ("drill-report.sh", "databases/drill-report.sh")]
+    return drills.components(cluster, scripts, image=image("postgresql", cluster["version"]),
+                             command=["bash", "/scripts/drill.sh"], uid=POSTGRES_UID,
+                             env=[{"name": k, "value": v} for k, v in plain.items() if v] + credentials,
+                             mounts=mounts, volumes=volumes, identity=identity, ephemeral=True)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer import cron, emit
-from renderer.engines import alerts
-from renderer.locations import STORE_SECRET_KEYS, backup_location, entry_identity, store_kind
-from renderer.components import WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, guaranteed, restart_annotations, secret_volume, tolerations
+from renderer.engines import alerts, drills
+from renderer.locations import backup_location, entry_identity, store_kind
+from renderer.components import (WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Credentials, Fleet, guaranteed,
+                                 restart_annotations, secret_volume, store_credentials, tolerations)
 
 LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
 SQLITE_IMAGE = "keinos/sqlite3:3.47.2"
@@ -54,31 +55,19 @@ def litestream_config(cluster: dict[str, Any], store: dict[str, Any] | None, env
     return emit.dump(config)
 
 
-def _credentials(store: dict[str, Any] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Environment, volumes and mounts that give Litestream the store's credentials."""
-    env: list[dict[str, Any]] = []
-    volumes: list[dict[str, Any]] = []
-    mounts: list[dict[str, Any]] = []
+# The variables Litestream reads a store's keys from (GCS: the key file's path).
+LITESTREAM_KEYS = {"accessKeyId": "LITESTREAM_ACCESS_KEY_ID", "secretAccessKey": "LITESTREAM_SECRET_ACCESS_KEY",
+                   "key": "LITESTREAM_AZURE_ACCOUNT_KEY", "file": "GOOGLE_APPLICATION_CREDENTIALS"}
+
+
+def _credentials(store: dict[str, Any] | None) -> Credentials:
+    """Environment, volumes and mounts that give Litestream the store's credentials (or volume)."""
     if store is None:
-        return env, volumes, mounts
-
-    def from_secret(name: str, secret: str, key: str) -> dict[str, Any]:
-        return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
-
-    if store["s3"] and store["s3"]["credentialsSecret"]:
-        secret = store["s3"]["credentialsSecret"]
-        env += [from_secret("LITESTREAM_ACCESS_KEY_ID", secret, STORE_SECRET_KEYS["s3"]["accessKeyId"]),
-                from_secret("LITESTREAM_SECRET_ACCESS_KEY", secret, STORE_SECRET_KEYS["s3"]["secretAccessKey"])]
-    elif store["gcs"] and store["gcs"]["credentialsSecret"]:
-        env.append({"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": f"{GCS_CREDENTIALS}/{STORE_SECRET_KEYS['gcs']['file']}"})
-        volumes.append(secret_volume("gcs-credentials", store["gcs"]["credentialsSecret"], STORE_SECRET_KEYS["gcs"]["file"]))
-        mounts.append({"name": "gcs-credentials", "mountPath": GCS_CREDENTIALS, "readOnly": True})
-    elif store["azure"] and store["azure"]["credentialsSecret"]:
-        env.append(from_secret("LITESTREAM_AZURE_ACCOUNT_KEY", store["azure"]["credentialsSecret"], STORE_SECRET_KEYS["azure"]["key"]))
-    elif store["volume"]:
-        volumes.append({"name": "backup", "persistentVolumeClaim": {"claimName": store["volume"]["claim"]}})
-        mounts.append({"name": "backup", "mountPath": BACKUP})
-    return env, volumes, mounts
+        return [], [], []
+    if store["volume"]:
+        return [], [{"name": "backup", "persistentVolumeClaim": {"claimName": store["volume"]["claim"]}}], \
+            [{"name": "backup", "mountPath": BACKUP}]
+    return store_credentials(store, LITESTREAM_KEYS, GCS_CREDENTIALS)
 
 
 def pod_parts(cluster: dict[str, Any], store: dict[str, Any] | None, sidecar: bool) -> dict[str, Any]:
@@ -202,10 +191,35 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
                         "monitoring", WAVE_DEPENDENT)
         if store is not None:  # the writer: this StatefulSet's pod, or the pods of the workload attached to
             pods = f"{name}-0" if attach is None else f"{attach['name']}-.+"
-            yield alerts.litestream(namespace, name, pods, f"{DATA}/{cluster['sqlite']['file']}")
+            drill = backup["drill"] and (drills.name(cluster), backup["drill"]["schedule"])
+            yield alerts.litestream(namespace, name, pods, f"{DATA}/{cluster['sqlite']['file']}", drill)
+    if store is not None and backup["drill"]:
+        yield from _drill(cluster, store, fleet)
     patch = attach_patch(cluster, fleet)
     if patch is not None:
         yield patch
+
+
+def _drill(cluster: dict[str, Any], store: dict[str, Any], fleet: Fleet) -> list[Component]:
+    """The replica restored with the entry's Litestream configuration into a scratch folder, and
+    the check query run by sqlite3 on the copy; Litestream's one static binary is lent to the
+    sqlite3 image, as rclone is to the dump jobs'."""
+    env, volumes, mounts = _credentials(store)
+    mounts = [{**mount, "readOnly": True} for mount in mounts]  # the drill reads the replica
+    tools: list[dict[str, Any]] = [{"name": "tools", "mountPath": "/tools"},
+                                   {"name": "litestream-config", "mountPath": CONFIG, "readOnly": True}]
+    plain = {"ENTRY": cluster["name"], "DB_PATH": f"{DATA}/{cluster['sqlite']['file']}",
+             "LITESTREAM_CONFIG": f"{CONFIG}/litestream.yml"}
+    copy = {"name": "litestream", "image": LITESTREAM_IMAGE, "command": ["cp", "/usr/local/bin/litestream", "/tools/litestream"],
+            "volumeMounts": [{"name": "tools", "mountPath": "/tools"}], "securityContext": drills.SECURITY}
+    return drills.components(
+        cluster, [("drill.sh", "sqlite/drill.sh"), ("drill-report.sh", "databases/drill-report.sh")],
+        image=SQLITE_IMAGE, command=["sh", "/scripts/drill.sh"], uid=USER_ID,
+        env=[{"name": k, "value": v} for k, v in plain.items()] + env,
+        mounts=tools + mounts,
+        volumes=[{"name": "tools", "emptyDir": {}},
+                 {"name": "litestream-config", "configMap": {"name": f"{cluster['name']}-litestream"}}] + volumes,
+        identity=entry_identity(cluster, fleet.stores), ephemeral=False, init_containers=[copy])
 
 
 def _identity(cluster: dict[str, Any], fleet: Fleet) -> dict[str, Any]:

@@ -81,15 +81,19 @@ def _drill(where: str, cluster: PMap, engine: object) -> Iterator[Problem]:
     drill, mark = located(cluster, "backup", "drill")
     if not isinstance(drill, PMap):
         return
-    if engine != "postgresql":
+    if engine not in ("postgresql", "sqlite"):
         yield Problem(mark, f"{where}.backup.drill: restore drills of a cluster's native backups are rendered for "
-                            "PostgreSQL; drill a database's dumps instead (databases[].backup.drill)")
+                            "PostgreSQL and SQLite; drill a database's dumps instead (databases[].backup.drill)")
         return
     if backup_method(cluster, "native")[0] != "native" or located(cluster, "backup", "store")[0] is None:
         yield Problem(mark, f"{where}.backup.drill: a restore drill restores the latest native backup: the cluster "
                             "needs backup.method native and backup.store")
-    databases = [db.get("name") for db in cluster.get("databases") or [] if isinstance(db, PMap)]
     database, database_mark = located(drill, "database")
+    if engine == "sqlite":
+        if database is not None:
+            yield Problem(database_mark, f"{where}.backup.drill.database: a SQLite entry is one database: remove it")
+        return
+    databases = [db.get("name") for db in cluster.get("databases") or [] if isinstance(db, PMap)]
     if database is None and not databases:
         yield Problem(mark, f"{where}.backup.drill: the check query runs in one of the cluster's databases, as its "
                             "owner: the cluster has none")
