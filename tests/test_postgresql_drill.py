@@ -115,8 +115,9 @@ def owned(path: Path) -> Path:
     return path
 
 
-def run_drill(bundle: Bundle, root: Path) -> subprocess.CompletedProcess[str]:
-    """The CronJob's container, here: its ConfigMap as files, its Secrets from the test's keys."""
+def run_drill(bundle: Bundle, root: Path, **override: str) -> subprocess.CompletedProcess[str]:
+    """The CronJob's container, here: its ConfigMap as files, its Secrets from the test's keys
+    (``override``: environment variables set otherwise)."""
     cronjob = yaml.safe_load(bundle.files[f"{FOLDER}/cronjob-orders-drill.yaml"])
     container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     scripts = owned(root / "scripts")
@@ -128,6 +129,7 @@ def run_drill(bundle: Bundle, root: Path) -> subprocess.CompletedProcess[str]:
     for item in container["env"]:
         env[item["name"]] = item["value"] if "value" in item else KEYS[item["valueFrom"]["secretKeyRef"]["key"]]
     env["DRILL_DIR"], env["HOME"] = str(owned(root / "scratch")), str(owned(root / "home"))
+    env.update(override)
     command = [part.replace("/scripts/", f"{scripts}/") for part in container["command"]]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, **as_postgres())
 
@@ -185,3 +187,12 @@ def test_the_drill_restores_the_newest_backup_and_the_archived_wal_checks_it_and
         assert not any((root / "scratch").iterdir())
     assert archive(s3) == archived
     assert sql(origin, "SELECT count(*) FROM orders", database="orders") == "5"
+
+    # No backup of the server, and no such bucket: clear failures, nothing left.
+    bundle = render(s3, tmp_path, "SELECT true")
+    for override, says in (({"SERVER_NAME": "orders-pg99"}, "no completed base backup of orders-pg99"),
+                           ({"DESTINATION": "s3://dbfleet-no-such-bucket/pg/default"}, "dbfleet-no-such-bucket")):
+        root = tmp_path / f"fail-{len(list(tmp_path.iterdir()))}"
+        failed = run_drill(bundle, root, **override)
+        assert failed.returncode != 0 and says in failed.stderr and "check=" not in failed.stdout, failed.stderr
+        assert not any((root / "scratch").iterdir())

@@ -22,8 +22,8 @@ started=$(date +%s)
 # The newest backup with a start and an end, as the plugin picks one to recover from
 # (cloudnative-pg/barman-cloud pkg/catalog/catalog.go: LatestBackupInfo). barman-cloud before 3.12.1
 # writes its times only as ctime text, in UTC in the cluster's pods.
-read -r backup backup_end < <(barman-cloud-backup-list "${barman_options[@]}" --format json "$DESTINATION" "$SERVER_NAME" \
-  | python3 -c '
+listing=$(barman-cloud-backup-list "${barman_options[@]}" --format json "$DESTINATION" "$SERVER_NAME")
+read -r backup backup_end < <(echo "$listing" | python3 -c '
 import datetime, json, sys
 def end(backup):
     if backup.get("end_time_iso"):
@@ -33,7 +33,7 @@ done = [b for b in json.load(sys.stdin)["backups_list"] if b.get("begin_time") a
 if done:
     newest = max(done, key=end)
     print(newest["backup_id"], int(end(newest).timestamp()))
-')
+') || true
 if [ -z "${backup:-}" ]; then
   echo "no completed base backup of $SERVER_NAME in $DESTINATION" >&2
   exit 1
