@@ -30,10 +30,7 @@ LINE = re.compile(r"^dbfleet-drill cluster=orders backup=([0-9]{8}T[0-9]{6}) res
 
 
 def tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} is not installed (CI installs Debian's barman-cli-cloud)")
-    return found
+    return servers._tool(name, f"{name} is not installed (CI installs Debian's barman-cli-cloud)")
 
 
 @pytest.fixture(scope="module")
