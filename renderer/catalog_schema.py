@@ -186,17 +186,19 @@ def backup(default_method: str, what: str, entry: bool = True) -> Schema:
     if entry and what == "cluster":
         own["drill"] = obj(
             {"schedule": drill_schedule,
-             "query": string("SQL the drill runs in the restored copy, read-only (PostgreSQL: as the database's owner, "
-                             f"in a read-only transaction): it passes {PASSES}, such as SELECT count(*) > 0 FROM orders.",
+             "query": string("SQL the drill runs in the restored copy, read-only (PostgreSQL: as the database's owner; "
+                             f"PostgreSQL and MySQL: in a read-only transaction): it passes {PASSES}, such as SELECT "
+                             "count(*) > 0 FROM orders.",
                              minLength=1, maxLength=10000),
-             "database": sql_identifier("PostgreSQL: the cluster's database the query runs in (default: its first).")},
+             "database": sql_identifier("PostgreSQL and MySQL: the cluster's database the query runs in (default: its "
+                                        "first).")},
             required=("schedule", "query"),
-            description="A restore drill of the native backups (PostgreSQL and SQLite): a CronJob restores the newest "
-                        "backup into a scratch volume of the cluster's size (PostgreSQL: the base backup and the "
-                        "archived WAL, with barman-cloud; SQLite: Litestream's replica), runs the check query there, "
-                        "logs how long the restore took and how old the restored data is, and removes the copy. It "
-                        "uses the store's credentials or identity; it needs no access to the Kubernetes API, and "
-                        "writes nothing to the store.")
+            description="A restore drill of the native backups (PostgreSQL, MySQL and SQLite): a CronJob restores the "
+                        "newest backup into a scratch volume of the cluster's size (PostgreSQL: the base backup and "
+                        "the archived WAL, with barman-cloud; MySQL: XtraBackup's backup, prepared; SQLite: "
+                        "Litestream's replica), runs the check query there, logs how long the restore took and how "
+                        "old the restored data is, and removes the copy. It needs no access to the Kubernetes API, "
+                        "and writes nothing to the store.")
         own["serverName"] = dns_label("PostgreSQL: the archive's folder in the store (default: the cluster's name). Change "
                                 "it with a major upgrade: pg_upgrade starts a new system and timeline, which must not "
                                 "archive over the old one (dbfleet upgrade does).")

@@ -16,8 +16,8 @@ from renderer.components import (
     tolerations,
 )
 from renderer import versions
-from renderer.engines import percona
-from renderer.locations import PXC_BACKUP_NAME, entry_identity
+from renderer.engines import drills, percona
+from renderer.locations import PXC_BACKUP_NAME, STORE_SECRET_KEYS, backup_location, entry_identity
 
 CR_VERSION = "1.20.0"
 PORT = 3306
@@ -112,6 +112,8 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     )
     yield from on_demand_backup("mysql/perconaxtradbclusterbackup.yaml.j2", cluster, storage=backup["store"])
     yield from percona.restore("mysql/perconaxtradbclusterrestore.yaml.j2", cluster, fleet, storage, {}, source)
+    if backup["method"] == "native" and backup["drill"]:
+        yield from _drill(cluster, fleet, versions.helper(f"pxc-xtrabackup-{line}"))
     yield from proxy_services(
         cluster,
         "mysql",
@@ -119,3 +121,42 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         {"app.kubernetes.io/instance": name, "app.kubernetes.io/component": "pxc"},
         {"app.kubernetes.io/instance": name, "app.kubernetes.io/component": "haproxy"} if pooler["enabled"] else None,
     )
+
+
+# PXC's images run as mysql, 1001: the operator's default pod security context
+# (pkg/apis/pxc/v1/pxc_types.go at v1.19.0, setPodSecurityContext).
+MYSQL_UID = 1001
+
+
+def _drill(cluster: dict[str, Any], fleet: Fleet, xtrabackup_image: str) -> list[Component]:
+    """The newest backup fetched and prepared by an init container in the XtraBackup image (which
+    carries xbcloud and the aws CLI, as the operator's restores use them), then started by the
+    cluster's own mysqld in the drill's pod: no scratch cluster, no Kubernetes API.  S3 stores
+    with keys only (the rules say why)."""
+    store = fleet.stores[cluster["backup"]["store"]]
+    s3, drill = store["s3"], cluster["backup"]["drill"]
+    secret = s3["credentialsSecret"]
+    folder = backup_location(store, fleet.env, cluster["name"])
+    # The variables the operator's restore job gives xbcloud (pkg/pxc/backup/restore.go at v1.19.0,
+    # s3Envs), and the aws CLI's own.
+    keys = [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": STORE_SECRET_KEYS["s3"][key]}}}
+            for key, names in (("accessKeyId", ("ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")),
+                               ("secretAccessKey", ("SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"))) for name in names]
+    plain = {"CLUSTER": cluster["name"], "BACKUP_FOLDER": "/".join((folder.bucket, *folder.folder)),
+             "ENDPOINT": s3["endpoint"], "DEFAULT_REGION": s3["region"], "AWS_DEFAULT_REGION": s3["region"],
+             "DRILL_DIR": drills.DIR, "HOME": "/tmp"}
+    fetch_env = [{"name": k, "value": v} for k, v in plain.items() if v] + keys
+    mounts = [{"name": "scripts", "mountPath": "/scripts", "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"},
+              {"name": "scratch", "mountPath": drills.DIR}]
+    fetch = {"name": "restore", "image": xtrabackup_image, "command": ["bash", "/scripts/drill-restore.sh"],
+             "env": fetch_env, "volumeMounts": mounts, "securityContext": drills.SECURITY}
+    database = drill["database"] or cluster["databases"][0]["name"]  # the rules ask for one
+    check_env = {"CLUSTER": cluster["name"], "DB_NAME": database,
+                 # mysqld refuses a data dictionary made with another setting (MySQL 8.0 manual, lower_case_table_names).
+                 "LOWER_CASE_TABLE_NAMES": str((cluster["parameters"] or {}).get("lower_case_table_names", ""))}
+    scripts = [("drill.sh", "mysql/drill.sh"), ("drill-restore.sh", "mysql/drill-restore.sh"),
+               ("drill-report.sh", "databases/drill-report.sh")]
+    return drills.components(cluster, scripts, image=versions.image("mysql", cluster["version"]),
+                             command=["bash", "/scripts/drill.sh"], uid=MYSQL_UID,
+                             env=[{"name": k, "value": v} for k, v in check_env.items() if v], mounts=[], volumes=[],
+                             identity=None, ephemeral=True, init_containers=[fetch])

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from renderer.errors import Mark, Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import backup_method, entries, located, store_kind
+from renderer.rules._walk import backup_method, entries, located, store, store_kind
 
 ID = "backups"
 
@@ -25,7 +25,7 @@ def check(spec: PMap) -> Iterator[Problem]:
                     "backup: {method: none} to say so",
                     "warning",
                 )
-            yield from _engine_settings(section, where, entry)
+            yield from _engine_settings(spec, section, where, entry)
 
 
 def _identities(spec: PMap) -> Iterator[Problem]:
@@ -55,14 +55,14 @@ def _identities(spec: PMap) -> Iterator[Problem]:
                                 "backups into one store")
 
 
-def _engine_settings(section: str, where: str, entry: PMap) -> Iterator[Problem]:
+def _engine_settings(spec: PMap, section: str, where: str, entry: PMap) -> Iterator[Problem]:
     engine = entry.get("engine") if section == "clusters" else "database"
     server_name, mark = located(entry, "backup", "serverName")
     if server_name is not None and engine != "postgresql":
         yield Problem(mark, f"{where}.backup.serverName: only PostgreSQL clusters name their archive folder "
                             "(barman-cloud's serverName); remove it")
     if section == "clusters":
-        yield from _drill(where, entry, engine)
+        yield from _drill(spec, where, entry, engine)
     on_demand, mark = located(entry, "backup", "onDemand")
     if on_demand is None:
         return
@@ -76,18 +76,24 @@ def _engine_settings(section: str, where: str, entry: PMap) -> Iterator[Problem]
         yield Problem(mark, f"{where}.backup.onDemand: on-demand backups of a cluster are the operator's (method native)")
 
 
-def _drill(where: str, cluster: PMap, engine: object) -> Iterator[Problem]:
+DRILLED = ("postgresql", "mysql", "sqlite")
+
+
+def _drill(spec: PMap, where: str, cluster: PMap, engine: object) -> Iterator[Problem]:
     """A drill restores the cluster's own native backups, and checks one of its databases."""
     drill, mark = located(cluster, "backup", "drill")
     if not isinstance(drill, PMap):
         return
-    if engine not in ("postgresql", "sqlite"):
-        yield Problem(mark, f"{where}.backup.drill: restore drills of a cluster's native backups are rendered for "
-                            "PostgreSQL and SQLite; drill a database's dumps instead (databases[].backup.drill)")
+    if engine not in DRILLED:
+        yield Problem(mark, f"{where}.backup.drill: restore drills check with an SQL query: PostgreSQL, MySQL and "
+                            "SQLite clusters only")
         return
-    if backup_method(cluster, "native")[0] != "native" or located(cluster, "backup", "store")[0] is None:
+    name, store_mark = located(cluster, "backup", "store")
+    if backup_method(cluster, "native")[0] != "native" or name is None:
         yield Problem(mark, f"{where}.backup.drill: a restore drill restores the latest native backup: the cluster "
                             "needs backup.method native and backup.store")
+    elif engine == "mysql":
+        yield from _pxc_drill(spec, where, cluster, name, store_mark)
     database, database_mark = located(drill, "database")
     if engine == "sqlite":
         if database is not None:
@@ -100,3 +106,18 @@ def _drill(where: str, cluster: PMap, engine: object) -> Iterator[Problem]:
     elif database is not None and database not in databases:
         yield Problem(database_mark, f"{where}.backup.drill.database: {database!r} is not one of the cluster's "
                                      f"databases ({', '.join(map(str, databases)) or 'none'})")
+
+
+def _pxc_drill(spec: PMap, where: str, cluster: PMap, name: object, mark: Mark) -> Iterator[Problem]:
+    """The drill finds the newest backup by listing the store with the aws CLI, and reads it with
+    xbcloud's S3 keys: an S3 store with a credentialsSecret; and XtraBackup 8 (2.4's backups of
+    5.7 need another preparation)."""
+    entry = store(spec, name)
+    s3 = entry.get("s3") if entry else None
+    if not isinstance(s3, PMap) or s3.get("credentialsSecret") is None:
+        yield Problem(mark, f"{where}.backup.store: a MySQL restore drill lists the store's backups with the aws CLI and "
+                            "reads them with xbcloud's keys: it needs an S3 store with a credentialsSecret")
+    version, version_mark = located(cluster, "version")
+    if str(version).startswith("5."):
+        yield Problem(version_mark, f"{where}.version: restore drills of MySQL 5.7 are not rendered (XtraBackup 2.4 "
+                                    "prepares its backups otherwise); upgrade the cluster, or drill its databases' dumps")
