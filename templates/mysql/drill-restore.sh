@@ -6,10 +6,12 @@
 set -euo pipefail
 scratch=${DRILL_DIR:-/var/lib/drill}
 date +%s > "$scratch/started"
-endpoint=()
-if [ -n "${ENDPOINT:-}" ]; then
-  endpoint=(--endpoint-url "$ENDPOINT")
-fi
+# The environment the operator's restore gives xbcloud and the aws CLI (build/backup/lib/pxc/aws.sh
+# at v1.19.0): ENDPOINT and DEFAULT_REGION, the keys as ACCESS_KEY_ID and SECRET_ACCESS_KEY, and
+# the aws CLI's own names of them.
+export AWS_REGION="${DEFAULT_REGION:-us-west-2}"
+export AWS_ENDPOINT_URL="${ENDPOINT:-https://s3.${AWS_REGION}.amazonaws.com}"
+endpoint=(--endpoint-url "$AWS_ENDPOINT_URL")
 # PXC names each backup <cluster>-YYYY-MM-DD-hh:mm:ss-full (beside it: <name>.sst_info), so the
 # newest sorts last.
 backup=$(aws s3 ls "${endpoint[@]}" "s3://$BACKUP_FOLDER/" | awk '$1 == "PRE" { print $2 }' | sed 's#/$##' \
