@@ -6,12 +6,14 @@ changed runs in every pre-commit hook, and reads no template, schema or catalog 
 from __future__ import annotations
 
 import functools
+import marshal
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from renderer import output
+from renderer.cache import cache_root, store_atomically
 from renderer.catalog import Catalog, Source, load, load_sources, read_sources, yaml_files
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.fingerprint import builtin_templates_dir, code_digest, inputs_digest
@@ -65,7 +67,9 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
     cache = _unit_cache(inputs)
     if cache:
         validators.outcomes.known = cache.outcomes
-    bundle = render_all(catalog, _templates(inputs.templates), validators, inputs.jobs, cache, keep_data=False)
+    templates = _templates(inputs.templates)
+    bundle = render_all(catalog, templates, validators, inputs.jobs, cache, keep_data=False)
+    _keep_compiled(templates)
     reporter.problems(bundle.warnings)
     if bundle.problems:
         raise DbfleetError(bundle.problems, invalid)
@@ -86,12 +90,29 @@ def _unit_cache(inputs: Inputs) -> UnitCache | None:
 
 
 def _templates(folder: Path | None) -> Templates:
-    from renderer.templating import TemplateError, Templates
+    """The templates, with those compiled by earlier runs (the user's cache)."""
+    from renderer.templating import Compiled, TemplateError, Templates
 
+    path = _compiled_path()
     try:
-        return Templates(folder)
+        stored = marshal.loads(path.read_bytes()) if not path.is_symlink() else {}
+    except (OSError, ValueError, EOFError, TypeError):
+        stored = {}
+    compiled = Compiled(stored if isinstance(stored, dict) else {})
+    try:
+        return Templates(folder, compiled)
     except TemplateError as exc:
         raise DbfleetError([Problem(Mark(str(folder or "templates"), 0, 0), str(exc))]) from None
+
+
+def _keep_compiled(templates: Templates) -> None:
+    """Keep what this run compiled, for the next."""
+    if templates.compiled is not None and templates.compiled.changed:
+        store_atomically(_compiled_path(), marshal.dumps(templates.compiled.stored))
+
+
+def _compiled_path() -> Path:
+    return cache_root() / "templates.marshal"
 
 
 def _validators(inputs: Inputs) -> Validators:
@@ -346,6 +367,7 @@ def plan(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, 
     compiled = _templates(templates)
     jobs = os.cpu_count() or 1
     bundle = render_all(catalog, compiled, jobs=jobs)
+    _keep_compiled(compiled)
     reporter.problems(bundle.warnings)
     before = _catalog_at(revision, paths, overlays, catalog.name)
     prefix = out.as_posix().rstrip("/") + "/"
