@@ -19,3 +19,17 @@ dump_time() {
   stamp=$(echo "$1" | sed -n 's/.*-\([0-9]\{4\}\)\([0-9][0-9]\)\([0-9][0-9]\)T\([0-9][0-9]\)\([0-9][0-9]\)\([0-9][0-9]\)Z\..*/\1-\2-\3 \4:\5:\6/p')
   date -u -d "$stamp" +%s
 }
+
+# Waits while the restored copy's server (process $1) starts, until the command after it succeeds;
+# fails the drill when the server stops first (its log is above).
+await_server() {
+  pid=$1
+  shift
+  until "$@" > /dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "the restored copy's server stopped before it accepted connections (its log is above)" >&2
+      exit 1
+    fi
+    sleep 2
+  done
+}

@@ -27,14 +27,7 @@ mysqld --no-defaults --datadir="$data" --socket="$socket" --pid-file="$scratch/m
   --skip-networking --skip-grant-tables --read-only=ON --super-read-only=ON --secure-file-priv=NULL \
   --wsrep-provider=none "${options[@]}" >&2 &
 server=$!
-until mysqladmin --no-defaults --socket="$socket" ping > /dev/null 2>&1; do
-  if ! kill -0 "$server" 2>/dev/null; then
-    server=""
-    echo "the restored copy of $CLUSTER did not start (its log is above)" >&2
-    exit 1
-  fi
-  sleep 2
-done
+await_server "$server" mysqladmin --no-defaults --socket="$socket" ping
 restored=$(date +%s)
 # end_time = YYYY-MM-DD hh:mm:ss, in the backup pod's time zone (UTC).
 data_time=$(date -u -d "$(sed -n 's/^end_time = //p' "$data/xtrabackup_info")" +%s)

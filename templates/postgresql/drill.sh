@@ -63,14 +63,7 @@ CONF
 postgres -c config_file="$scratch/drill.conf" >&2 &
 server=$!
 # Connections are refused until the recovery has ended (hot_standby off).
-until pg_isready --host="$scratch/run" --quiet; do
-  if ! kill -0 "$server" 2>/dev/null; then
-    server=""
-    echo "the restored copy of $SERVER_NAME did not recover (its log is above)" >&2
-    exit 1
-  fi
-  sleep 2
-done
+await_server "$server" pg_isready --host="$scratch/run" --quiet
 restored=$(date +%s)
 export PGHOST=$scratch/run PGUSER=$DB_OWNER PGDATABASE=$DB_NAME
 # How old the data is: the last transaction the WAL replay applied, else the backup's end.
