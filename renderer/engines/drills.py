@@ -19,6 +19,19 @@ def name(cluster: dict[str, Any]) -> str:
     return f"{cluster['name']}-drill"
 
 
+def _own_env() -> list[dict[str, Any]]:
+    return [{"name": "DRILL_DIR", "value": DIR}, {"name": "HOME", "value": "/tmp"}]
+
+
+def step(step_name: str, image: str, command: list[str], env: list[dict[str, Any]]) -> dict[str, Any]:
+    """An init container that runs one of the drill's scripts before its check, on the same
+    scratch volume (what it leaves there is the check's input)."""
+    mounts = [{"name": "scripts", "mountPath": "/scripts", "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"},
+              {"name": "scratch", "mountPath": DIR}]
+    return {"name": step_name, "image": image, "command": command, "env": env + _own_env(), "volumeMounts": mounts,
+            "securityContext": SECURITY}
+
+
 def components(cluster: dict[str, Any], scripts: list[tuple[str, str]], *, image: str, command: list[str], uid: int,
                env: list[dict[str, Any]], mounts: list[dict[str, Any]], volumes: list[dict[str, Any]],
                identity: Identity | None, ephemeral: bool, init_containers: list[dict[str, Any]] | None = None,
@@ -43,7 +56,7 @@ def components(cluster: dict[str, Any], scripts: list[tuple[str, str]], *, image
                 "command": command,
                 "uid": uid,
                 "identity": identity,
-                "env": env + [{"name": "DRILL_DIR", "value": DIR}, {"name": "HOME", "value": "/tmp"}],
+                "env": env + _own_env(),
                 "mounts": mounts,
                 "volumes": volumes,
                 "drill_dir": DIR,

@@ -143,13 +143,9 @@ def _drill(cluster: dict[str, Any], fleet: Fleet, xtrabackup_image: str) -> list
             for key, names in (("accessKeyId", ("ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")),
                                ("secretAccessKey", ("SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"))) for name in names]
     plain = {"CLUSTER": cluster["name"], "BACKUP_FOLDER": "/".join((folder.bucket, *folder.folder)),
-             "ENDPOINT": s3["endpoint"], "DEFAULT_REGION": s3["region"], "AWS_DEFAULT_REGION": s3["region"],
-             "DRILL_DIR": drills.DIR, "HOME": "/tmp"}
-    fetch_env = [{"name": k, "value": v} for k, v in plain.items() if v] + keys
-    mounts = [{"name": "scripts", "mountPath": "/scripts", "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"},
-              {"name": "scratch", "mountPath": drills.DIR}]
-    fetch = {"name": "restore", "image": xtrabackup_image, "command": ["bash", "/scripts/drill-restore.sh"],
-             "env": fetch_env, "volumeMounts": mounts, "securityContext": drills.SECURITY}
+             "ENDPOINT": s3["endpoint"], "DEFAULT_REGION": s3["region"], "AWS_DEFAULT_REGION": s3["region"]}
+    fetch = drills.step("restore", xtrabackup_image, ["bash", "/scripts/drill-restore.sh"],
+                        [{"name": k, "value": v} for k, v in plain.items() if v] + keys)
     database = drill["database"] or cluster["databases"][0]["name"]  # the rules ask for one
     check_env = {"CLUSTER": cluster["name"], "DB_NAME": database,
                  # mysqld refuses a data dictionary made with another setting (MySQL 8.0 manual, lower_case_table_names).
