@@ -1,6 +1,7 @@
 """Cron expressions and timestamps parse (the catalog's schema checks the simpler formats)."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Iterator
@@ -14,6 +15,7 @@ ID = "formats"
 
 
 
+@functools.lru_cache(maxsize=256)  # a fleet repeats a few schedules: 1,000 clusters, one or two
 def cron_problem(expression: str) -> str | None:
     try:
         cron.parse(expression)
