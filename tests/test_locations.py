@@ -242,8 +242,10 @@ spec:
   servers:
     - {{name: pg, engine: postgresql, host: pg.example.com, adminSecret: pg-admin}}
   clusters:
-    - {{name: orders, engine: postgresql, version: "17", storage: {{size: 1Gi}}, backup: {{store: cloud}}}}
-    - {{name: sessions, engine: sqlite, storage: {{size: 1Gi}}, sqlite: {{file: s.db}}, backup: {{store: cloud}}}}{percona}
+    - {{name: orders, engine: postgresql, version: "17", storage: {{size: 1Gi}}, databases: [{{name: orders}}],
+       backup: {{store: cloud, drill: {{schedule: "0 5 * * 0", query: "SELECT true"}}}}}}
+    - {{name: sessions, engine: sqlite, storage: {{size: 1Gi}}, sqlite: {{file: s.db}},
+       backup: {{store: cloud, drill: {{schedule: "0 5 * * 0", query: "SELECT true"}}}}}}{percona}
   databases:
     - {{name: billing, on: pg, credentialsSecret: billing-owner, backup: {{store: cloud}}, restore: {{fromStore: cloud}}}}
 """)
@@ -255,15 +257,23 @@ spec:
     assert {k: v for k, v in account["metadata"]["annotations"].items() if "sync-wave" not in k} == annotations
     pods = [objects["billing/cronjob-billing-backup.yaml"]["spec"]["jobTemplate"]["spec"]["template"],
             objects["billing/job-billing-restore.yaml"]["spec"]["template"],
-            objects["sessions/statefulset-sessions.yaml"]["spec"]["template"]]
+            objects["sessions/statefulset-sessions.yaml"]["spec"]["template"],
+            # The restore drills read the store as the namespace's ServiceAccount, not CloudNativePG's.
+            objects["orders/cronjob-orders-drill.yaml"]["spec"]["jobTemplate"]["spec"]["template"],
+            objects["sessions/cronjob-sessions-drill.yaml"]["spec"]["jobTemplate"]["spec"]["template"]]
     for pod in pods:
         assert pod["spec"]["serviceAccountName"] == "backup-store-cloud"
         assert labels.items() <= (pod.get("metadata", {}).get("labels") or {}).items()
         env = [item for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]
                for item in container.get("env") or []]
-        # No keys: the credentials come with the identity (rclone's env_auth, Litestream's SDKs).
-        assert not [item for item in env if item["name"].startswith(("RCLONE_", "LITESTREAM_")) and "valueFrom" in item]
+        # No keys: the credentials come with the identity (rclone's env_auth, Litestream's and barman-cloud's SDKs).
+        assert not [item for item in env if "valueFrom" in item
+                    and item["name"].startswith(("RCLONE_", "LITESTREAM_", "AWS_", "AZURE_", "GOOGLE_"))]
         assert not [volume for volume in pod["spec"].get("volumes") or [] if "secret" in volume]
+    drill = objects["orders/cronjob-orders-drill.yaml"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    # barman-cloud as the plugin runs it for an ObjectStore that inherits from Azure AD.
+    assert {item["name"]: item.get("value") for item in drill["env"]}.get("AZURE_CREDENTIAL") == (
+        "managed-identity" if cloud == "azure" else None)
     cluster = objects["orders/cluster-orders.yaml"]["spec"]
     assert cluster["serviceAccountTemplate"] == {"metadata": {"annotations": annotations}}
     assert cluster.get("inheritedMetadata", {}).get("labels", {}) == labels
