@@ -49,6 +49,9 @@ def check(spec: PMap) -> Iterator[Problem]:
         enabled, mark = located(cluster, "pooler", "enabled")
         if enabled:
             yield Problem(mark, f"{where}.pooler: MongoDB has no pooler; shard the cluster (sharding.enabled) for mongos routers")
+        # PBM 2.12 reads GCS with a service account's key or HMAC keys only ("clientEmail and
+        # privateKey are required", pbm/storage/gcs/google_client.go at v2.12.0), though the
+        # operator would pass a storage without them.
         for path in (("backup", "store"), ("restore", "fromStore")):
             name, mark = located(cluster, *path)
             kind, entry = store_kind(spec, name), store(spec, name)
