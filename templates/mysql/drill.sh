@@ -14,7 +14,7 @@ cleanup() {
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
   fi
-  rm -rf "$data" "$scratch/started" "$scratch/backup"
+  rm -rf "$data" "$scratch/started" "$scratch/backup" "$socket" "$socket.lock" "$scratch/mysqld.pid"
 }
 trap cleanup EXIT
 started=$(cat "$scratch/started")
