@@ -32,9 +32,9 @@ def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda te
 
     def add(namespace: str, source: tuple[str, int | None], target: str | None, entry: dict[str, Any] | None = None) -> None:
         namespaces.setdefault(namespace, (source, set()))[1].add(target)
-        if entry and entry.get("engine") == "postgresql":
-            entry = entry if entry["backup"].get("drill") and entry["backup"]["method"] == "native" else None
-        for name in stores_used(entry) if entry else ():
+        runs_as_account = entry and (entry.get("engine") != "postgresql"
+                                     or (entry["backup"]["method"] == "native" and entry["backup"].get("drill")))
+        for name in stores_used(entry) if entry and runs_as_account else ():
             identity = store_identity(name, stores[name]) if name in stores else None
             if identity:
                 accounts.setdefault(namespace, {})[identity.account] = identity

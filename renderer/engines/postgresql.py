@@ -139,7 +139,7 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
         )
     drill = backup["drill"] if native else None
     if drill:
-        yield from _drill(cluster, drill, stores[backup["store"]], fleet.env)
+        yield from _drill(cluster, stores[backup["store"]], fleet.env)
     if cluster["monitoring"]["enabled"]:
         yield Component("postgresql/podmonitor.yaml.j2", base, "monitoring", WAVE_DEPENDENT)
         if native and backup["schedule"]:
@@ -153,13 +153,13 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     )
 
 
-def _drill(cluster: dict[str, Any], drill: dict[str, Any], store: dict[str, Any], env: str) -> list[Component]:
+def _drill(cluster: dict[str, Any], store: dict[str, Any], env: str) -> list[Component]:
     """The newest base backup and the archived WAL restored in the drill's pod (the cluster's image
     carries barman-cloud), not into a scratch cluster: no access to the Kubernetes API, and no
     archive the copy could write to."""
     name = cluster["name"]
     kind = store_kind(store)
-    database = drill["database"] or cluster["databases"][0]["name"]  # the rules ask for one
+    database = cluster["backup"]["drill"]["database"] or cluster["databases"][0]["name"]  # the rules ask for one
     credentials, volumes, mounts = store_credentials(store, BARMAN_KEYS, GCS_CREDENTIALS)
     settings = store[kind]
     identity = store_identity(cluster["backup"]["store"], store)
