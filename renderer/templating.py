@@ -1,11 +1,18 @@
-"""Jinja2 templates whose every ``{{ value }}`` is a YAML-safe scalar, parsed back into objects."""
+"""Jinja2 templates whose every ``{{ value }}`` is a YAML-safe scalar, parsed back into objects.
+
+A built-in template's text is not parsed back on every render: its values are set aside and a
+token stands in for each, so every cluster whose control flow takes the same path writes the same
+text (the skeleton).  Each skeleton is parsed once, into a function that builds the object from
+the values, each read as its JSON text would be read (see ``_skeleton``).
+"""
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 import yaml
@@ -53,10 +60,90 @@ def _build(node: yaml.Node, budget: list[int], depth: int = 0) -> Any:
     raise yaml.constructor.ConstructorError(None, None, f"unexpected node {type(node).__name__}", node.start_mark)
 
 
+def _budget(text: str) -> list[int]:
+    # An object file holds thousands of values, never millions: what aliases could make of it.
+    return [max(100_000, 10 * len(text))]
+
+
 def parse_object(text: str) -> Any:
     node = yaml.compose(text, Loader=LOADER)
-    # An object file holds thousands of values, never millions: what aliases could make of it.
-    return None if node is None else _build(node, [max(100_000, 10 * len(text))])
+    return None if node is None else _build(node, _budget(text))
+
+
+# A value's token in a skeleton: characters of Unicode's private use area, which no built-in
+# template writes (checked when the templates are read) and a plain scalar may hold.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_TOKEN = re.compile("\ue000([0-9]+)\ue001")
+_MAX_SKELETONS = 10_000
+_SCALAR_SLOTS: dict[tuple[type, Any], Any] = {}  # replicas, ports, flags: a few values, met in every object
+
+
+class _Unfit(Exception):
+    """A value the skeleton cannot stand in for, or a skeleton whose tokens are not whole plain
+    scalars: the text is rendered with the values and parsed back."""
+
+
+def _slot_value(value: Any) -> Any:
+    """What reading ``value``'s JSON text as a YAML scalar gives (as the parsed-back text has it)."""
+    if type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if value is None or type(value) in (bool, int):  # floats aside: -0.0 == 0.0
+        key = (type(value), value)
+        found = _SCALAR_SLOTS.get(key, _SCALAR_SLOTS)
+        if found is _SCALAR_SLOTS:
+            found = _SCALAR_SLOTS[key] = parse_object(json_text(value))
+        return found
+    if isinstance(value, dict) and all(type(key) is str for key in value):  # JSON writes other keys as strings
+        return {key: _slot_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_slot_value(item) for item in value]
+    return parse_object(json_text(value))  # a number such as 1e+20 is a string to YAML 1.1
+
+
+def _skeleton_code(node: yaml.Node, constants: list[Any], budget: list[int], depth: int) -> str:
+    """A Python expression that builds the node: values are ``s(v[i])``, constants ``c[i]``; no
+    text of the template or of a value is ever part of the code."""
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        raise _Unfit
+    if isinstance(node, yaml.ScalarNode):
+        if _OPEN in node.value or _CLOSE in node.value:
+            token = _TOKEN.fullmatch(node.value)
+            if token is None or node.style or node.tag != PLAIN:
+                raise _Unfit  # a value inside a larger scalar, or quoted: its JSON text matters
+            return f"s(v[{token.group(1)}])"
+        constants.append(_build(node, [1]))
+        return f"c[{len(constants) - 1}]"
+    if isinstance(node, yaml.SequenceNode):
+        return "[" + "".join(_skeleton_code(item, constants, budget, depth + 1) + "," for item in node.value) + "]"
+    if isinstance(node, yaml.MappingNode):
+        return "{" + "".join(_skeleton_code(key, constants, budget, depth + 1) + ":"
+                             + _skeleton_code(value, constants, budget, depth + 1) + ","
+                             for key, value in node.value) + "}"
+    raise _Unfit
+
+
+Builder = Callable[[list[Any]], Any]
+_UNSEEN: Builder = lambda values: None  # noqa: E731 (a skeleton not parsed yet)
+
+
+def _skeleton(text: str) -> Builder | None:
+    """The function that builds a skeleton's object from its values; None where the text with
+    the values has to be parsed (a token that is not a whole plain scalar, a YAML error, to be
+    reported as that text has it)."""
+    try:
+        node = yaml.compose(text, Loader=LOADER)
+        if node is None:
+            return None
+        constants: list[Any] = []
+        code = _skeleton_code(node, constants, _budget(text), 0)
+        build = eval(compile(f"lambda v, c, s: {code}", "<skeleton>", "eval"), {"__builtins__": {}})
+    except (_Unfit, yaml.YAMLError, ValueError, SyntaxError, RecursionError, MemoryError):
+        return None
+    fixed = tuple(constants)
+    return lambda values: build(values, fixed, _slot_value)
 
 
 def _yaml_value(value: Any) -> str:
@@ -70,33 +157,40 @@ class TemplateError(Exception):
     """A template failed: named, with the reason, for the user who overrode it."""
 
 
+# How this module sets Jinja up (its finalize) is part of the code Jinja compiles a template to.
+_SETUP = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
 class Compiled(jinja2.BytecodeCache):
     """Templates compiled by earlier runs, in memory: the caller reads and keeps them (the core
     reads no file).  Jinja takes one only for the very source it was compiled from, by the same
-    Jinja and Python; compiling the 57 built-in templates costs 0.07 s."""
+    Jinja and Python, and set up by this very module; compiling the 57 built-in templates costs
+    0.07 s."""
 
     def __init__(self, stored: dict[str, bytes] | None = None) -> None:
         self.stored = dict(stored or {})
         self.changed = False
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self.stored.get(bucket.key)
+        data = self.stored.get(f"{_SETUP}:{bucket.key}")
         if data is not None:
             bucket.load_bytecode(io.BytesIO(data))
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         out = io.BytesIO()
         bucket.write_bytecode(out)
-        self.stored[bucket.key] = out.getvalue()
+        self.stored[f"{_SETUP}:{bucket.key}"] = out.getvalue()
         self.changed = True
 
 
 class Templates:
     """The templates: yours (--templates) compiled up front, so a broken one is bad input at
     once; the built-in ones when first used (a render after a small edit uses a few).
-    ``compiled``: templates compiled before, to take instead of compiling them again."""
+    ``compiled``: templates compiled before, to take instead of compiling them again.
+    ``skeletons``: False parses every text back (what a skeleton's object must equal)."""
 
-    def __init__(self, override_dir: Path | None = None, compiled: Compiled | None = None) -> None:
+    def __init__(self, override_dir: Path | None = None, compiled: Compiled | None = None,
+                 skeletons: bool = True) -> None:
         search = [str(builtin_templates_dir())]
         if override_dir is not None:
             search.insert(0, str(override_dir))
@@ -106,10 +200,27 @@ class Templates:
         sources = {name: files.get_source(None, name)[0]  # type: ignore[arg-type]
                    for name in files.list_templates() if name.endswith((".j2", *(f".{e}" for e in ASSETS)))}
         # Sandboxed: a template (--templates) reaches the values it is given, not Python's internals.
+        # A value's text, or (while a skeleton is rendered) its token.  Passed the context, so
+        # Jinja never calls it while compiling (on a constant such as {{ "text" }}).
+        self._slots: list[Any] | None = None
+
+        @jinja2.pass_context
+        def finalize(_: Any, value: Any) -> str:
+            slots = self._slots
+            if slots is None:
+                return _yaml_value(value)
+            if type(value) is str:
+                if _OPEN in value:  # text a template captured (a macro's, a block's): it holds tokens
+                    raise _Unfit
+            elif not (value is None or type(value) in (bool, int, float)):
+                _yaml_value(value)  # what JSON cannot write fails as it does in the text
+            slots.append(value)
+            return f"{_OPEN}{len(slots) - 1}{_CLOSE}"
+
         env = ImmutableSandboxedEnvironment(
             loader=jinja2.DictLoader(sources),
             undefined=jinja2.StrictUndefined,
-            finalize=_yaml_value,
+            finalize=finalize,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
@@ -125,6 +236,11 @@ class Templates:
         self._custom = {name for name in sources if name.endswith(".j2")
                         and override_dir is not None and (override_dir / name).is_file()}
         self._kinds = {name: _declared_kind(text) for name, text in sources.items() if name.endswith(".j2")}
+        # Yours render as text: a filter over a block ({% filter upper %}) would change a value's
+        # text and not its token.  The built-in ones filter blocks with indent only.
+        self._skeletal = {name for name in self._kinds if skeletons and name not in self._custom
+                          and _OPEN not in sources[name] and _CLOSE not in sources[name]}
+        self._skeletons: dict[tuple[str, str], Builder | None] = {}
         self._env = env
         self.compiled = compiled
         for name in sorted(self._custom):
@@ -152,19 +268,50 @@ class Templates:
         """(apiVersion, kind) a template writes, when it writes them as plain text."""
         return self._kinds.get(name)
 
-    def render(self, name: str, context: dict[str, Any], api_object: bool = True) -> dict[str, Any]:
-        """The mapping a template writes: an API object, or (``api_object`` False) a file's data."""
-        template = self._template(name)
+    def _text(self, name: str, template: jinja2.Template, context: dict[str, Any]) -> str:
         try:
-            text = template.render(context)
+            return template.render(context)
+        except _Unfit:
+            raise
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {name}: {exc}") from None
         except Exception as exc:  # a template (--templates) is code: 1/0, int("x"), a filter's misuse ...
             raise TemplateError(f"template {name}: {type(exc).__name__}: {exc}") from None
+
+    def _from_skeleton(self, name: str, template: jinja2.Template, context: dict[str, Any]) -> Any | None:
+        """The object, built from the template's skeleton; None where the text must be parsed."""
+        slots: list[Any] = []
+        self._slots = slots
         try:
-            obj = parse_object(text)
-        except (yaml.YAMLError, ValueError) as exc:  # ValueError: an integer of thousands of digits
-            raise TemplateError(f"template {name} did not produce valid YAML: {exc}") from None
+            skeleton = self._text(name, template, context)
+        except _Unfit:
+            return None
+        finally:
+            self._slots = None
+        key = (name, skeleton)
+        build = self._skeletons.get(key, _UNSEEN)
+        if build is _UNSEEN:
+            build = _skeleton(skeleton)
+            if len(self._skeletons) < _MAX_SKELETONS:
+                self._skeletons[key] = build
+        if build is None:
+            return None
+        try:
+            return build(slots)
+        except (yaml.YAMLError, ValueError, TypeError):  # a value read as YAML fails, or a mapping as a key: the text says how
+            return None
+
+    def render(self, name: str, context: dict[str, Any], api_object: bool = True) -> dict[str, Any]:
+        """The mapping a template writes: an API object, or (``api_object`` False) a file's data."""
+        template = self._template(name)
+        obj = self._from_skeleton(name, template, context) if name in self._skeletal else None
+        if obj is None:
+            text = self._text(name, template, context)
+            try:
+                obj = parse_object(text)
+            except (yaml.YAMLError, ValueError, TypeError) as exc:  # ValueError: an integer of thousands of
+                # digits; TypeError: a mapping as a key
+                raise TemplateError(f"template {name} did not produce valid YAML: {exc}") from None
         if not api_object:
             problem = _value_problem(obj, ()) if isinstance(obj, dict) else "no mapping"
         elif not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:

@@ -19,8 +19,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from renderer.build import render_all
+from renderer.catalog import load
 from renderer.catalog_schema import CATALOG_SCHEMA
 from renderer.positioned import load_documents
+from renderer.templating import Templates
 from tests.conftest import run, tree
 
 
@@ -188,7 +191,11 @@ def test_a_hostile_value_is_an_error_or_stays_in_its_place(
         assert not (folder / "rendered").exists()
         assert "error:" in result.stderr
         return
-    kinds, lines, scripts = _shape(tree(folder / "rendered"))
+    files = tree(folder / "rendered")
+    # Built from the templates' skeletons, byte for byte what parsing each text back gives.
+    parsed_back = render_all(load([folder / "catalog" / "fleet.yaml"], [], folder), Templates(skeletons=False)).files
+    assert {path: files[path] for path in parsed_back} == parsed_back, f"{path} = {value!r}"
+    kinds, lines, scripts = _shape(files)
     base_kinds, base_lines, base_scripts = base_shape
     assert kinds == base_kinds, f"{path} = {value!r} changed the objects"
     assert scripts <= base_scripts, f"{path} = {value!r} reached a script"

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import math
+
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
-from renderer.templating import Compiled, Templates, parse_object
+from renderer.emit import json_text
+from renderer.templating import Compiled, Templates, _slot_value, parse_object
 
 DOCUMENTS = [
     "a: yes\nb: on\nc: Off\nd: ~\ne: null\nf: 0755\ng: 0x1F\nh: 1e3\ni: 1.5e3\nj: 12:30\nk: 2001-12-14\n",
@@ -37,3 +42,33 @@ def test_templates_compiled_before_are_taken_only_for_their_very_source(tmp_path
     override = Compiled(first.stored)
     mine = Templates(tmp_path, override).render("common/namespace.yaml.j2", {"namespace": "shop"})
     assert mine["metadata"]["labels"] == {"team": "shop"} and override.changed
+
+
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False), st.sampled_from([1e20, -0.0, 1e-7, 1.5e300, float("inf"), -float("inf")]),
+    # (no lone surrogate: a catalog is UTF-8, which cannot hold one)
+    st.text(st.characters(exclude_categories=("Cs",))),
+    st.sampled_from(["yes", "0755", "1e3", "12:30", "~", "null", "\u2028", "\ufeff", "\x85", "\ue0000\ue001"]),
+)
+JSON_VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.tuples(inner, inner),
+    st.dictionaries(st.text(st.characters(exclude_categories=("Cs",)), max_size=8), inner, max_size=4),
+    st.dictionaries(st.one_of(st.integers(), st.booleans(), st.none()), inner, max_size=3)), max_leaves=12)
+
+
+@given(JSON_VALUES)
+def test_a_value_in_a_skeleton_is_what_its_text_reads_as(value: object) -> None:
+    """A value a token stands in for is built as YAML 1.1 reads its JSON text: 1e+20 and Infinity
+    are strings, a mapping's keys are strings."""
+    assert _same(_slot_value(value), parse_object(json_text(value)))
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):  # -0.0 and 0.0 are written apart
+        return math.copysign(1, a) == math.copysign(1, b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
