@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from renderer import emit
 from renderer.errors import DbfleetError
 from renderer.render import RenderedObject
-from renderer.validate import Validators, is_core
+from renderer.validate import Validators, _secret_problems, is_core, may_hold_secret
 
 
 def messages(validators: Validators, data: dict[str, Any]) -> list[str]:
@@ -318,3 +321,21 @@ def test_the_fast_validator_and_the_explaining_one_agree(example_bundle: Any) ->
                 obj["kind"], document)
             checked += 1
     assert checked > 1000
+
+
+# Words a secret is found by, the characters around them, and anything else.
+_PIECES = st.sampled_from(["password", "PassWd", "pwd", "passphrase", "client-secret", "secret_key", "api_key", "token",
+                           "secret", ".", "_", "-", "=", " = ", "\t", "\n", "\u2028", "\x85", "\u3000", "\x1c", ":", "://",
+                           "u:p@", "@", "h/x", '"', "'", "x", "$",
+                           "pa\u017f\u017fword", "api_\u212aey", "pr\u0130vate_key", "TOKEN", "Secret"])
+_TEXT = st.one_of(st.lists(_PIECES, max_size=6).map("".join), st.text(max_size=12))
+_OBJECTS = st.recursive(_TEXT, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(_TEXT, inner, max_size=3)), max_leaves=8)
+
+
+@given(_OBJECTS)
+def test_an_object_whose_yaml_looks_clean_holds_no_secret(value: object) -> None:
+    """The walk over an object's strings is skipped when its YAML holds none of what it finds."""
+    obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": value}
+    if list(_secret_problems(obj)):
+        assert may_hold_secret(emit.dump(obj).encode())

@@ -58,12 +58,11 @@ def _collect(schema: Any, path: tuple[Step, ...] = ()) -> Iterator[Rule]:
 
 
 def _nodes(value: Any, schema: Any, path: tuple[Step, ...], shown: tuple[Any, ...] = ()
-           ) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    """The nodes of an object at a schema path, with their paths in the object, each with the
-    schema's defaults filled in as the API server fills them (only along the path: defaulting
-    whole objects cost more than checking the rules)."""
+           ) -> Iterator[tuple[tuple[Any, ...], Any, Any]]:
+    """The nodes of an object at a schema path, with their paths in the object and their schemas;
+    the schema's defaults are filled in along the path, as the API server fills them."""
     if not path:
-        yield shown, defaulted(schema, value)
+        yield shown, value, schema
         return
     (kind, name, parent), rest = path[0], path[1:]
     if kind == "property" and isinstance(value, dict):
@@ -78,6 +77,21 @@ def _nodes(value: Any, schema: Any, path: tuple[Step, ...], shown: tuple[Any, ..
     elif kind == "values" and isinstance(value, dict):  # (a structural schema has no properties beside)
         for key, item in value.items():
             yield from _nodes(item, parent["additionalProperties"], rest, (*shown, key))
+
+
+def _fields_defaulted(schema: Any, node: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    """``defaulted(schema, node)`` cut to ``fields``: only they are defaulted (defaulting a whole
+    Cluster's spec for a rule that reads two of its fields cost more than the rule)."""
+    properties = (schema.get("properties") or {}) if isinstance(schema, dict) else {}
+    extra = schema.get("additionalProperties") if isinstance(schema, dict) else None
+    out = {}
+    for name in fields:
+        sub = properties.get(name)
+        if name in node:
+            out[name] = defaulted(sub if name in properties else extra, node[name])
+        elif isinstance(sub, dict) and "default" in sub:
+            out[name] = defaulted(sub, copy.deepcopy(sub["default"]))
+    return out
 
 
 # self == 'literal', self != 'literal': most rules met per object (CNPG's reserved database names).
@@ -129,9 +143,11 @@ class CelRules:
         """(path in the object, message) for each rule a node breaks, or cannot be evaluated on;
         on the object as the API server sees it, with the schema's defaults filled in."""
         for rule in self.rules:
-            for where, node in _nodes(obj, self.schema, rule.path):
+            for where, node, schema in _nodes(obj, self.schema, rule.path):
                 if rule.fields is not None and isinstance(node, dict):
-                    node = {name: node[name] for name in rule.fields if name in node}
+                    node = _fields_defaulted(schema, node, rule.fields)
+                else:
+                    node = defaulted(schema, node)
                 found = self.outcomes.of(rule.rule, node)
                 if found is False:
                     yield where, rule.message
