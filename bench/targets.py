@@ -48,6 +48,13 @@ def environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
+def python_speed() -> float:
+    """Seconds of a fixed pure-Python loop, best of three, in a new process: how fast this very
+    machine runs Python today (virtual machines of one class differ by two or three times)."""
+    code = "import time; s = time.perf_counter(); sum(range(10**8)); print(time.perf_counter() - s)"
+    return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout) for _ in range(3))
+
+
 def max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -85,7 +92,8 @@ def main() -> None:
     disk = Path(tempfile.mkdtemp(prefix="dbfleet-targets-", dir=options.disk))
     try:
         n = options.clusters
-        print(f"{n} clusters, {os.cpu_count()} cores")
+        print(f"{n} clusters, {os.cpu_count()} cores; this machine's Python: {python_speed():.2f} s for "
+              "sum(range(10**8)) (compare runs at the same speed)")
         repo = fleet(work / "repo", n)
         wall, cpu, code = dbfleet("render", cwd=repo)
         row("cold", f"{wall:.2f} s wall, {cpu:.2f} s CPU", "<= 1.5 s, <= 1.5 s CPU", code == 0 and wall <= 1.5 and cpu <= 1.5)
