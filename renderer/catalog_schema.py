@@ -167,6 +167,18 @@ ON_DEMAND = pattern(DNS_LABEL_RE, "backup id", "is not a backup id (lower-case l
 
 
 PASSES = "when the first column of the first row is true (not empty, 0, f, false or NULL)"
+# MongoDB has no SQL: its drills count the documents that match a query document, which they read
+# as data (Extended JSON), never as code.
+MONGODB_CHECK: Schema = {
+    "collection": pattern("[A-Za-z_][A-Za-z0-9_.-]*", "collection name", "is not a collection name (letters, digits, "
+                          "'_', '.' and '-', not starting with a digit, '.' or '-')",
+                          "MongoDB: the collection whose documents the drill counts in the restored copy.", maxLength=120),
+    "filter": {"type": "object", "description": "MongoDB: the documents to count, as a query document (Extended JSON "
+               "for dates and ids, such as {status: paid, createdAt: {$gte: {$date: \"2026-01-01T00:00:00Z\"}}}); "
+               "default: every document. Server-side JavaScript ($where, $function, $accumulator) is refused."},
+    "atLeast": {"type": "integer", "minimum": 0, "maximum": 2**53, "default": 1,
+                "description": "MongoDB: the drill passes when at least this many documents match."},
+}
 
 
 def backup(default_method: str, what: str, entry: bool = True) -> Schema:
@@ -177,12 +189,14 @@ def backup(default_method: str, what: str, entry: bool = True) -> Schema:
     if entry and what == "database":
         own["drill"] = obj(
             {"schedule": drill_schedule,
-             "query": string("SQL the drill runs in the restored copy, as the owner, in a read-only transaction: it "
-                             f"passes {PASSES}, such as SELECT count(*) > 0 FROM orders.", minLength=1, maxLength=10000)},
-            required=("schedule", "query"),
+             "query": string("PostgreSQL and MySQL: SQL the drill runs in the restored copy, as the owner, in a "
+                             f"read-only transaction: it passes {PASSES}, such as SELECT count(*) > 0 FROM orders.",
+                             minLength=1, maxLength=10000),
+             **MONGODB_CHECK},
+            required=("schedule",),
             description="A restore drill: a CronJob that loads the latest dump into a scratch database on the same "
-                        "server, runs the check query, logs how long the restore took and how old the data is, and "
-                        "drops the scratch database.")
+                        "server, runs the check (PostgreSQL and MySQL: query; MongoDB: collection, filter, atLeast), "
+                        "logs how long the restore took and how old the data is, and drops the scratch database.")
     if entry and what == "cluster":
         own["drill"] = obj(
             {"schedule": drill_schedule,
@@ -192,7 +206,7 @@ def backup(default_method: str, what: str, entry: bool = True) -> Schema:
                              minLength=1, maxLength=10000),
              "database": sql_identifier("PostgreSQL and MySQL: the cluster's database the query runs in (default: its "
                                         "first).")},
-            required=("schedule", "query"),
+            required=("schedule",),
             description="A restore drill of the native backups (PostgreSQL, MySQL and SQLite): a CronJob restores the "
                         "newest backup into a scratch volume of the cluster's size (PostgreSQL: the base backup and "
                         "the archived WAL, with barman-cloud; MySQL: XtraBackup's backup, prepared; SQLite: "

@@ -25,7 +25,7 @@ def code_digest(template_dirs: Iterable[Path]) -> str:
     """The renderer's own code and every template it may read."""
     digest = hashlib.sha256(renderer.__version__.encode())
     package = Path(renderer.__file__).parent
-    roots = [(package, ("*.py",))] + [(d, ("*.j2", "*.sh", "*.lua")) for d in template_dirs]
+    roots = [(package, ("*.py",))] + [(d, ("*.j2", "*.sh", "*.lua", "*.js")) for d in template_dirs]
     for root, patterns in roots:
         for path in _tree_files(root, patterns):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")

@@ -23,7 +23,7 @@ from renderer.fingerprint import builtin_templates_dir
 from renderer.positioned import LOADER, MAX_DEPTH, PLAIN, format_path
 
 _STR = "tag:yaml.org,2002:str"
-ASSETS = ("sh", "lua")
+ASSETS = ("sh", "lua", "js")
 _SCALARS = yaml.constructor.SafeConstructor()
 _RESOLVER = yaml.resolver.Resolver()  # YAML 1.1's, as PyYAML's safe loader and Go readers resolve
 _PLAIN_TAGS: dict[str, str] = {}  # keys and literal values repeat in every object: resolved once

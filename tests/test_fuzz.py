@@ -40,7 +40,7 @@ EXAMPLES = int(os.environ.get("DBFLEET_FUZZ_EXAMPLES", "100"))  # about 25 s
 # Fields that are text by design: a line break in them is content, not structure.
 FREE_TEXT = {("spec", "clusters", "*", "sqlite", "initSQL")}
 # Maps whose keys are the user's (settings): their keys are fuzzed too.
-KEYED = {"parameters", "config", "nodeSelector"}
+KEYED = {"parameters", "config", "nodeSelector", "filter"}
 MONGOD_CONF = ("spec", "replsets", "*", "configuration")
 
 Path_ = tuple[Any, ...]

@@ -76,6 +76,14 @@ def test_what_cannot_be_read_is_positioned(text: str, message: str) -> None:
     assert [str(p) for p in problems] == [message]
 
 
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_nesting_past_any_reader_s_limit_is_an_error_at_its_place(depth: int) -> None:
+    """Far past dbfleet's bound, the reader's own (libyaml's, in newer PyYAML) may speak first:
+    either way, one positioned error, never a crash."""
+    _, problems = load_documents("a: " + "[" * depth + "]" * depth + "\n", "f.yaml")
+    assert len(problems) == 1 and problems[0].mark.line == 1 and "nest" in problems[0].message
+
+
 def test_every_document_of_a_stream() -> None:
     """Anchors are each document's own (as libyaml's composer has them)."""
     docs, problems = load_documents("a: &x 1\n---\nb: &x 2\n...\n---\n- &y 3\n- *y\n", "f.yaml")

@@ -169,14 +169,25 @@ def provision_sql(engine: str, database: dict[str, Any], iam: bool = False) -> s
     return "\n".join(lines) + "\n"
 
 
-DRILL_ENGINES = ("postgresql", "mysql")  # SQL: a check query; the rules refuse a drill elsewhere
-
-
 def _drill_files(engine: str, database: dict[str, Any]) -> dict[str, str]:
+    """The files of a drill beside its script: SQL the administrator and the owner run.  (MongoDB's
+    steps are one script, drill.js, which reads names and the check from the environment.)"""
+    if engine == "mongodb":
+        return {}
     setup, cleanup = drill_sql(engine, database)
     # The query is the catalog's SQL, run as the owner in a read-only transaction: its own file,
     # never part of another statement; its last ';' is the script's.
-    return {"setup": setup, "cleanup": cleanup, "check": database["backup"]["drill"]["query"].strip().rstrip(";") + "\n"}
+    return {"drill-setup.sql": setup, "drill-cleanup.sql": cleanup,
+            "drill-check.sql": database["backup"]["drill"]["query"].strip().rstrip(";") + "\n"}
+
+
+def _drill_env(engine: str, drill: dict[str, Any]) -> list[dict[str, str]]:
+    """MongoDB: the check, as data (the filter as Extended JSON, in the catalog's key order)."""
+    if engine != "mongodb":
+        return []
+    return [{"name": "DRILL_COLLECTION", "value": drill["collection"]},
+            {"name": "DRILL_FILTER", "value": json.dumps(drill["filter"] or {}, ensure_ascii=False, separators=(",", ":"))},
+            {"name": "DRILL_AT_LEAST", "value": str(drill["atLeast"])}]
 
 
 def drill_database(name: str) -> str:
@@ -313,13 +324,14 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
         )
     backup, restore = database["backup"], database["restore"]
     dumps = backup["method"] == "dump" and backup["store"] is not None
-    drill = backup["drill"] if dumps and t.engine in DRILL_ENGINES else None
+    drill = backup["drill"] if dumps else None
     yield Component(
         "databases/configmap.yaml.j2",
         {"namespace": namespace, "name": f"{name}-scripts", "engine": t.engine,
          "provision_file": "provision.js" if t.engine == "mongodb" else "provision.sql",
          "provision": provision_sql(t.engine, database, iam=_iam_login(database, spec)), "backup": dumps,
-         "restore": restore is not None, "drill": drill and _drill_files(t.engine, database)},
+         "restore": restore is not None, "drill": drill is not None,
+         "drill_files": _drill_files(t.engine, database) if drill else {}},
         "config",
         WAVE_CONFIG,
     )
@@ -371,7 +383,7 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
                              "script_name": "drill", "backoff_limit": 0,
                              "env": _server_env(t) + _admin_env(t) + owner_env + dumps_env + [
                                  {"name": "RESTORE_DUMP", "value": "latest"},
-                                 {"name": "DRILL_DATABASE", "value": drill_database(name)}]},
+                                 {"name": "DRILL_DATABASE", "value": drill_database(name)}] + _drill_env(t.engine, drill)},
                             "drill", WAVE_JOB)
         if database["monitoring"]["enabled"]:
             checked = [(f"{name}-backup", backup["schedule"] or DEFAULT_SCHEDULE, "Backup", "dump")]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from typing import Any, Iterator
 
@@ -171,3 +172,45 @@ def mysql_user(where: str, database: PMap) -> Iterator[Problem]:
         given = "" if owner else " (the database's name, as no owner is given)"
         yield Problem(mark if owner else database.mark,
                       f"{where}.owner: {user!r}{given} is longer than the {MYSQL_USER_LENGTH} characters of a MySQL user name")
+
+
+MONGODB_CHECK = ("collection", "filter", "atLeast")
+# Operators that run JavaScript on the server: a drill's filter is data, never code.
+SERVER_SIDE_JS = frozenset({"$where", "$function", "$accumulator"})
+
+
+def drill_check(where: str, drill: PMap, mark: Mark, engine: object) -> Iterator[Problem]:
+    """What a restore drill checks: an SQL query, or (MongoDB) a count of a collection's documents."""
+    query, query_mark = located(drill, "query")
+    if engine == "mongodb":
+        if query is not None:
+            yield Problem(query_mark, f"{where}.query: MongoDB has no SQL: its drill counts the documents of a collection "
+                                      "(collection, and filter and atLeast)")
+        if drill.get("collection") is None:
+            yield Problem(mark, f"{where}: give the collection whose documents the drill counts (filter and atLeast "
+                                "narrow the check)")
+        found, filter_mark = located(drill, "filter")
+        yield from _filter_problems(f"{where}.filter", found, filter_mark)
+        return
+    for field in MONGODB_CHECK:
+        value, field_mark = located(drill, field)
+        if value is not None:
+            yield Problem(field_mark, f"{where}.{field}: MongoDB drills count documents; this one checks with an SQL query")
+    if query is None:
+        yield Problem(mark, f"{where}: give the query the drill checks the restored copy with (SQL: it passes when the "
+                            "first column of the first row is true)")
+
+
+def _filter_problems(where: str, value: object, mark: Mark) -> Iterator[Problem]:
+    if isinstance(value, PMap):
+        for key, item in value.items():
+            key_mark = value.keymarks.get(key, mark)
+            if key in SERVER_SIDE_JS:
+                yield Problem(key_mark, f"{where}.{key}: runs JavaScript on the server: a drill's filter is a query "
+                                        "document of data ($expr and the other operators)")
+            yield from _filter_problems(f"{where}.{key}", item, key_mark)
+    elif isinstance(value, PList):
+        for index, (item, item_mark) in enumerate(zip(value, value.itemmarks)):
+            yield from _filter_problems(f"{where}[{index}]", item, item_mark)
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield Problem(mark, f"{where}: {value!r} is no JSON number")

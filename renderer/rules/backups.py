@@ -6,7 +6,7 @@ from typing import Iterator
 
 from renderer.errors import Mark, Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import backup_method, entries, located, store, store_kind
+from renderer.rules._walk import backup_method, drill_check, entries, located, store, store_kind
 
 ID = "backups"
 
@@ -85,9 +85,11 @@ def _drill(spec: PMap, where: str, cluster: PMap, engine: object) -> Iterator[Pr
     if not isinstance(drill, PMap):
         return
     if engine not in DRILLED:
-        yield Problem(mark, f"{where}.backup.drill: restore drills check with an SQL query: PostgreSQL, MySQL and "
-                            "SQLite clusters only")
+        yield Problem(mark, f"{where}.backup.drill: restore drills of native backups are rendered for PostgreSQL, "
+                            "MySQL and SQLite clusters" + (" (drill a database's dumps instead: databases[].backup.drill)"
+                                                          if engine == "mongodb" else ""))
         return
+    yield from drill_check(f"{where}.backup.drill", drill, mark, engine)
     name, store_mark = located(cluster, "backup", "store")
     if backup_method(cluster, "native")[0] != "native" or name is None:
         yield Problem(mark, f"{where}.backup.drill: a restore drill restores the latest native backup: the cluster "

@@ -5,7 +5,7 @@ from typing import Iterator
 
 from renderer.errors import Problem
 from renderer.positioned import PMap
-from renderer.rules._walk import backup_method, entries, located, mysql_user
+from renderer.rules._walk import backup_method, drill_check, entries, located, mysql_user
 
 ID = "databases"
 
@@ -47,9 +47,8 @@ def check(spec: PMap) -> Iterator[Problem]:
         if drill is not None and (method != "dump" or store is None):
             yield Problem(drill_mark, f"{where}.backup.drill: a restore drill loads the latest dump: the database needs "
                                       "dumps (backup.method: dump, backup.store)")
-        elif drill is not None and engine == "mongodb":
-            yield Problem(drill_mark, f"{where}.backup.drill: restore drills check with an SQL query: PostgreSQL and "
-                                      "MySQL databases only")
+        elif isinstance(drill, PMap):
+            yield from drill_check(f"{where}.backup.drill", drill, drill_mark, engine)
         secret, mark = located(database, "credentialsSecret")
         if provider != "external-secrets" and not secret:
             yield Problem(database.mark, f"{where}.credentialsSecret: name the Secret that holds the owner's password "
