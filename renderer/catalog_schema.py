@@ -204,15 +204,17 @@ def backup(default_method: str, what: str, entry: bool = True) -> Schema:
                              f"PostgreSQL and MySQL: in a read-only transaction): it passes {PASSES}, such as SELECT "
                              "count(*) > 0 FROM orders.",
                              minLength=1, maxLength=10000),
-             "database": sql_identifier("PostgreSQL and MySQL: the cluster's database the query runs in (default: its "
-                                        "first).")},
+             "database": sql_identifier("PostgreSQL, MySQL and MongoDB: the cluster's database the check runs in "
+                                        "(default: its first)."),
+             **MONGODB_CHECK},
             required=("schedule",),
-            description="A restore drill of the native backups (PostgreSQL, MySQL and SQLite): a CronJob restores the "
-                        "newest backup into a scratch volume of the cluster's size (PostgreSQL: the base backup and "
-                        "the archived WAL, with barman-cloud; MySQL: XtraBackup's backup, prepared; SQLite: "
-                        "Litestream's replica), runs the check query there, logs how long the restore took and how "
-                        "old the restored data is, and removes the copy. It needs no access to the Kubernetes API, "
-                        "and writes nothing to the store.")
+            description="A restore drill of the native backups: a CronJob restores the newest backup into a scratch "
+                        "volume of the cluster's size (PostgreSQL: the base backup and the archived WAL, with "
+                        "barman-cloud; MySQL: XtraBackup's backup, prepared; MongoDB: PBM's newest logical backup, "
+                        "into a mongod of one member; SQLite: Litestream's replica), runs the check there (SQL: "
+                        "query; MongoDB: collection, filter, atLeast), logs how long the restore took and how old "
+                        "the restored data is, and removes the copy. It needs no access to the Kubernetes API, and "
+                        "writes nothing to the store.")
         own["serverName"] = dns_label("PostgreSQL: the archive's folder in the store (default: the cluster's name). Change "
                                 "it with a major upgrade: pg_upgrade starts a new system and timeline, which must not "
                                 "archive over the old one (dbfleet upgrade does).")

@@ -157,7 +157,7 @@ PLACEMENT_ERRORS = [  # (what the dev overlay says instead: old, new, ...; the e
      "kubernetesClusters[0]: 'analytics' has entries placed on it, and flux needs to know how to reach it: set "
      "flux.kubeConfigSecret [placement]"),
     (("  clusters:\n", "  clusters:\n    - name: sessions\n      namespace: databases-dev-orders\n"),
-     "clusters[7]: namespace 'databases-dev-orders' and clusters[4] (databases-dev/orders) would give two GitOps units "
+     "clusters[8]: namespace 'databases-dev-orders' and clusters[5] (databases-dev/orders) would give two GitOps units "
      "one name (<fleet>-<env>-databases-dev-orders); rename one of them [names]"),
     (("  clusters:\n", "  clusters:\n    - name: catalog\n      kubernetesCluster: analytics\n"),
      "it lives on cluster 'catalog', which runs on Kubernetes cluster 'analytics', but the database is placed on the "

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from renderer import cron
 from renderer.components import CREATE_ONCE, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, secret_volume
-from renderer.engines import alerts
+from renderer.engines import alerts, drills
 from renderer.locations import PORTS, STORE_SECRET_KEYS, Location, backup_location, store_identity
 
 WAVE_JOB = 2
@@ -179,15 +179,6 @@ def _drill_files(engine: str, database: dict[str, Any]) -> dict[str, str]:
     # never part of another statement; its last ';' is the script's.
     return {"drill-setup.sql": setup, "drill-cleanup.sql": cleanup,
             "drill-check.sql": database["backup"]["drill"]["query"].strip().rstrip(";") + "\n"}
-
-
-def _drill_env(engine: str, drill: dict[str, Any]) -> list[dict[str, str]]:
-    """MongoDB: the check, as data (the filter as Extended JSON, in the catalog's key order)."""
-    if engine != "mongodb":
-        return []
-    return [{"name": "DRILL_COLLECTION", "value": drill["collection"]},
-            {"name": "DRILL_FILTER", "value": json.dumps(drill["filter"] or {}, ensure_ascii=False, separators=(",", ":"))},
-            {"name": "DRILL_AT_LEAST", "value": str(drill["atLeast"])}]
 
 
 def drill_database(name: str) -> str:
@@ -383,7 +374,8 @@ def render(database: dict[str, Any], spec: dict[str, Any], fleet: Fleet) -> Iter
                              "script_name": "drill", "backoff_limit": 0,
                              "env": _server_env(t) + _admin_env(t) + owner_env + dumps_env + [
                                  {"name": "RESTORE_DUMP", "value": "latest"},
-                                 {"name": "DRILL_DATABASE", "value": drill_database(name)}] + _drill_env(t.engine, drill)},
+                                 {"name": "DRILL_DATABASE", "value": drill_database(name)}]
+                                 + (drills.mongodb_check(drill) if t.engine == "mongodb" else [])},
                             "drill", WAVE_JOB)
         if database["monitoring"]["enabled"]:
             checked = [(f"{name}-backup", backup["schedule"] or DEFAULT_SCHEDULE, "Backup", "dump")]

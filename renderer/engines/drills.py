@@ -4,9 +4,11 @@ logs one ``dbfleet-drill`` line (templates/databases/drill-report.sh) and remove
 needs no Kubernetes API: no token is mounted, and nothing is created but the pod."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, guaranteed, tolerations
+from renderer.engines import alerts
 from renderer.locations import Identity
 
 DIR = "/var/lib/drill"  # the scratch volume
@@ -17,6 +19,14 @@ SECURITY = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "
 
 def name(cluster: dict[str, Any]) -> str:
     return f"{cluster['name']}-drill"
+
+
+def mongodb_check(drill: dict[str, Any]) -> list[dict[str, str]]:
+    """MongoDB's check, for mongosh to read as data: the collection, the filter as Extended JSON
+    (in the catalog's key order: a query document's order can matter), the least count."""
+    return [{"name": "DRILL_COLLECTION", "value": drill["collection"]},
+            {"name": "DRILL_FILTER", "value": json.dumps(drill["filter"] or {}, ensure_ascii=False, separators=(",", ":"))},
+            {"name": "DRILL_AT_LEAST", "value": str(drill["atLeast"])}]
 
 
 def _own_env() -> list[dict[str, Any]]:
@@ -35,15 +45,19 @@ def step(step_name: str, image: str, command: list[str], env: list[dict[str, Any
 def components(cluster: dict[str, Any], scripts: list[tuple[str, str]], *, image: str, command: list[str], uid: int,
                env: list[dict[str, Any]], mounts: list[dict[str, Any]], volumes: list[dict[str, Any]],
                identity: Identity | None, ephemeral: bool, init_containers: list[dict[str, Any]] | None = None,
-               ) -> list[Component]:
-    """The drill's ConfigMap (``scripts``: (key, template asset) pairs, and the check query) and
-    CronJob.  ``ephemeral``: the scratch volume is a claim of the cluster's size and class (a
-    database server's copy), else an emptyDir limited to that size."""
+               files: dict[str, str] | None = None, alert: bool = False) -> list[Component]:
+    """The drill's ConfigMap (``scripts``: (key, template asset) pairs; ``files``: key and text;
+    the check query, when it is SQL) and CronJob.  ``ephemeral``: the scratch volume is a claim of
+    the cluster's size and class (a database server's copy), else an emptyDir limited to that size.
+    ``alert``: a rule of its own that fires when drills stop passing (engines whose entries have
+    no backup rule to add it to)."""
     drill, namespace = cluster["backup"]["drill"], cluster["namespace"]
-    check = drill["query"].strip().rstrip(";") + "\n"
+    files = dict(files or {})
+    if drill["query"]:
+        files["drill-check.sql"] = drill["query"].strip().rstrip(";") + "\n"
     return [
         Component("common/drill-configmap.yaml.j2",
-                  {"name": name(cluster), "namespace": namespace, "scripts": scripts, "check": check}, "drill", WAVE_CONFIG),
+                  {"name": name(cluster), "namespace": namespace, "scripts": scripts, "files": files}, "drill", WAVE_CONFIG),
         Component(
             "common/drill-cronjob.yaml.j2",
             {
@@ -71,4 +85,6 @@ def components(cluster: dict[str, Any], scripts: list[tuple[str, str]], *, image
             "drill",
             WAVE_DEPENDENT,
         ),
+        *([alerts.dumps(namespace, cluster["name"], [(name(cluster), drill["schedule"], "RestoreDrill", "restore drill")])]
+          if alert else []),
     ]

@@ -14,15 +14,18 @@ from renderer.components import (
     proxy_services,
     role_secret,
     role_secrets,
+    store_credentials,
     tolerations,
 )
 from renderer import versions
-from renderer.engines import percona
-from renderer.locations import entry_identity
+from renderer.engines import drills, percona
+from renderer.locations import backup_location, entry_identity, store_identity
 
 CR_VERSION = "1.22.0"
 PORT = 27017
 REPLSET = "rs0"
+# Percona Server for MongoDB's images run as mongodb, 1001 (percona-docker's Dockerfile: useradd -u 1001).
+MONGOD_UID = 1001
 
 
 def storage(store: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -114,3 +117,31 @@ def render(cluster: dict[str, Any], fleet: Fleet) -> Iterator[Component]:
     # Clients of a sharded cluster go through mongos; of a replica set, to its members.
     component = "mongos" if sharding["enabled"] else "mongod"
     yield from proxy_services(cluster, "mongodb", PORT, {"app.kubernetes.io/instance": name, "app.kubernetes.io/component": component}, None)
+    if backup["method"] == "native" and backup["drill"]:
+        yield from _drill(cluster, fleet)
+
+
+def _drill(cluster: dict[str, Any], fleet: Fleet) -> list[Component]:
+    """The newest logical backup restored by Percona Backup for MongoDB into a mongod of one member
+    in the drill's pod: the cluster's own image, with pbm and pbm-agent lent by PBM's image, as
+    the operator lends them to mongod's pods for a physical restore
+    (pkg/controller/perconaservermongodbrestore/physical.go, prepareStatefulSetForPhysicalRestore).
+    No scratch cluster, no Kubernetes API.  S3 stores only (the rules say why): PBM's
+    configuration names the folder the cluster's backups go to, and no keys; PBM takes them
+    from the environment or the pod's identity, as the AWS SDK does (pbm/storage/s3/s3.go at
+    v2.12.0, buildLoadOptions and s3client)."""
+    store_name = cluster["backup"]["store"]
+    store, drill = fleet.stores[store_name], cluster["backup"]["drill"]
+    settings = storage(store, backup_location(store, fleet.env, cluster["name"]).path)["s3"]
+    config = {"storage": {"type": "s3", "s3": {key: value for key, value in settings.items() if key != "credentialsSecret"}}}
+    keys, _, _ = store_credentials(store, {"accessKeyId": "AWS_ACCESS_KEY_ID", "secretAccessKey": "AWS_SECRET_ACCESS_KEY"}, "")
+    lend = drills.step("pbm", versions.helper("psmdb-backup"), ["cp", "/usr/bin/pbm", "/usr/bin/pbm-agent", drills.DIR], [])
+    database = drill["database"] or cluster["databases"][0]["name"]  # the rules ask for one
+    env = [{"name": "CLUSTER", "value": cluster["name"]}, {"name": "REPLSET", "value": REPLSET},
+           {"name": "DB_NAME", "value": database}, *drills.mongodb_check(drill), *keys]
+    scripts = [("drill.sh", "mongodb/drill.sh"), ("drill-check.js", "mongodb/drill-check.js"),
+               ("drill-report.sh", "databases/drill-report.sh")]
+    return drills.components(cluster, scripts, image=versions.image("mongodb", cluster["version"]),
+                             command=["bash", "/scripts/drill.sh"], uid=MONGOD_UID, env=env, mounts=[], volumes=[],
+                             identity=store_identity(store_name, store), ephemeral=True, init_containers=[lend],
+                             files={"pbm-config.yaml": emit.dump(config)}, alert=cluster["monitoring"]["enabled"])

@@ -155,4 +155,4 @@ def _drill(cluster: dict[str, Any], fleet: Fleet, xtrabackup_image: str) -> list
     return drills.components(cluster, scripts, image=versions.image("mysql", cluster["version"]),
                              command=["bash", "/scripts/drill.sh"], uid=MYSQL_UID,
                              env=[{"name": k, "value": v} for k, v in check_env.items() if v], mounts=[], volumes=[],
-                             identity=None, ephemeral=True, init_containers=[fetch])
+                             identity=None, ephemeral=True, init_containers=[fetch], alert=cluster["monitoring"]["enabled"])

@@ -76,7 +76,7 @@ def _engine_settings(spec: PMap, section: str, where: str, entry: PMap) -> Itera
         yield Problem(mark, f"{where}.backup.onDemand: on-demand backups of a cluster are the operator's (method native)")
 
 
-DRILLED = ("postgresql", "mysql", "sqlite")
+DRILLED = ("postgresql", "mysql", "mongodb", "sqlite")
 
 
 def _drill(spec: PMap, where: str, cluster: PMap, engine: object) -> Iterator[Problem]:
@@ -86,8 +86,7 @@ def _drill(spec: PMap, where: str, cluster: PMap, engine: object) -> Iterator[Pr
         return
     if engine not in DRILLED:
         yield Problem(mark, f"{where}.backup.drill: restore drills of native backups are rendered for PostgreSQL, "
-                            "MySQL and SQLite clusters" + (" (drill a database's dumps instead: databases[].backup.drill)"
-                                                          if engine == "mongodb" else ""))
+                            "MySQL, MongoDB and SQLite clusters")
         return
     yield from drill_check(f"{where}.backup.drill", drill, mark, engine)
     name, store_mark = located(cluster, "backup", "store")
@@ -96,6 +95,8 @@ def _drill(spec: PMap, where: str, cluster: PMap, engine: object) -> Iterator[Pr
                             "needs backup.method native and backup.store")
     elif engine == "mysql":
         yield from _pxc_drill(spec, where, cluster, name, store_mark)
+    elif engine == "mongodb":
+        yield from _psmdb_drill(spec, where, cluster, name, store_mark)
     database, database_mark = located(drill, "database")
     if engine == "sqlite":
         if database is not None:
@@ -103,11 +104,25 @@ def _drill(spec: PMap, where: str, cluster: PMap, engine: object) -> Iterator[Pr
         return
     databases = [db.get("name") for db in cluster.get("databases") or [] if isinstance(db, PMap)]
     if database is None and not databases:
-        yield Problem(mark, f"{where}.backup.drill: the check query runs in one of the cluster's databases, as its "
-                            "owner: the cluster has none")
+        yield Problem(mark, f"{where}.backup.drill: the check runs in one of the cluster's databases: the cluster "
+                            "has none")
     elif database is not None and database not in databases:
         yield Problem(database_mark, f"{where}.backup.drill.database: {database!r} is not one of the cluster's "
                                      f"databases ({', '.join(map(str, databases)) or 'none'})")
+
+
+def _psmdb_drill(spec: PMap, where: str, cluster: PMap, name: object, mark: Mark) -> Iterator[Problem]:
+    """The drill restores into one replica set with PBM, which reads an S3 store's keys from the
+    environment (those of GCS and Azure from its configuration only: they would be written to a
+    file)."""
+    if store_kind(spec, name) != "s3":
+        yield Problem(mark, f"{where}.backup.store: a MongoDB restore drill reads an S3 store (PBM takes its keys, or "
+                            "the pod's identity, from the environment)")
+    sharded, sharded_mark = located(cluster, "sharding", "enabled")
+    if sharded is True:
+        yield Problem(sharded_mark, f"{where}.sharding.enabled: a MongoDB restore drill restores into one replica set; "
+                                    "PBM restores a sharded cluster's backup only into a sharded cluster: drill its "
+                                    "databases' dumps instead (databases[].backup.drill)")
 
 
 def _pxc_drill(spec: PMap, where: str, cluster: PMap, name: object, mark: Mark) -> Iterator[Problem]:
