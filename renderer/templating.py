@@ -199,7 +199,6 @@ class Templates:
         files = jinja2.FileSystemLoader(search)
         sources = {name: files.get_source(None, name)[0]  # type: ignore[arg-type]
                    for name in files.list_templates() if name.endswith((".j2", *(f".{e}" for e in ASSETS)))}
-        # Sandboxed: a template (--templates) reaches the values it is given, not Python's internals.
         # A value's text, or (while a skeleton is rendered) its token.  Passed the context, so
         # Jinja never calls it while compiling (on a constant such as {{ "text" }}).
         self._slots: list[Any] | None = None
@@ -217,6 +216,7 @@ class Templates:
             slots.append(value)
             return f"{_OPEN}{len(slots) - 1}{_CLOSE}"
 
+        # Sandboxed: a template (--templates) reaches the values it is given, not Python's internals.
         env = ImmutableSandboxedEnvironment(
             loader=jinja2.DictLoader(sources),
             undefined=jinja2.StrictUndefined,
@@ -237,9 +237,11 @@ class Templates:
                         and override_dir is not None and (override_dir / name).is_file()}
         self._kinds = {name: _declared_kind(text) for name, text in sources.items() if name.endswith(".j2")}
         # Yours render as text: a filter over a block ({% filter upper %}) would change a value's
-        # text and not its token.  The built-in ones filter blocks with indent only.
+        # text and not its token (the built-in ones filter blocks with indent only); and so does
+        # a built-in one that includes others, when some are yours.
         self._skeletal = {name for name in self._kinds if skeletons and name not in self._custom
-                          and _OPEN not in sources[name] and _CLOSE not in sources[name]}
+                          and _OPEN not in sources[name] and _CLOSE not in sources[name]
+                          and not (self._custom and _INCLUDES.search(sources[name]))}
         self._skeletons: dict[tuple[str, str], Builder | None] = {}
         self._env = env
         self.compiled = compiled
@@ -323,6 +325,7 @@ class Templates:
         return obj
 
 
+_INCLUDES = re.compile(r"\{%-?\s*(include|import|from|extends)\b")
 _DECLARED = re.compile(r"\AapiVersion: *([^\s{]+) *\nkind: *([^\s{]+) *$", re.M)
 
 

@@ -72,3 +72,22 @@ def _same(a: object, b: object) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return type(a) is type(b) and a == b
+
+
+def test_a_built_in_template_that_includes_yours_renders_as_text(tmp_path: Path) -> None:
+    """Your pod template filters a block (here: upper case): the built-in CronJob that includes
+    it writes what its text says, as it did before skeletons."""
+    from renderer.build import render_all
+    from renderer.catalog import load, yaml_files
+    from tests.conftest import ROOT
+
+    (tmp_path / "databases").mkdir()
+    pod = (ROOT / "templates/databases/pod.yaml.j2").read_text()
+    line = "  - name: {{ script_name }}\n"
+    assert line in pod
+    (tmp_path / "databases" / "pod.yaml.j2").write_text(
+        pod.replace(line, "  - name: {% filter upper %}{{ script_name }}{% endfilter %}\n\n"))  # (a block tag eats its newline)
+    catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
+    files = render_all(catalog, Templates(tmp_path)).files
+    assert files == render_all(catalog, Templates(tmp_path, skeletons=False)).files
+    assert b"- name: BACKUP\n" in files["prod/databases/invoices/cronjob-invoices-backup.yaml"]
