@@ -168,7 +168,8 @@ class Compiled(jinja2.BytecodeCache):
     0.07 s."""
 
     def __init__(self, stored: dict[str, bytes] | None = None) -> None:
-        self.stored = dict(stored or {})
+        # What another setup compiled is never taken again: it goes with the next save.
+        self.stored = {key: data for key, data in (stored or {}).items() if key.startswith(f"{_SETUP}:")}
         self.changed = False
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
