@@ -9,7 +9,7 @@ report() {
   esac
   echo "dbfleet-drill $what restore_seconds=$((restored - started)) data_age_seconds=$((restored - data_time)) check=$outcome"
   if [ "$outcome" != passed ]; then
-    echo "the drill's check query ($what) returned ${result:-no row}" >&2
+    echo "the drill's check ($what) returned ${result:-no row}" >&2
     exit 1
   fi
 }
