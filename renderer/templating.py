@@ -93,7 +93,9 @@ def _slot_value(value: Any) -> Any:
         key = (type(value), value)
         found = _SCALAR_SLOTS.get(key, _SCALAR_SLOTS)
         if found is _SCALAR_SLOTS:
-            found = _SCALAR_SLOTS[key] = parse_object(json_text(value))
+            found = parse_object(json_text(value))
+            if len(_SCALAR_SLOTS) < _MAX_PLAIN:
+                _SCALAR_SLOTS[key] = found
         return found
     if isinstance(value, dict) and all(type(key) is str for key in value):  # JSON writes other keys as strings
         return {key: _slot_value(item) for key, item in value.items()}
