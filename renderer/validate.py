@@ -239,38 +239,11 @@ def _compiled(schema: dict[str, Any]) -> Compiled:
     return Compiled(schema)
 
 
-# What an object's YAML holds wherever _secret_problems finds something (a superset): a key that
-# ends in a secret's name, a URL with user information, a secret assigned in a value (between the
-# name and its "=", what a blank is in YAML: itself, an escape, or any character beyond ASCII).
-# Looked for in the object's bytes, in lower case, in one pass (ignoring case costs 30 times as
-# much): nine objects in ten hold none, and walking their strings cost a tenth of a render.
-_SECRET_TEXT = re.compile(rb'(?P<word>passw(?:or)?d|pwd|passphrase|secret[_-]?access[_-]?key|private[_-]?key|api[_-]?key|'
-                          rb'token|client[_-]secret|secret[_-]key|secret)'
-                          rb'(?:(?P<key>"?:)|(?:\s|\\[ntrfb]|\\u[0-9a-f]{4}|[\x80-\xff])*=)')
-# The letters beyond ASCII that Python's patterns take for s, k and i when ignoring case, in UTF-8.
-_ALSO_ASCII = ((b"\xc5\xbf", b"s"), (b"\xe2\x84\xaa", b"k"), (b"\xc4\xb0", b"i"), (b"\xc4\xb1", b"i"))
-
-
-def may_hold_secret(content: bytes) -> bool:
-    text = content.lower()
-    if b"\xc4" in text or b"\xc5" in text or b"\xe2\x84" in text:
-        for letter, ascii_letter in _ALSO_ASCII:
-            text = text.replace(letter, ascii_letter)
-    if b"://" in text and b"@" in text:
-        return True
-    for found in _SECRET_TEXT.finditer(text):
-        # A key named secret, or ending in .secret, _secret or -secret (not clientSecret: a Secret's name)
-        if not (found.group("key") and found.group("word") == b"secret") or found.start() == 0 \
-                or text[found.start() - 1] in b' \t\n"._-':
-            return True
-    return False
-
-
 def _secret_problems(obj: dict[str, Any], content: bytes = b"") -> Iterator[str]:
     """No secret reaches Git, whatever template made the object: no Secret with values, no password
     in a URL or under a password's key (External Secrets' templates, filled in the cluster, aside).
     ``content``: the object's YAML, when it was rendered."""
-    from renderer.rules.secrets import secret_in, secret_key
+    from renderer.rules.secrets import may_hold_secret, secret_in, secret_key
 
     if obj.get("kind") in ("Secret",) and is_core(str(obj.get("apiVersion", ""))) and (obj.get("data") or obj.get("stringData")):
         yield "a Secret with its values would put them in Git: render an ExternalSecret (or a SealedSecret) instead"

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from renderer import emit
 from renderer.errors import DbfleetError
 from renderer.render import RenderedObject
-from renderer.validate import Validators, _secret_problems, is_core, may_hold_secret
+from renderer.rules.secrets import may_hold_secret
+from renderer.validate import Validators, _secret_problems, is_core
 
 
 def messages(validators: Validators, data: dict[str, Any]) -> list[str]:
