@@ -10,13 +10,14 @@ import difflib
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from renderer.catalog_schema import API_VERSION, CATALOG_SCHEMA, OVERLAY_SCHEMA
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import PList, PMap, load_documents
 from renderer.schema_errors import schema_problems
 from renderer.schemas.compiled import Compiled
+from renderer.sources import Source, read_sources
 
 NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters", "decommissioned")
 ENTRY_NOUNS = {"backupStores": "backup store", "clusters": "cluster", "servers": "server", "databases": "database",
@@ -26,7 +27,6 @@ DOCUMENT = {  # what a file of each folder holds, as messages tell users
     "Overlay": f"an Overlay document (apiVersion: {API_VERSION}, kind: Overlay, metadata.name: <environment>, spec)",
 }
 DEFAULT_ENV = "default"
-MAX_FILE = 20_000_000  # bytes of one catalog or overlay file
 
 
 
@@ -38,14 +38,6 @@ def _validator(kind: str, section: str | None = None) -> Compiled:
         return Compiled(CATALOG_SCHEMA if kind == "Catalog" else OVERLAY_SCHEMA)
     schema = CATALOG_SCHEMA["properties"]["spec"]["properties"][section]
     return Compiled(schema["items"] if section in NAMED_LISTS else schema)
-
-
-@dataclass(frozen=True)
-class Source:
-    """One input file: its name as the user sees it, and its bytes (for digests)."""
-
-    name: str
-    text: str
 
 
 @dataclass
@@ -61,37 +53,6 @@ class Catalog:
     @property
     def environments(self) -> list[str]:
         return sorted(self.overlays) or [DEFAULT_ENV]
-
-
-def yaml_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
-def read_sources(paths: Iterable[Path], base: Path) -> list[Source]:
-    sources = []
-    for path in paths:
-        try:
-            shown = str(path.relative_to(base))
-        except ValueError:
-            shown = str(path)
-        try:
-            size = path.stat().st_size
-            if size > MAX_FILE:
-                raise DbfleetError([Problem(Mark(shown, 1, 1), f"the file has {size:,} bytes: dbfleet reads catalog "
-                                                               f"files of at most {MAX_FILE:,}")])
-            raw = path.read_bytes()
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
-            raise DbfleetError([Problem(Mark(shown, line, col), f"not UTF-8: the byte 0x{raw[exc.start]:02x} here is not "
-                                                                "valid UTF-8; save the file as UTF-8")]) from None
-        except OSError as exc:
-            raise DbfleetError([Problem(Mark(shown, 1, 1), f"cannot read: {exc.strerror}")]) from None
-        sources.append(Source(shown, text))
-    return sources
 
 
 def _parse(sources: list[Source], kind: str, problems: list[Problem], later: list[Problem]) -> list[tuple[Source, PMap]]:

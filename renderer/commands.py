@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from renderer import output
 from renderer.cache import cache_root, store_atomically
-from renderer.catalog import Catalog, Source, load, load_sources, read_sources, yaml_files
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.fingerprint import builtin_templates_dir, code_digest, inputs_digest
-from renderer.positioned import PMap
 from renderer.reporting import Reporter
+from renderer.sources import Source, read_sources, yaml_files
 from renderer.validate import DEFAULT_KUBE_VERSION, Validators
 
 if TYPE_CHECKING:
+    from renderer.catalog import Catalog
     from renderer.change.revision import Revision
     from renderer.render import Bundle, RenderedObject
     from renderer.templating import Templates
@@ -51,6 +51,14 @@ def input_files(paths: Iterable[Path], overlays: Path | None) -> tuple[list[Path
     return catalog_files, overlay_files
 
 
+def load_catalog(paths: Iterable[Path], overlays: Path | None, envs: Iterable[str] = ()) -> Catalog:
+    """Read, parse and check the catalog and overlays (all environments without ``envs``)."""
+    from renderer.catalog import load  # YAML and the catalog's schema: not for an unchanged check
+
+    catalog_files, overlay_files = input_files(paths, overlays)
+    return load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
+
+
 def _digests(sources: Sequence[Source], code: str, envs: Iterable[str]) -> dict[str, str]:
     return {env: inputs_digest(code, sources, env) for env in envs}
 
@@ -62,8 +70,7 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
     from renderer.build import render_all
 
     if catalog is None:
-        catalog_files, overlay_files = input_files(inputs.paths, inputs.overlays)
-        catalog = load(catalog_files, overlay_files, Path.cwd(), list(inputs.envs) or None)
+        catalog = load_catalog(inputs.paths, inputs.overlays, inputs.envs)
     cache = _unit_cache(inputs)
     if cache:
         validators.outcomes.known = cache.outcomes
@@ -146,7 +153,7 @@ class Inputs:
 
 
 # Runs once the output is rendered and valid, before anything is written: it may refuse (raise).
-BeforeWrite = Callable[[Catalog, "Bundle"], None]
+BeforeWrite = Callable[["Catalog", "Bundle"], None]
 
 
 def render(inputs: Inputs, *, reporter: Reporter, check: bool, catalog: Catalog | None = None,
@@ -273,8 +280,7 @@ def secrets(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | Non
     from renderer.render import check_environment
     from renderer.templating import Templates
 
-    catalog_files, overlay_files = input_files(paths, overlays)
-    catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
+    catalog = load_catalog(paths, overlays, envs)
     bundle = render_all(catalog, Templates())
     reporter.problems(bundle.warnings)
     text, data = [], []
@@ -320,8 +326,7 @@ def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path |
     from renderer.connections import connections as proxy_connections
     from renderer.render import check_environment
 
-    catalog_files, overlay_files = input_files(paths, overlays)
-    catalog = load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
+    catalog = load_catalog(paths, overlays, envs)
     found = {env: check_environment(catalog, env) for env in catalog.environments}
     raise_if([problem for _, problems in found.values() for problem in problems])
     lines = [line for env, (spec, _) in found.items() for line in proxy_connections(spec, env)]
@@ -335,6 +340,9 @@ def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path |
 
 def _catalog_at(revision: Revision, paths: tuple[Path, ...], overlays: Path | None, fleet: str) -> Catalog:
     """The catalog as committed at ``revision`` (an empty one where there was none yet)."""
+    from renderer.catalog import Catalog, load_sources
+    from renderer.positioned import PMap
+
     def sources(where: list[Path]) -> list[Source]:
         found = []
         for path, content in sorted(revision.files(where).items()):
@@ -362,8 +370,7 @@ def plan(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, 
     from renderer.change.revision import Revision, default_base
 
     revision = Revision(base) if base else Revision(*default_base())
-    catalog_files, overlay_files = input_files(paths, overlays)
-    catalog = load(catalog_files, overlay_files, Path.cwd())
+    catalog = load_catalog(paths, overlays)
     compiled = _templates(templates)
     jobs = os.cpu_count() or 1
     bundle = render_all(catalog, compiled, jobs=jobs)

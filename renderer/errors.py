@@ -1,7 +1,7 @@
-"""The one user-facing error type, and the problems it carries."""
+"""The one user-facing error type, the problems it carries, and how they name a place in a catalog."""
 from __future__ import annotations
 
-from typing import Iterable, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 
 class Mark(NamedTuple):
@@ -15,6 +15,15 @@ class Mark(NamedTuple):
         return f"{self.file}:{self.line}:{self.col}"
 
 
+def format_path(path: Iterator[Any] | list[Any] | tuple[Any, ...]) -> str:
+    """``clusters[0].storage.size`` style, as users read catalog paths."""
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        else:
+            out += f".{step}" if out else str(step)
+    return out
 
 
 class Problem(NamedTuple):

@@ -10,11 +10,11 @@ few files, not the thousands of a large fleet.
 """
 from __future__ import annotations
 
-import difflib
 import fcntl
 import hashlib
 import json
 import marshal
+import operator
 import os
 import re
 import shutil
@@ -30,6 +30,20 @@ MANIFEST = ".dbfleet-manifest.json"
 MANIFEST_VERSION = 1
 MAX_LISTED = 20
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\Z")  # a relative path inside the folder
+_OTHER_CHARACTER = re.compile(r"[^A-Za-z0-9_./\n-]")
+
+
+def _safe_paths(files: dict[str, Any]) -> bool:
+    """Every name a relative path inside the folder with no ``..`` in it, and every digest text,
+    as ``_SAFE_PATH`` has it, in a few searches over all the names (10,000 matches cost 20 ms).
+    Names joined by "/" between slashes: an empty name or part, or a slash at either end, is a
+    "//"; a ".." part is a "/../".  A name with a line break would read as two: the count says."""
+    if not files:
+        return True
+    names = "\n".join(files)
+    slashed = "/" + names.replace("\n", "/") + "/"
+    return (names.count("\n") == len(files) - 1 and _OTHER_CHARACTER.search(names) is None
+            and "//" not in slashed and "/../" not in slashed and all(type(digest) is str for digest in files.values()))
 
 
 def sha256(data: bytes) -> str:
@@ -157,9 +171,10 @@ def read_manifest(out: Path) -> Manifest:
         files = json.loads(raw)["files"]
         if not isinstance(files, dict):
             raise ValueError("files is not a mapping")
-        for name, digest in files.items():
-            if not (isinstance(digest, str) and _SAFE_PATH.match(name) and ".." not in name.split("/")):
-                raise ValueError(f"{name!r} is not a file of the output folder")
+        if not _safe_paths(files):
+            for name, digest in files.items():
+                if not (isinstance(digest, str) and _SAFE_PATH.match(name) and ".." not in name.split("/")):
+                    raise ValueError(f"{name!r} is not a file of the output folder")
         manifest = Manifest(dict(files), raw)
         if key:
             _READ.clear()
@@ -178,6 +193,9 @@ def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
     return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
+_name = operator.attrgetter("name")
+
+
 def _scan(out: Path, stamps: Stamps | None = None) -> tuple[list[str], list[str]]:
     """The regular files of the output folder, and what dbfleet never makes there: symbolic links
     (never followed) and empty folders.  With ``stamps``, each file's stamp (what changes when it
@@ -189,20 +207,23 @@ def _scan(out: Path, stamps: Stamps | None = None) -> tuple[list[str], list[str]
 
     def walk(folder: str, prefix: str) -> None:
         with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda entry: entry.name)
+            entries = sorted(listing, key=_name)
         if not entries and prefix:
             strange.append(prefix)
-        for entry in entries:
+        for entry in entries:  # 10,000 at 1,000 clusters: the common case first, one call each
             rel = prefix + entry.name
-            if entry.is_symlink():
-                strange.append(rel)
-            elif entry.is_dir():
-                walk(entry.path, rel + "/")
-            elif rel != MANIFEST:
+            if not entry.is_file(follow_symlinks=False):
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, rel + "/")
+                    continue
+                if entry.is_symlink():
+                    strange.append(rel)
+                    continue
+            if rel != MANIFEST:
                 found.append(rel)
                 if stamps is not None:
                     stat = entry.stat(follow_symlinks=False)
-                    stamps[rel] = _stamp(stat)
+                    stamps[rel] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)  # _stamp, inline
 
     walk(str(out), "")
     return found, strange
@@ -296,10 +317,12 @@ def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str], scanned: S
         return False
     if any(record["inputs"].get(env) != digest for env, digest in inputs.items()):
         return False
+    if record.get("stamps") == scanned.stamps:  # every file of the manifest, and only those, as written
+        return True
     envs = list(inputs)
     expected = {p: h for p, h in manifest.files.items() if in_scope(p, envs)}
     on_disk = [f for f in scanned.files if in_scope(f, envs)]
-    if sorted(expected) != sorted(on_disk):
+    if len(on_disk) != len(expected) or expected.keys() != set(on_disk):
         return False
     return _intact(out, expected, record, scanned.stamps) == set(expected)
 
@@ -317,6 +340,8 @@ def _intact(out: Path, files: dict[str, str], record: dict[str, Any], now: Stamp
 def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str, scanned: Scan) -> str:
     """A unified diff from the folder on disk (as ``scanned``) to the freshly rendered files,
     within ``envs``."""
+    import difflib  # only when the catalog changed
+
     now = scanned.stamps
     current = {f for f in scanned.files if in_scope(f, envs)}
     # A file as the last render left it (its recorded stamp) holds the manifest's bytes: when

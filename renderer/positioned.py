@@ -313,14 +313,3 @@ def locate(root: Any, path: Iterator[Any] | list[Any] | tuple[Any, ...]) -> Mark
         else:
             break
     return found
-
-
-def format_path(path: Iterator[Any] | list[Any] | tuple[Any, ...]) -> str:
-    """``clusters[0].storage.size`` style, as users read catalog paths."""
-    out = ""
-    for step in path:
-        if isinstance(step, int):
-            out += f"[{step}]"
-        else:
-            out += f".{step}" if out else str(step)
-    return out

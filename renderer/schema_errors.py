@@ -5,7 +5,8 @@ import difflib
 from typing import TYPE_CHECKING, Any, Iterator
 
 from renderer.errors import Problem
-from renderer.positioned import format_path, locate
+from renderer.errors import format_path
+from renderer.positioned import locate
 
 if TYPE_CHECKING:
     import jsonschema

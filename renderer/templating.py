@@ -20,7 +20,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer.emit import json_text
 from renderer.fingerprint import builtin_templates_dir
-from renderer.positioned import LOADER, MAX_DEPTH, PLAIN, format_path
+from renderer.errors import format_path
+from renderer.positioned import LOADER, MAX_DEPTH, PLAIN
 
 _STR = "tag:yaml.org,2002:str"
 ASSETS = ("sh", "lua", "js")

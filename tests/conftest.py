@@ -11,7 +11,8 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from renderer import cli
-from renderer.catalog import load, yaml_files
+from renderer.catalog import load
+from renderer.sources import yaml_files
 from renderer.build import render_all
 from renderer.render import Bundle
 from renderer.templating import Templates

@@ -10,6 +10,8 @@ from typing import Any, Iterator
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from renderer import output
 from renderer.positioned import load_documents
@@ -554,6 +556,16 @@ def test_a_kept_environment_edited_by_hand_is_refused_not_crashed(workdir: Path)
     assert run("render").exit_code == 0
 
 
+_NAME_PARTS = st.sampled_from(["a", "b.yaml", "..", ".", "...", "a..b", "", "/", "\n", " ", "é", "-_"])
+
+
+@given(st.dictionaries(st.lists(_NAME_PARTS, max_size=6).map("".join), st.sampled_from(["00", 0, None]), max_size=5))
+def test_the_manifest_names_are_checked_in_one_search_as_one_by_one(files: dict[str, Any]) -> None:
+    one_by_one = all(isinstance(digest, str) and output._SAFE_PATH.match(name) and ".." not in name.split("/")
+                     for name, digest in files.items())
+    assert output._safe_paths(files) == one_by_one
+
+
 def test_two_renders_at_once_are_refused_with_the_holder(workdir: Path) -> None:
     assert run("render").exit_code == 0
     with output.locked(workdir / "rendered"):
@@ -569,6 +581,9 @@ def _manifest(files: Any) -> str:
 @pytest.mark.parametrize(("text", "reason"), [
     (_manifest({"../escape.yaml": "00"}), "'../escape.yaml' is not a file of the output folder"),
     (_manifest({"/etc/passwd": "00"}), "'/etc/passwd' is not a file of the output folder"),
+    (_manifest({"prod/a\nb.yaml": "00", "prod/c.yaml": "00"}), "'prod/a\\nb.yaml' is not a file of the output folder"),
+    (_manifest({"prod/ok.yaml": "00", "prod//x.yaml": "00"}), "'prod//x.yaml' is not a file of the output folder"),
+    (_manifest({"prod/x.yaml": 5}), "'prod/x.yaml' is not a file of the output folder"),
     (_manifest(["prod/x.yaml"]), "files is not a mapping"),
     ('{"version": 1, "files": ' + "[" * 100_000 + "]" * 100_000 + "}", "maximum recursion depth exceeded"),
 ])

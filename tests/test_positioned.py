@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from renderer.errors import Mark
-from renderer.positioned import PList, PMap, format_path, load_documents, locate
+from renderer.errors import format_path
+from renderer.positioned import PList, PMap, load_documents, locate
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from typing import Any, NoReturn
 import pytest
 import yaml
 
-from renderer.catalog import load, yaml_files
+from renderer.catalog import load
+from renderer.sources import yaml_files
 from renderer.build import render_all
 from renderer.render import Bundle, render
 from renderer.templating import Templates

@@ -78,7 +78,8 @@ def test_a_built_in_template_that_includes_yours_renders_as_text(tmp_path: Path)
     """Your pod template filters a block (here: upper case): the built-in CronJob that includes
     it writes what its text says, as it did before skeletons."""
     from renderer.build import render_all
-    from renderer.catalog import load, yaml_files
+    from renderer.catalog import load
+    from renderer.sources import yaml_files
     from tests.conftest import ROOT
 
     (tmp_path / "databases").mkdir()

@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 from renderer import commands, output
 from renderer.build import render_all
-from renderer.catalog import ENTRY_NOUNS, Catalog, Source, load_sources, merge, read_sources, resolve, with_schema_defaults
+from renderer.catalog import ENTRY_NOUNS, Catalog, load_sources, merge, resolve, with_schema_defaults
+from renderer.sources import Source, read_sources
 from renderer.change.compare import Side, compare
 from renderer.change.findings import Level, Plan
 from renderer.errors import DbfleetError, Mark, Problem

@@ -5,7 +5,8 @@ import re
 from typing import Any, Iterator
 
 from renderer.errors import Mark, Problem
-from renderer.positioned import PList, PMap, format_path
+from renderer.errors import format_path
+from renderer.positioned import PList, PMap
 
 ID = "secrets"
 
