@@ -155,12 +155,43 @@ class _Builder:
 
     def documents(self, expected: str) -> list[Any]:
         loader = LOADER(self.text)
+        filename, source, next_event = self.filename, self.text, loader.get_event
         try:
             docs: list[Any] = []
             stack: list[_Frame] = []
             while True:
-                event = loader.get_event()
+                event = next_event()
                 kind = type(event)
+                if (kind is yaml.ScalarEvent and stack and event.anchor is None and len(event.value) <= MAX_SCALAR
+                        and len(stack) <= MAX_DEPTH):
+                    # Most events (36,000 of 52,000 at 1,000 clusters): a key or a value in a
+                    # collection, read here as _scalar and _add read it, without their calls.
+                    at, frame = event.start_mark, stack[-1]
+                    mark, parent, frame.count = Mark(filename, at.line + 1, at.column + 1), frame.value, frame.count + 1
+                    if frame.key_mark is None and type(parent) is PMap:  # a key: the text as written
+                        frame.key_mark = mark
+                        if event.value in parent:
+                            frame.skip = True
+                            first = parent.keymarks[event.value]
+                            self.problems.append(Problem(mark, f"duplicate key {event.value!r} (first defined at line "
+                                                               f"{first.line})"))
+                        else:
+                            frame.key, frame.skip = event.value, False
+                        continue
+                    value = event.value
+                    if not event.style:
+                        value = resolve_plain(value)
+                        if type(value) is not str and source.startswith("!", at.index):  # an explicit tag wins
+                            value = event.value
+                    if isinstance(parent, PMap):
+                        if not frame.skip:
+                            parent.keymarks[frame.key] = frame.key_mark  # type: ignore[index,assignment]
+                            parent[frame.key] = value  # type: ignore[index]
+                        frame.key = frame.key_mark = None
+                    else:
+                        parent.itemmarks.append(mark)
+                        parent.append(value)
+                    continue
                 if kind is yaml.StreamEndEvent:
                     return docs
                 if kind is yaml.DocumentStartEvent:

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from renderer.catalog import Catalog, Source, load, merge, resolve, with_schema_defaults
+from renderer.catalog import Catalog, load, merge, resolve, with_schema_defaults
 from renderer.errors import DbfleetError
 from renderer.positioned import load_documents
+from renderer.sources import Source
 from tests.conftest import ROOT
 
 HEAD = "apiVersion: dbfleet.dev/v1alpha1\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n"
