@@ -326,6 +326,7 @@ def test_the_fast_validator_and_the_explaining_one_agree(example_bundle: Any) ->
 
 # Words a secret is found by, the characters around them, and anything else.
 _PIECES = st.sampled_from(["password", "PassWd", "pwd", "passphrase", "client-secret", "secret_key", "api_key", "token",
+                           "Private-Key", "privatekey", "secret-access_key", "apikey", "API-key", "passw", "pwd=",
                            "secret", ".", "_", "-", "=", " = ", "\t", "\n", "\u2028", "\x85", "\u3000", "\x1c", ":", "://",
                            "u:p@", "@", "h/x", '"', "'", "x", "$",
                            "pa\u017f\u017fword", "api_\u212aey", "pr\u0130vate_key", "TOKEN", "Secret"])
