@@ -12,7 +12,7 @@ from renderer.plan import plan
 from renderer.rules.fleet import check_fleet
 from renderer.render import (Bundle, RenderedObject, Validator, assemble, by_environment, check_environment, entry_places,
                              render_unit)
-from renderer.components import Unit
+from renderer.components import Cached, Unit
 from renderer.templating import Templates
 from renderer.unit_cache import UnitCache
 
@@ -69,7 +69,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     ``jobs`` > 1 and a large catalog, forked processes share the rendering and validating (the
     bytes are the same: each unit renders on its own, and results keep their order); their
     objects then carry paths and bytes only.  With a ``cache`` (and a validator), units rendered
-    and validated before come from it, and what this render validates cleanly goes into it;
+    and validated before come from it (a cluster whose entry and fleet context are unchanged is
+    not even planned again), and what this render validates cleanly goes into it;
     the objects of a cached unit carry paths and bytes only (all objects do, without
     ``keep_data``), and an object of a changed unit whose bytes are those of an object the
     cache holds is not validated again."""
@@ -80,11 +81,18 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     found += check_fleet(resolved)
     raise_if(found)
     places = {env: entry_places(spec) for env, spec in resolved.items()}
-    plans = {env: plan(spec, catalog.name, env, templates.kind_of) for env, (spec, _) in checked.items()}
+    cache = cache if validator else None  # the cache holds validated units only
+    entry_keys = {env: cache.entry_keys(spec, catalog.name, env) if cache else {} for env, (spec, _) in checked.items()}
+    plans = {env: plan(spec, catalog.name, env, templates.kind_of, cache.cached_entries(entry_keys[env]) if cache else None)
+             for env, (spec, _) in checked.items()}
     del checked, resolved  # what the plans do not hold of them goes before rendering (memory)
     work = [(env, unit) for env, units in plans.items() for unit in units]
-    cache = cache if validator else None  # the cache holds validated units only
-    keys = [cache.key(unit, catalog.name, env) if cache else None for env, unit in work]
+    keys = [unit.cached.key if unit.cached else cache.key(unit, catalog.name, env) if cache else None
+            for env, unit in work]
+    # Each cluster's unit by its entry's key, for the next render to take without planning it.
+    entries = [(entry_keys[env][unit.instance], Cached(key, unit.delivered()))
+               if key and unit.source[0] == "clusters" and unit.instance in entry_keys[env] else None
+               for (env, unit), key in zip(work, keys)]
     rendered: list[list[RenderedObject] | None] = [cache.get(key) if cache else None for key in keys]
     todo = [i for i, objects in enumerate(rendered) if objects is None]
     valid = cache.valid_contents() if cache and todo else frozenset()
@@ -124,6 +132,10 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
         problems += found_in_unit
         if cache and not found_in_unit:
             cache.put(keys[i], objects)
+    if cache:
+        for entry in entries:
+            if entry:
+                cache.put_entry(*entry)
     bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []),
                     warnings=sorted(p for p in found if p.severity == "warning"))
     start = 0

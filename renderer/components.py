@@ -54,6 +54,32 @@ class Unit:
     # folders of other units it needs ready first (besides its namespace).
     targets: tuple[str | None, ...] = (None,)
     needs: tuple[tuple[str, ...], ...] = ()
+    # A unit the cache holds rendered: not planned again (no components), its key and what GitOps reads.
+    cached: Cached | None = None
+
+    def delivered(self) -> Delivered:
+        return self.cached.delivered if self.cached else Delivered.of(self.components)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What the GitOps objects read of a unit's components: the templates of the objects it
+    applies (their kinds, for health checks), and whether any component holds data."""
+
+    templates: tuple[str, ...]
+    holds_data: bool
+
+    @classmethod
+    def of(cls, components: tuple[Component, ...]) -> Delivered:
+        return cls(tuple(c.template for c in components if c.file is None), any(c.holds_data for c in components))
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A catalog entry's unit as the unit cache holds it: its key there, and what GitOps reads."""
+
+    key: str
+    delivered: Delivered
 
 
 

@@ -5,9 +5,9 @@ decisions live here and in ``renderer.engines``, and the templates only lay valu
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from renderer.components import WAVE_CONFIG, WAVE_NAMESPACE, Component, Fleet, KindOf, Unit
+from renderer.components import WAVE_CONFIG, WAVE_NAMESPACE, Cached, Component, Fleet, KindOf, Unit
 from renderer.engines import ENGINES, databases, proxy, vcluster
 from renderer.engines import gitops as gitops_engine
 from renderer.locations import Identity, store_identity, stores_used
@@ -15,11 +15,20 @@ from renderer.locations import Identity, store_identity, stores_used
 
 
 
-def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda template: None) -> list[Unit]:
-    """Every folder of one environment's output, in a stable order.  ``kind_of``: the
-    (apiVersion, kind) a template writes, for the GitOps objects' health checks."""
+def fleet_context(spec: dict[str, Any], fleet: str, env: str) -> Fleet:
+    """What an engine reads beside its entry: all a cluster's unit depends on, with the cluster."""
     stores = {store["name"]: store for store in spec.get("backupStores") or []}
-    context = Fleet(fleet, env, stores, spec.get("secrets"), spec["clusterDomain"])
+    return Fleet(fleet, env, stores, spec.get("secrets"), spec["clusterDomain"])
+
+
+def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda template: None,
+         cached: Mapping[str, Cached] | None = None) -> list[Unit]:
+    """Every folder of one environment's output, in a stable order.  ``kind_of``: the
+    (apiVersion, kind) a template writes, for the GitOps objects' health checks.  ``cached``:
+    the clusters (by name) whose units the unit cache holds as they would be planned now: their
+    engines do not run again (their units have no components)."""
+    context = fleet_context(spec, fleet, env)
+    stores = context.stores
     units: list[Unit] = []
     # Each namespace: the first entry in it, and the Kubernetes clusters its entries run on.
     namespaces: dict[str, tuple[tuple[str, int | None], set[str | None]]] = {}
@@ -47,8 +56,10 @@ def plan(spec: dict[str, Any], fleet: str, env: str, kind_of: KindOf = lambda te
         folders[cluster["name"]] = folder = (cluster["namespace"], cluster["name"])
         if cluster["proxy"]["enabled"]:
             proxied.add(target)
-        units.append(Unit(folder, cluster["engine"], cluster["name"], tuple(ENGINES[cluster["engine"]](cluster, context)),
-                          source=source, targets=(target,)))
+        known = cached.get(cluster["name"]) if cached else None
+        components = () if known else tuple(ENGINES[cluster["engine"]](cluster, context))
+        units.append(Unit(folder, cluster["engine"], cluster["name"], components, source=source, targets=(target,),
+                          cached=known))
     for index, database in enumerate(spec.get("databases") or []):
         source = ("databases", index)
         target = database["kubernetesCluster"]

@@ -4,14 +4,18 @@ and validates only the units the edit reached.
 A unit's key is a digest of everything its bytes and their validity depend on: the unit as
 planned (folder, labels, every component's template and context), the fleet and environment,
 and a salt that covers dbfleet's code and templates, the embedded schemas, the validating
-libraries' versions and the validation options.  Only units whose objects validated without a
+libraries' versions and the validation options.  A cluster's unit is also found by its entry's
+key (a digest of the cluster and of what its engine reads beside it), so an unchanged cluster is
+not planned again.  Only units whose objects validated without a
 problem are remembered, so a cached unit needs no validation.  The cache is one file per output
-folder in the user's cache (with the outcomes of the CEL rules its objects met), in ``marshal``'s format (plain values only: loading it runs no code;
-three times as fast as JSON for 8,000 objects); it holds the units of the last render only, and
+folder in the user's cache (with the outcomes of the CEL rules its objects met, and the entry
+keys), in ``marshal``'s format (plain values only: loading it runs no code; three times as fast
+as JSON for 8,000 objects); it holds the units of the last render only, and
 can be deleted at any time.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import marshal
 import os
@@ -21,10 +25,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from renderer.cache import store_atomically
-from renderer.components import Unit
+from renderer.components import Cached, Delivered, Unit
+from renderer.plan import fleet_context
 from renderer.render import RenderedObject
 
-VERSION = 5
+VERSION = 6
 PART = 1_000  # units marshalled together
 MAX_OUTCOMES = 200_000  # past this, outcomes that edits left behind are dropped
 VALIDATING = ("jsonschema", "jsonschema-rs", "cel-python", "kubernetes-validate")
@@ -91,12 +96,25 @@ def read_records(data: bytes) -> Iterator[Any]:
         at += 8 + size
 
 
+def _entries(found: Any) -> dict[str, tuple[str, tuple[str, ...], bool]]:
+    """The entries of a cache file, each as ``put_entry`` writes it (a file is plain values, of
+    any shape)."""
+    if not isinstance(found, dict):
+        return {}
+    return {entry: planned for entry, planned in found.items()
+            if isinstance(planned, tuple) and len(planned) == 3 and isinstance(planned[0], str)
+            and isinstance(planned[1], tuple) and all(isinstance(t, str) for t in planned[1])}
+
+
 class UnitCache:
     def __init__(self, path: Path, salt: str) -> None:
         self.path, self.salt = path, salt
         self._stored: dict[str, list[Any]] = {}
         self._used: dict[str, list[Any]] = {}
         self.outcomes: dict[tuple[str, str], bool | str] = {}  # of CEL rules on nodes (cel.Outcomes)
+        # Each cluster's entry key: the key of its unit as planned, and what GitOps reads of it.
+        self._entries: dict[str, tuple[str, tuple[str, ...], bool]] = {}
+        self._entries_used: dict[str, tuple[str, tuple[str, ...], bool]] = {}
         self._hits = False
         try:
             records = read_records(b"" if path.is_symlink() else path.read_bytes())
@@ -104,9 +122,39 @@ class UnitCache:
             if isinstance(head, dict) and head.get("version") == VERSION and head.get("salt") == salt:
                 for part in records:
                     self._stored.update(part)
-                self.outcomes = head["outcomes"]
+                self.outcomes, self._entries = head["outcomes"], _entries(head["entries"])
         except (OSError, ValueError, EOFError, KeyError, TypeError):
-            self._stored, self.outcomes = {}, {}
+            self._stored, self.outcomes, self._entries = {}, {}, {}
+
+    @staticmethod
+    def entry_keys(spec: dict[str, Any], fleet: str, env: str) -> dict[str, str]:
+        """Each cluster's entry key (by name): a digest of all its unit is planned from, the
+        cluster and what its engine reads beside it (plan.fleet_context); none where those hold
+        what marshal cannot write.  marshal's version 0 writes no references and no interning:
+        equal values are equal bytes, whatever shares them in this process."""
+        try:
+            base = hashlib.sha256(marshal.dumps(dataclasses.astuple(fleet_context(spec, fleet, env)), 0))
+            keys = {}
+            for cluster in spec.get("clusters") or []:
+                digest = base.copy()
+                digest.update(marshal.dumps(cluster, 0))
+                keys[cluster["name"]] = digest.hexdigest()
+            return keys
+        except ValueError:
+            return {}
+
+    def cached_entries(self, keys: dict[str, str]) -> dict[str, Cached]:
+        """The clusters (by name) whose units are held as their entries plan them now."""
+        found = {}
+        for name, entry in keys.items():
+            known = self._entries.get(entry)
+            if known is not None and known[0] in self._stored:
+                found[name] = Cached(known[0], Delivered(known[1], known[2]))
+        return found
+
+    def put_entry(self, entry: str, cached: Cached) -> None:
+        """Remember the unit a cluster's entry planned (kept with the units this render used)."""
+        self._entries_used[entry] = (cached.key, cached.delivered.templates, cached.delivered.holds_data)
 
     def key(self, unit: Unit, fleet: str, env: str) -> str | None:
         """The unit's digest; None when its plan holds something pickle cannot write.  Pickle is
@@ -145,10 +193,11 @@ class UnitCache:
         outcomes of the CEL rules its objects met (the ``used`` ones, and those known from
         before when units came from the cache: their objects were not checked again)."""
         outcomes = {**self.outcomes, **used} if self._hits and len(self.outcomes) < MAX_OUTCOMES else used
-        if self._used != self._stored or outcomes != self.outcomes:
+        entries = {entry: planned for entry, planned in self._entries_used.items() if planned[0] in self._used}
+        if self._used != self._stored or outcomes != self.outcomes or entries != self._entries:
             keys = list(self._used)
             parts = [keys[i:i + PART] for i in range(0, len(keys), PART)]
-            head = {"version": VERSION, "salt": self.salt, "outcomes": outcomes}
+            head = {"version": VERSION, "salt": self.salt, "outcomes": outcomes, "entries": entries}
             # In parts, each marshalled when written: 10,000 clusters' units are 50 MB at once.
             store_atomically(self.path, (record(data) for data in [
                 head, *({key: self._used[key] for key in part} for part in parts)]))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from renderer import build, output
+from renderer import build, output, plan
 from renderer.unit_cache import VALIDATING, installed_versions, read_records, record
 from tests.conftest import run, tree
 
@@ -22,6 +22,8 @@ EDITS = [
     ("catalog/fleet.yaml", "schedule: \"0 3 * * *\"", "schedule: \"15 3 * * *\""),
     ("catalog/kafka.yaml", "partitions: 6", "partitions: 12"),
     ("catalog/sqlite.yaml", "retention: 7d", "retention: 14d"),
+    # What an engine reads beside its entry: a store every cluster that backs up to it renders from.
+    ("catalog/fleet.yaml", "        path: databases\n", "        path: databases-2\n"),
 ]
 
 
@@ -51,13 +53,20 @@ def test_cached_and_uncached_renders_write_the_same_bytes(workdir: Path, tmp_pat
 def test_only_what_an_edit_reaches_is_rendered(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("render").exit_code == 0
     rendered: list[str] = []
+    planned: list[str] = []  # clusters whose engine ran
     real = build.render_unit
     monkeypatch.setattr(build, "render_unit", lambda unit, *args: rendered.append(unit.instance) or real(unit, *args))
+    for engine, render in list(plan.ENGINES.items()):
+        monkeypatch.setitem(plan.ENGINES, engine, lambda cluster, *args, render=render: planned.append(cluster["name"])
+                            or render(cluster, *args))
     assert run("render").exit_code == 0
-    assert rendered == []  # nothing changed: every unit from the cache, nothing validated
+    assert rendered == [] and planned == []  # nothing changed: every unit from the cache, nothing validated
     _swap(workdir, EDITS[4])  # prod's orders storage
     assert run("render").exit_code == 0
-    assert rendered == ["orders"]
+    assert rendered == ["orders"] and planned == ["orders"]
+    _swap(workdir, EDITS[-1])  # the path of the store most clusters back up to: each is planned again
+    assert run("render").exit_code == 0
+    assert len(planned) > 3 and "orders" in planned[1:]
 
 
 @pytest.mark.parametrize("damage", ["garbage", "symlink", "other salt"])

@@ -57,17 +57,17 @@ def unit_name(fleet: str, env: str, target: str | None, folder: tuple[str, ...])
 
 def deliveries(units: list[Unit], fleet: str, env: str, kind_of: KindOf) -> list[Delivery]:
     """Each folder to each Kubernetes cluster it goes to, with what it waits for."""
-    delivered = [u for u in units if any(c.file is None for c in u.components)]
-    target_of = {u.folder: u.targets[0] for u in delivered}
+    delivered = [(unit, facts) for unit, facts in ((u, u.delivered()) for u in units) if facts.templates]
+    target_of = {u.folder: u.targets[0] for u, _ in delivered}
     out = []
-    for unit in delivered:
-        kinds = frozenset(k for k in (kind_of(c.template) for c in unit.components if c.file is None) if k)
+    for unit, facts in delivered:
+        kinds = frozenset(k for k in map(kind_of, facts.templates) if k)
         for target in unit.targets:
             needs = [(unit.folder[0],)] if len(unit.folder) > 1 else []
             depends = [unit_name(fleet, env, target, f) for f in needs]
             depends += [unit_name(fleet, env, target_of[f], f) for f in unit.needs]
             out.append(Delivery(unit_name(fleet, env, target, unit.folder), unit.folder, target, tuple(depends), kinds,
-                                any(c.holds_data for c in unit.components)))
+                                facts.holds_data))
     return out
 
 
