@@ -74,10 +74,10 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     the objects of a cached unit carry paths and bytes only (all objects do, without
     ``keep_data``), and an object of a changed unit whose bytes are those of an object the
     cache holds is not validated again."""
-    checked = {env: check_environment(catalog, env) for env in catalog.environments}
+    resolved = {env: resolve(catalog, env) for env in catalog.environments}
+    checked = {env: check_environment(catalog, env, resolved[env]) for env in catalog.environments}
     found = by_environment({env: problems for env, (_, problems) in checked.items()})
     raise_if(found)
-    resolved = {env: resolve(catalog, env) for env in catalog.environments}
     found += check_fleet(resolved)
     raise_if(found)
     places = {env: entry_places(spec) for env, spec in resolved.items()}

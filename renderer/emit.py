@@ -27,12 +27,12 @@ _NOT_A_STRING = re.compile(
 _PLAIN = re.compile(r"\A[A-Za-z0-9_./$(\\^][^\x00-\x1f\x7f-\x9f\"'#\u2028\u2029\ufeff\ufffe\uffff]*\Z")
 # What YAML readers take as a line break or refuse as unprintable, inside quotes too.
 _ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
-_RISKY = (": ", " #", "\t")
 
 
 def plain_structure(text: str) -> bool:
-    """A plain scalar of this text holds no YAML structure (what it resolves to aside)."""
-    return bool(_PLAIN.match(text)) and not text.endswith((" ", ":")) and not any(r in text for r in _RISKY)
+    """A plain scalar of this text holds no YAML structure (what it resolves to aside).  ``_PLAIN``
+    allows no "#" and no tab: ": " is what is left to look for."""
+    return bool(_PLAIN.match(text)) and not text.endswith((" ", ":")) and ": " not in text
 
 
 def _plain_ok(text: str) -> bool:

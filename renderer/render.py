@@ -67,9 +67,10 @@ class Validator(Protocol):
     def before_fork(self) -> None: ...
 
 
-def check_environment(catalog: Catalog, env: str) -> tuple[dict[str, Any], list[Problem]]:
-    """The resolved, normalised spec of one environment and the problems the rules found."""
-    spec = resolve(catalog, env)
+def check_environment(catalog: Catalog, env: str, spec: PMap | None = None) -> tuple[dict[str, Any], list[Problem]]:
+    """The resolved, normalised spec of one environment and the problems the rules found
+    (``spec``: the environment resolved, when the caller has it)."""
+    spec = resolve(catalog, env) if spec is None else spec
     problems, formats = revalidate(spec, catalog.overlays.get(env), catalog.spec)
     if not problems:  # the structure holds: the rules can read it
         problems += rules.check(spec)
