@@ -44,6 +44,11 @@ class RenderedObject:
     # An object to apply, listed in its folder's kustomization; not a file read as it is.
     applied: bool = True
 
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        """Pickled as its fields (a forked worker's objects go back to the parent): half the
+        time of a dataclass's slots and state, both ways."""
+        return RenderedObject, (self.path, self.data, self.content, self.identities, self.name_problems, self.applied)
+
 
 @dataclass
 class Bundle:
