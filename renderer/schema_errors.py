@@ -4,8 +4,7 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Any, Iterator
 
-from renderer.errors import Problem
-from renderer.errors import format_path
+from renderer.errors import Problem, format_path
 from renderer.positioned import locate
 
 if TYPE_CHECKING:

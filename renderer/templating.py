@@ -19,8 +19,8 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer.emit import json_text
-from renderer.fingerprint import builtin_templates_dir
 from renderer.errors import format_path
+from renderer.fingerprint import builtin_templates_dir
 from renderer.positioned import LOADER, MAX_DEPTH, PLAIN
 
 _STR = "tag:yaml.org,2002:str"

@@ -6,12 +6,11 @@ planned (folder, labels, every component's template and context), the fleet and 
 and a salt that covers dbfleet's code and templates, the embedded schemas, the validating
 libraries' versions and the validation options.  A cluster's unit is also found by its entry's
 key (a digest of the cluster and of what its engine reads beside it), so an unchanged cluster is
-not planned again.  Only units whose objects validated without a
-problem are remembered, so a cached unit needs no validation.  The cache is one file per output
-folder in the user's cache (with the outcomes of the CEL rules its objects met, and the entry
-keys), in ``marshal``'s format (plain values only: loading it runs no code; three times as fast
-as JSON for 8,000 objects); it holds the units of the last render only, and
-can be deleted at any time.
+not planned again.  Only units whose objects validated without a problem are remembered, so a
+cached unit needs no validation.  The cache is one file per output folder in the user's cache
+(with the outcomes of the CEL rules its objects met, and the entry keys), in ``marshal``'s
+format (plain values only: loading it runs no code; three times as fast as JSON for 8,000
+objects); it holds the units of the last render only, and can be deleted at any time.
 """
 from __future__ import annotations
 
@@ -103,7 +102,8 @@ def _entries(found: Any) -> dict[str, tuple[str, tuple[str, ...], bool]]:
         return {}
     return {entry: planned for entry, planned in found.items()
             if isinstance(planned, tuple) and len(planned) == 3 and isinstance(planned[0], str)
-            and isinstance(planned[1], tuple) and all(isinstance(t, str) for t in planned[1])}
+            and isinstance(planned[1], tuple) and all(isinstance(t, str) for t in planned[1])
+            and isinstance(planned[2], bool)}
 
 
 class UnitCache:

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from renderer import kubenames
-from renderer.errors import DbfleetError, Mark, Problem
-from renderer.errors import format_path
+from renderer.errors import DbfleetError, Mark, Problem, format_path
 from renderer.schemas.compiled import Compiled
 from renderer.schemas import (CHART_LAYOUT, CRD_LAYOUT, EMBEDDED_CHARTS, EMBEDDED_CRDS, FETCH_TIMEOUT, SchemaNotFound,
                               SchemaSearch, SchemaUnavailable, location_problems)
