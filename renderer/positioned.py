@@ -169,14 +169,10 @@ class _Builder:
                     at, frame = event.start_mark, stack[-1]
                     mark, parent, frame.count = Mark(filename, at.line + 1, at.column + 1), frame.value, frame.count + 1
                     if frame.key_mark is None and type(parent) is PMap:  # a key: the text as written
-                        frame.key_mark = mark
                         if event.value in parent:
-                            frame.skip = True
-                            first = parent.keymarks[event.value]
-                            self.problems.append(Problem(mark, f"duplicate key {event.value!r} (first defined at line "
-                                                               f"{first.line})"))
+                            self._key(frame, event.value, mark)
                         else:
-                            frame.key, frame.skip = event.value, False
+                            frame.key_mark, frame.key, frame.skip = mark, event.value, False
                         continue
                     value = event.value
                     if not event.style:
@@ -276,19 +272,24 @@ class _Builder:
             parent.itemmarks.append(mark)
             parent.append(value)
         elif frame.key_mark is None:  # a key
-            frame.key_mark, frame.skip = mark, True
-            if text is None:
-                self.problems.append(Problem(mark, "a mapping key must be a string"))
-            elif text in parent:
-                first = parent.keymarks[text]
-                self.problems.append(Problem(mark, f"duplicate key {text!r} (first defined at line {first.line})"))
-            else:
-                frame.key, frame.skip = text, False
+            self._key(frame, text, mark)
         else:
             if not frame.skip:
                 parent.keymarks[frame.key] = frame.key_mark  # type: ignore[index]
                 parent[frame.key] = value  # type: ignore[index]
             frame.key = frame.key_mark = None
+
+    def _key(self, frame: _Frame, text: str | None, mark: Mark) -> None:
+        """A mapping's key read (``text``: a scalar's, None for a collection): kept, or refused
+        as no string or a duplicate (its value is then read and dropped)."""
+        frame.key_mark, frame.skip = mark, True
+        if text is None:
+            self.problems.append(Problem(mark, "a mapping key must be a string"))
+        elif text in frame.value:
+            first = frame.value.keymarks[text]  # type: ignore[union-attr]
+            self.problems.append(Problem(mark, f"duplicate key {text!r} (first defined at line {first.line})"))
+        else:
+            frame.key, frame.skip = text, False
 
 
 def _copy(value: Any) -> Any:

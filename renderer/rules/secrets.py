@@ -58,7 +58,8 @@ def may_hold_secret(content: bytes) -> bool:
     for stem in _STEMS:
         at = text.find(stem)
         while at != -1:
-            for start in (at, at - 7) if stem == b"secret" and at >= 7 else (at,):  # and "client-secret"
+            starts = (at, at - len(b"client-")) if stem == b"secret" and at >= len(b"client-") else (at,)
+            for start in starts:
                 found = _IN_YAML.match(text, start)
                 # A key named secret, or ending in .secret, _secret or -secret (not clientSecret: a Secret's name)
                 if found and (not (found.group("key") and found.group("word") == b"secret") or start == 0
@@ -94,36 +95,35 @@ def secret_in(text: str) -> str | None:
     return found
 
 
-# A path as the walk goes: (parent path, key or index), unrolled only for a problem's message.
-Path = tuple[Any, ...]
+# Where the walk is: (where its parent is, key or index), unrolled only for a problem's message.
+Trail = tuple[Any, ...]
+# What a string found to carry a secret (secret_in) is told.
+_CARRIES = {"url": "the URL carries a password; remove it and reference a Secret",
+            "value": "the value carries a secret (a password, passphrase, token or client secret); reference a Secret instead"}
 
 
-def _steps(path: Path) -> list[Any]:
+def _steps(trail: Trail) -> list[Any]:
     steps = []
-    while path:
-        path, step = path
+    while trail:
+        trail, step = trail
         steps.append(step)
     return steps[::-1]
 
 
-def _walk(node: PMap | PList, path: Path, found: list[Problem]) -> None:
-    """Every string and every value of a secret-named key under ``node``; strings are looked at
-    here, not in a call each (25,000 values at 1,000 clusters)."""
+def _walk(node: PMap | PList, trail: Trail, found: list[Problem]) -> None:
+    """Every string and every value of a secret-named key under ``node``, each looked at here, not
+    in a call of its own (25,000 values at 1,000 clusters)."""
     is_map = isinstance(node, PMap)
     for key, value in node.items() if isinstance(node, PMap) else enumerate(node):
         if is_map and secret_key(str(key)) and isinstance(value, (str, int, float)) and value != "":
-            found.append(Problem(_mark(node, key), f"{format_path(_steps((path, key)))}: a {key!r} value in Git is a "
-                                                   "plaintext secret; put it in a Secret and reference the Secret by name"))
-        elif isinstance(value, str):
-            what = _VALUES[value] if value in _VALUES else secret_in(value)
-            if what == "url":
-                found.append(Problem(_mark(node, key), f"{format_path(_steps((path, key)))}: the URL carries a password; "
-                                                       "remove it and reference a Secret"))
-            elif what == "value":
-                found.append(Problem(_mark(node, key), f"{format_path(_steps((path, key)))}: the value carries a secret "
-                                     "(a password, passphrase, token or client secret); reference a Secret instead"))
-        elif isinstance(value, (PMap, PList)):
-            _walk(value, (path, key), found)
+            message = f"a {key!r} value in Git is a plaintext secret; put it in a Secret and reference the Secret by name"
+        elif isinstance(value, str) and (what := secret_in(value)):
+            message = _CARRIES[what]
+        else:
+            if isinstance(value, (PMap, PList)):
+                _walk(value, (trail, key), found)
+            continue
+        found.append(Problem(_mark(node, key), f"{format_path(_steps((trail, key)))}: {message}"))
 
 
 def _mark(node: PMap | PList, key: Any) -> Mark:
