@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import jinja2
 import yaml
+from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer.emit import json_text
@@ -248,6 +249,7 @@ class Templates:
                           and not (self._custom and _INCLUDES.search(sources[name]))}
         self._skeletons: dict[tuple[str, str], Builder | None] = {}
         self._env = env
+        self._globals: dict[str, dict[str, Any]] = {}
         self.compiled = compiled
         for name in sorted(self._custom):
             self._template(name)
@@ -275,8 +277,14 @@ class Templates:
         return self._kinds.get(name)
 
     def _text(self, name: str, template: jinja2.Template, context: dict[str, Any]) -> str:
+        """``template.render(context)``, with the template's globals as a dict read once: render
+        walks their ChainMap in Python twice for each object (a tenth of the time)."""
+        globals_ = self._globals.get(name)
+        if globals_ is None:
+            globals_ = self._globals[name] = dict(template.globals)
         try:
-            return template.render(context)
+            return "".join(template.root_render_func(
+                new_context(self._env, template.name, template.blocks, {**globals_, **context}, True, globals_)))
         except _Unfit:
             raise
         except jinja2.TemplateError as exc:
