@@ -216,8 +216,10 @@ class Templates:
             if type(value) is str:
                 if _OPEN in value:  # text a template captured (a macro's, a block's): it holds tokens
                     raise _Unfit
-            elif not (value is None or type(value) in (bool, int, float)):
-                _yaml_value(value)  # what JSON cannot write fails as it does in the text
+            elif not (value is None or type(value) in (bool, int, float, dict, list)):
+                # What JSON cannot write fails as it does in the text (in a dict or a list, it
+                # fails the skeleton's build, and the text is rendered: no JSON of each here).
+                _yaml_value(value)
             slots.append(value)
             return f"{_OPEN}{len(slots) - 1}{_CLOSE}"
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from renderer.emit import json_text
-from renderer.templating import Compiled, Templates, _slot_value, parse_object
+from renderer.templating import Compiled, TemplateError, Templates, _slot_value, parse_object
 
 DOCUMENTS = [
     "a: yes\nb: on\nc: Off\nd: ~\ne: null\nf: 0755\ng: 0x1F\nh: 1e3\ni: 1.5e3\nj: 12:30\nk: 2001-12-14\n",
@@ -92,3 +92,18 @@ def test_a_built_in_template_that_includes_yours_renders_as_text(tmp_path: Path)
     files = render_all(catalog, Templates(tmp_path)).files
     assert files == render_all(catalog, Templates(tmp_path, skeletons=False)).files
     assert b"- name: BACKUP\n" in files["prod/databases/invoices/cronjob-invoices-backup.yaml"]
+
+
+@pytest.mark.parametrize("value", [{1, 2}, [1, object()], {"a": {"b": {1}}}, {1: "x", "y": [float("nan")]}, b"bytes"],
+                         ids=["set", "list", "nested", "keys", "bytes"])
+def test_what_json_cannot_write_fails_alike_with_and_without_skeletons(value: object) -> None:
+    """A skeleton checks a dict's or a list's items when it builds the object; failing, the text
+    is rendered, and says what the text without skeletons says."""
+    outcomes = []
+    for templates in (Templates(), Templates(skeletons=False)):
+        try:
+            outcomes.append(templates.render("common/serviceaccount.yaml.j2",
+                                             {"namespace": "n", "name": "a", "annotations": {"k": value}}))
+        except TemplateError as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]
