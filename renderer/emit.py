@@ -41,7 +41,10 @@ def _plain_ok(text: str) -> bool:
 
 def json_text(value: Any) -> str:
     """JSON, which YAML readers take as flow YAML: escaped wherever YAML differs from JSON."""
-    return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+    return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", _json(value))
+
+
+_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(value, ensure_ascii=False), one encoder for all
 
 
 # Keys, label values and names repeat across thousands of objects: decide each string once.
