@@ -13,7 +13,7 @@ def cache_root() -> Path:
     return Path(base) / "dbfleet"
 
 
-def store_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
+def store_atomically(path: Path, data: bytes | Iterable[bytes | memoryview]) -> None:
     """Write a cache entry whole, or not at all: a cache that cannot be written is no error.
     ``data``: the bytes, or their parts one after another (never all in memory at once)."""
     try:

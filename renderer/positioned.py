@@ -182,7 +182,7 @@ class _Builder:
                         value = words.get(value, value) if value[:1].isalpha() else resolve(value)
                         if type(value) is not str and source.startswith("!", at.index):  # an explicit tag wins
                             value = event.value
-                    if type(parent) is PMap:
+                    if isinstance(parent, PMap):
                         if not frame.skip:
                             parent.keymarks[frame.key] = frame.key_mark  # type: ignore[index,assignment]
                             parent[frame.key] = value  # type: ignore[index]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import marshal
 import os
 import pickle
@@ -29,7 +30,7 @@ from renderer.plan import fleet_context
 from renderer.render import RenderedObject
 
 VERSION = 6
-PART = 1_000  # units marshalled together
+PART = 50  # units marshalled together (a part an edit leaves alone is written again as it was read)
 MAX_OUTCOMES = 200_000  # past this, outcomes that edits left behind are dropped
 VALIDATING = ("jsonschema", "jsonschema-rs", "cel-python", "kubernetes-validate")
 
@@ -86,12 +87,17 @@ def record(value: Any) -> bytes:
 def read_records(data: bytes) -> Iterator[Any]:
     """The values ``record`` wrote one after another (marshal.load reads a file in small pieces:
     four times as slow)."""
+    return (value for value, _ in _records(data))
+
+
+def _records(data: bytes) -> Iterator[tuple[Any, memoryview]]:
+    """Each value ``record`` wrote, with its record's bytes as they are in ``data``."""
     view, at = memoryview(data), 0
     while at < len(data):
         size = int.from_bytes(view[at:at + 8], "big")
         if at + 8 + size > len(data):
             raise EOFError("a record cut short")
-        yield marshal.loads(view[at + 8:at + 8 + size])
+        yield marshal.loads(view[at + 8:at + 8 + size]), view[at:at + 8 + size]
         at += 8 + size
 
 
@@ -116,15 +122,18 @@ class UnitCache:
         self._entries: dict[str, tuple[str, tuple[str, ...], bool]] = {}
         self._entries_used: dict[str, tuple[str, tuple[str, ...], bool]] = {}
         self._hits = False
+        # Each part of the file as read: its units, and its record's bytes.
+        self._parts: list[tuple[dict[str, list[Any]], memoryview]] = []
         try:
-            records = read_records(b"" if path.is_symlink() else path.read_bytes())
-            head = next(records, None)
+            records = _records(b"" if path.is_symlink() else path.read_bytes())
+            head, _ = next(records, (None, None))
             if isinstance(head, dict) and head.get("version") == VERSION and head.get("salt") == salt:
-                for part in records:
+                for part, data in records:
                     self._stored.update(part)
+                    self._parts.append((part, data))
                 self.outcomes, self._entries = head["outcomes"], _entries(head["entries"])
-        except (OSError, ValueError, EOFError, KeyError, TypeError):
-            self._stored, self.outcomes, self._entries = {}, {}, {}
+        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
+            self._stored, self.outcomes, self._entries, self._parts = {}, {}, {}, []
 
     @staticmethod
     def entry_keys(spec: dict[str, Any], fleet: str, env: str) -> dict[str, str]:
@@ -195,9 +204,14 @@ class UnitCache:
         outcomes = {**self.outcomes, **used} if self._hits and len(self.outcomes) < MAX_OUTCOMES else used
         entries = {entry: planned for entry, planned in self._entries_used.items() if planned[0] in self._used}
         if self._used != self._stored or outcomes != self.outcomes or entries != self._entries:
-            keys = list(self._used)
-            parts = [keys[i:i + PART] for i in range(0, len(keys), PART)]
             head = {"version": VERSION, "salt": self.salt, "outcomes": outcomes, "entries": entries}
-            # In parts, each marshalled when written: 10,000 clusters' units are 50 MB at once.
-            store_atomically(self.path, (record(data) for data in [
-                head, *({key: self._used[key] for key in part} for part in parts)]))
+            # A part whose units this render used, unchanged, is written as it was read (a unit
+            # the cache gave is the very list it holds); the other units go in new parts, each
+            # marshalled when written: 10,000 clusters' units are 50 MB at once.
+            kept = [(part, data) for part, data in self._parts
+                    if all(self._used.get(key) is units for key, units in part.items())]
+            written = {key for part, _ in kept for key in part}
+            keys = [key for key in self._used if key not in written]
+            fresh = ({key: self._used[key] for key in keys[i:i + PART]} for i in range(0, len(keys), PART))
+            store_atomically(self.path, itertools.chain([record(head)], (data for _, data in kept),
+                                                         (record(part) for part in fresh)))
