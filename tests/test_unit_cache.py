@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from renderer import build, output, plan
+from renderer import build, output, plan, unit_cache
 from renderer.unit_cache import VALIDATING, installed_versions, read_records, record
 from tests.conftest import run, tree
 
@@ -38,6 +38,7 @@ def _swap(workdir: Path, edit: tuple[str, str, str]) -> None:
 def test_cached_and_uncached_renders_write_the_same_bytes(workdir: Path, tmp_path_factory: pytest.TempPathFactory,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     choose = random.Random(20261122)
+    monkeypatch.setattr(unit_cache, "PART", 2)  # parts an edit leaves alone are kept as read
     assert run("render").exit_code == 0
     for step in range(10):
         for _ in range(choose.randint(1, 3)):
@@ -67,6 +68,24 @@ def test_only_what_an_edit_reaches_is_rendered(workdir: Path, monkeypatch: pytes
     _swap(workdir, EDITS[-1])  # the path of the store most clusters back up to: each is planned again
     assert run("render").exit_code == 0
     assert len(planned) > 3 and "orders" in planned[1:]
+
+
+def test_parts_an_edit_leaves_alone_are_kept_as_they_were(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(unit_cache, "PART", 2)
+    cache = output.cached_path(workdir / "rendered", "units", ".marshal")
+    assert run("render").exit_code == 0
+    before = [record(part) for part in read_records(cache.read_bytes())][1:]
+    _swap(workdir, EDITS[4])  # prod's orders storage: one unit
+    assert run("render").exit_code == 0
+    head, *parts = read_records(cache.read_bytes())
+    after = [record(part) for part in parts]
+    changed = [part for part in after if part not in before]
+    assert len(before) > 4 and len(after) == len(before) and len(changed) == 1
+    units = {key: unit for part in parts for key, unit in part.items()}
+    assert len(units) == sum(len(part) for part in parts)  # each unit once
+    (new,) = read_records(changed[0])
+    assert any(path.endswith("prod/databases/orders/cluster-orders.yaml") and b"150Gi" in content
+               for unit in new.values() for path, content, *_ in unit)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "symlink", "other salt"])
