@@ -188,7 +188,7 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
         foreign = output.foreign_problems(out, manifest, scanned)
         if foreign:
             raise DbfleetError(foreign)
-        text = output.diff(out, bundle.files, scope, str(out), scanned)
+        text = output.diff(out, bundle.files, scope, str(out), scanned, bundle.digests)
         if text:
             reporter.diff(text)
             reporter.result(f"{out} is out of date: run dbfleet render", upToDate=False)
@@ -198,7 +198,7 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
         return 0
     if before_write is not None:
         before_write(catalog, bundle)
-    changed, stamps = output.write(out, bundle.files, scope)
+    changed, stamps = output.write(out, bundle.files, scope, bundle.digests)
     output.remember_inputs(out, _digests(catalog.sources, inputs.code, rendered_envs), stamps)
     reporter.result(
         f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "

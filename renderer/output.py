@@ -343,9 +343,10 @@ def _intact(out: Path, files: dict[str, str], record: dict[str, Any], now: Stamp
             if (path in now and stamps.get(path) == now[path]) or _matches(out / path, digest)}
 
 
-def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str, scanned: Scan) -> str:
+def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str, scanned: Scan,
+         digests: dict[str, str] | None = None) -> str:
     """A unified diff from the folder on disk (as ``scanned``) to the freshly rendered files,
-    within ``envs``."""
+    within ``envs``.  ``digests``: the sha256 of those files that are known (the others are hashed)."""
     import difflib  # only when the catalog changed
 
     now = scanned.stamps
@@ -356,11 +357,12 @@ def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str, scanne
     record = _read_record(out)
     stamps = record.get("stamps") if record.get("manifest") == sha256(manifest.raw) else None
     stamps = stamps if isinstance(stamps, dict) else {}
+    known = digests or {}
     chunks: list[str] = []
     for path in sorted(current | set(files)):
         new = files.get(path)
         if (new is not None and path in current and stamps.get(path) == now[path]
-                and manifest.files.get(path) == sha256(new)):
+                and manifest.files.get(path) == (known.get(path) or sha256(new))):
             continue
         old = (out / path).read_bytes() if path in current else None
         if old == new:
@@ -378,8 +380,10 @@ def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str, scanne
     return "".join(chunks)
 
 
-def write(out: Path, files: dict[str, bytes], envs: list[str]) -> tuple[list[str], Stamps]:
+def write(out: Path, files: dict[str, bytes], envs: list[str], digests: dict[str, str] | None = None
+          ) -> tuple[list[str], Stamps]:
     """Replace the environments ``envs`` of the output folder with ``files``; keep the others.
+    ``digests``: the sha256 of those files that are known (the others are hashed here).
 
     Returns the paths that changed (a file edited or deleted by hand is repaired, and counts),
     and the stamps of the folder's files now.
@@ -393,7 +397,8 @@ def write(out: Path, files: dict[str, bytes], envs: list[str]) -> tuple[list[str
     if problems:
         raise DbfleetError(problems)
     kept = {p: h for p, h in manifest.files.items() if not in_scope(p, envs)}
-    final = Manifest(files={**kept, **{p: sha256(b) for p, b in files.items()}})
+    known = digests or {}
+    final = Manifest(files={**kept, **{p: known.get(p) or sha256(b) for p, b in files.items()}})
     final.raw = final.to_bytes()  # sorted
     record = _read_record(out)
     intact = _intact(out, manifest.files, record if record.get("manifest") == sha256(manifest.raw) else {}, now)

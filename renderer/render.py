@@ -43,11 +43,13 @@ class RenderedObject:
     name_problems: tuple[kubenames.Problem, ...] | None = None
     # An object to apply, listed in its folder's kustomization; not a file read as it is.
     applied: bool = True
+    digest: str = ""  # the sha256 of ``content``, where it was made (the manifest lists it)
 
     def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         """Pickled as its fields (a forked worker's objects go back to the parent): half the
         time of a dataclass's slots and state, both ways."""
-        return RenderedObject, (self.path, self.data, self.content, self.identities, self.name_problems, self.applied)
+        return RenderedObject, (self.path, self.data, self.content, self.identities, self.name_problems, self.applied,
+                                self.digest)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Bundle:
     """Files of the output folder, by relative path; the objects, and what validating them found."""
 
     files: dict[str, bytes] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)  # the sha256 of files whose objects know it
     objects: list[RenderedObject] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -132,14 +135,16 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
         if component.file:  # read by kustomize or Argo CD, not applied: written as it is
             path = "/".join((env, *unit.folder, component.file))
             content = json.dumps(obj, indent=2, ensure_ascii=False) + "\n" if component.file.endswith(".json") else emit.dump(obj)
-            objects.append(RenderedObject(path, obj, content.encode(), applied=False))
+            data = content.encode()
+            objects.append(RenderedObject(path, obj, data, applied=False, digest=sha256(data).hexdigest()))
             continue
         obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
         name, found = obj["metadata"]["name"], tuple(kubenames.problems(obj))
         if any(p.field == "metadata.name" for p in found):  # refused below; never a path made of it
             name = "invalid-" + sha256(str(name).encode()).hexdigest()[:16]
         path = "/".join((env, *unit.folder, kubenames.file_name(obj["kind"], name)))
-        objects.append(RenderedObject(path, obj, emit.dump(obj).encode(), _identities(obj), found))
+        data = emit.dump(obj).encode()
+        objects.append(RenderedObject(path, obj, data, _identities(obj), found, digest=sha256(data).hexdigest()))
     return objects
 
 
@@ -165,6 +170,8 @@ def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], 
                     clashed.add(id(first[1]))
                     clashes.append(_clash(identity, first, (unit, obj), places or {}))
             bundle.files[obj.path] = obj.content
+            if obj.digest:
+                bundle.digests[obj.path] = obj.digest
         applied = [obj for obj in objects if obj.applied]
         bundle.objects.extend(applied)
         if applied:

@@ -29,7 +29,7 @@ from renderer.components import Cached, Delivered, Unit
 from renderer.plan import fleet_context
 from renderer.render import RenderedObject
 
-VERSION = 6
+VERSION = 7
 PART = 50  # units marshalled together (a part an edit leaves alone is written again as it was read)
 MAX_OUTCOMES = 200_000  # past this, outcomes that edits left behind are dropped
 VALIDATING = ("jsonschema", "jsonschema-rs", "cel-python", "kubernetes-validate")
@@ -183,19 +183,20 @@ class UnitCache:
             return None
         self._used[key] = found  # type: ignore[index]
         self._hits = True
-        return [RenderedObject(path, {}, content, identities, (), applied) for path, content, identities, applied in found]
+        return [RenderedObject(path, {}, content, identities, (), applied, digest)
+                for path, content, identities, applied, digest in found]
 
     def valid_contents(self) -> frozenset[bytes]:
         """The bytes of every API object of the stored units: each validated cleanly under this
         salt, and an object's validity depends on its bytes alone (they are its data, written
         one way)."""
-        return frozenset(content for unit in self._stored.values() for _, content, _, applied in unit if applied)
+        return frozenset(content for unit in self._stored.values() for _, content, _, applied, _ in unit if applied)
 
     def put(self, key: str | None, objects: list[RenderedObject]) -> None:
         """Remember a unit whose objects validated cleanly (and whose names are all right)."""
         if key is None or any(obj.name_problems for obj in objects):
             return
-        self._used[key] = [(obj.path, obj.content, obj.identities, obj.applied) for obj in objects]
+        self._used[key] = [(obj.path, obj.content, obj.identities, obj.applied, obj.digest) for obj in objects]
 
     def save(self, used: dict[tuple[str, str], bool | str]) -> None:
         """Keep what this render used or made: the units of the catalog as it is now, and the
