@@ -161,18 +161,18 @@ def render(inputs: Inputs, *, reporter: Reporter, check: bool, catalog: Catalog 
     """``catalog``: render this one (already loaded, as a day-2 edit will leave the files)."""
     validators = _validators(inputs)  # a bad option is bad input, even when the check has nothing to do
     output.check_output_path(inputs.out)
-    with output.locked(inputs.out):
+    # One walk of the output folder for all the command does, taken when first needed.
+    with output.locked(inputs.out), output.Scanning(inputs.out) as scanned:
         output.recover(inputs.out)  # an interrupted render's previous output, back in place
-        return _render_locked(inputs, validators, reporter=reporter, check=check, catalog=catalog,
+        return _render_locked(inputs, validators, scanned, reporter=reporter, check=check, catalog=catalog,
                               before_write=before_write)
 
 
-def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter, check: bool,
-                   catalog: Catalog | None = None, before_write: BeforeWrite | None = None) -> int:
+def _render_locked(inputs: Inputs, validators: Validators, scanned: output.Scanning, *, reporter: Reporter,
+                   check: bool, catalog: Catalog | None = None, before_write: BeforeWrite | None = None) -> int:
     paths, overlays, out, envs = inputs.paths, inputs.overlays, inputs.out, inputs.envs
     manifest = output.read_manifest(out)
-    scanned = output.scan(out) if check else None  # one walk of the folder for all the check does
-    if scanned is not None:
+    if check:
         known = list(envs) or sorted(output.environments(manifest))
         if known:
             catalog_files, overlay_files = input_files(paths, overlays)
@@ -180,15 +180,17 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
             if output.up_to_date(out, manifest, digests, scanned):
                 reporter.result(f"{out} is up to date", upToDate=True)
                 return 0
+    if inputs.jobs > 1:  # the walk on another core while this one renders
+        scanned.ahead(len(manifest.files))
     catalog, bundle = _render(inputs, validators, reporter, INVALID_OUTPUT, catalog)
     rendered_envs = catalog.environments
     # Without --env, every environment is rendered: one that is gone from the catalog goes too.
     scope = rendered_envs if envs else sorted(set(rendered_envs) | output.environments(manifest))
-    if scanned is not None:
-        foreign = output.foreign_problems(out, manifest, scanned)
+    if check:
+        foreign = output.foreign_problems(out, manifest, scanned())
         if foreign:
             raise DbfleetError(foreign)
-        text = output.diff(out, bundle.files, scope, str(out), scanned, bundle.digests)
+        text = output.diff(out, bundle.files, scope, str(out), scanned(), bundle.digests)
         if text:
             reporter.diff(text)
             reporter.result(f"{out} is out of date: run dbfleet render", upToDate=False)
@@ -198,7 +200,7 @@ def _render_locked(inputs: Inputs, validators: Validators, *, reporter: Reporter
         return 0
     if before_write is not None:
         before_write(catalog, bundle)
-    changed, stamps = output.write(out, bundle.files, scope, bundle.digests)
+    changed, stamps = output.write(out, bundle.files, scope, bundle.digests, scanned)
     output.remember_inputs(out, _digests(catalog.sources, inputs.code, rendered_envs), stamps)
     reporter.result(
         f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "

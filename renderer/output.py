@@ -18,10 +18,11 @@ import operator
 import os
 import re
 import shutil
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from renderer.cache import cache_root, store_atomically
 from renderer.errors import DbfleetError, Mark, Problem
@@ -247,6 +248,75 @@ def scan(out: Path) -> Scan:
     return Scan(files, strange, stamps)
 
 
+AHEAD_FROM = 2_000  # files; a smaller folder is scanned sooner than a process starts
+
+
+class Scanning:
+    """The output folder's scan, taken once, when first asked for, or ``ahead`` by a forked
+    process while this one renders: a stat per file, 0.05 s at 10,000 files, on the second core.
+    The folder is locked, so only its owner can change it meanwhile; a file changed after its
+    stamp was taken is not taken as written by the next run either (the stamps are recorded as
+    taken), and is read then."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._taken: Scan | None = None
+        self._child: tuple[int, int] | None = None  # the forked process, and the pipe it sends on
+
+    def __enter__(self) -> Scanning:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._reap()
+
+    def ahead(self, files: int) -> None:
+        """Start the scan in a forked process, for a folder of so many ``files`` (or not: small)."""
+        if self._taken is not None or self._child is not None or not files or files < AHEAD_FROM or not _FORKS:
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: scan, send, and end without the parent's exit handlers and buffers
+            code = 1
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(marshal.dumps(tuple(scan(self.out))))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._child = (pid, read)
+
+    def __call__(self) -> Scan:
+        if self._taken is None:
+            self._taken = self._received() or scan(self.out)
+        return self._taken
+
+    def _received(self) -> Scan | None:
+        """The forked process's scan; None without one, or when it did not finish."""
+        if self._child is None:
+            return None
+        try:
+            with os.fdopen(self._child[1], "rb", closefd=False) as pipe:
+                files, strange, stamps = marshal.loads(pipe.read())
+            return Scan(files, strange, stamps) if isinstance(stamps, dict) else None
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        finally:
+            self._reap()
+
+    def _reap(self) -> None:
+        if self._child is not None:
+            pid, read = self._child
+            self._child = None
+            os.close(read)  # a child still sending gets a broken pipe, and ends
+            os.waitpid(pid, 0)
+
+
+# A fork copies this process's memory lazily; macOS's system libraries refuse to run in a forked child.
+_FORKS = hasattr(os, "fork") and sys.platform != "darwin"
+
+
 def disk_files(out: Path) -> list[str]:
     return _scan(out)[0]
 
@@ -310,7 +380,7 @@ def _read_record(out: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) and isinstance(data.get("inputs"), dict) else {}
 
 
-def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str], scanned: Scan) -> bool:
+def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str], scanning: Callable[[], Scan]) -> bool:
     """True when the inputs are those of the last render (or check) of this very output folder
     and the files on disk are untouched.
 
@@ -321,6 +391,7 @@ def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str], scanned: S
         return False
     if any(record["inputs"].get(env) != digest for env, digest in inputs.items()):
         return False
+    scanned = scanning()  # only now: when the inputs changed, the render that follows needs it later
     if record.get("stamps") == scanned.stamps:  # every file of the manifest, and only those, as written
         return True
     envs = list(inputs)
@@ -380,10 +451,11 @@ def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str, scanne
     return "".join(chunks)
 
 
-def write(out: Path, files: dict[str, bytes], envs: list[str], digests: dict[str, str] | None = None
-          ) -> tuple[list[str], Stamps]:
+def write(out: Path, files: dict[str, bytes], envs: list[str], digests: dict[str, str] | None = None,
+          scanning: Callable[[], Scan] | None = None) -> tuple[list[str], Stamps]:
     """Replace the environments ``envs`` of the output folder with ``files``; keep the others.
-    ``digests``: the sha256 of those files that are known (the others are hashed here).
+    ``digests``: the sha256 of those files that are known (the others are hashed here);
+    ``scanning``: the folder's scan, when the caller took it (it holds the folder's lock).
 
     Returns the paths that changed (a file edited or deleted by hand is repaired, and counts),
     and the stamps of the folder's files now.
@@ -391,7 +463,7 @@ def write(out: Path, files: dict[str, bytes], envs: list[str], digests: dict[str
     """
     recover(out)
     manifest = read_manifest(out)
-    scanned = scan(out)
+    scanned = scanning() if scanning else scan(out)
     now = scanned.stamps
     problems = foreign_problems(out, manifest, scanned)
     if problems:

@@ -546,6 +546,49 @@ def test_render_repairs_a_file_edited_by_hand(workdir: Path) -> None:
     assert run("render", "--check").exit_code == 0
 
 
+def test_a_scan_taken_ahead_by_a_forked_process_serves_check_and_render(workdir: Path, tmp_path_factory: pytest.TempPathFactory,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large output folder is walked by a forked process while the catalog renders: the check's
+    diff, foreign files, hand edits and bad input come out as with the walk taken here, and every
+    forked process is gone when the command returns."""
+    monkeypatch.setattr(output, "AHEAD_FROM", 0)  # the example's folder counts as large
+    forked: list[int] = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forked.append(pid := fork()) or pid)
+    assert run("render", "-j", "2").exit_code == 0 and forked == []  # no folder yet: nothing to walk
+    scans: list[Path] = []  # the walks this process took (a forked one's are its own)
+    scan = output.scan
+    monkeypatch.setattr(output, "scan", lambda out: scans.append(out) or scan(out))
+    prod = workdir / "overlays" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("size: 100Gi", "size: 200Gi"))
+    before = tree(workdir)
+    result = run("render", "--check", "-j", "2")
+    assert result.exit_code == 1 and '-    size: "100Gi"\n+    size: "200Gi"\n' in result.stdout
+    assert len(forked) == 1 and scans == []  # the forked process's walk served the check
+    assert tree(workdir) == before
+    edited = workdir / "rendered" / "dev" / "databases-dev" / "orders" / "cluster-orders.yaml"
+    edited.write_text("kind: Oops\n")
+    (workdir / "rendered" / "dev" / "notes.md").write_text("mine")
+    result = run("render", "-j", "2")
+    assert result.exit_code == 2 and errors_of(result.stderr)[0].startswith("rendered/dev/notes.md: error: not written")
+    (workdir / "rendered" / "dev" / "notes.md").unlink()
+    result = run("render", "-j", "2")
+    assert result.exit_code == 0 and edited.read_text() != "kind: Oops\n", result.stderr
+    fleet = workdir / "catalog" / "fleet.yaml"
+    good = fleet.read_text()
+    fleet.write_text(good + "  bogus: 1\n")
+    assert run("render", "-j", "2").exit_code == 2  # bad input: the walk is abandoned
+    fleet.write_text(good)
+    assert len(forked) == 4
+    for pid in forked:  # each one waited for
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("fresh-cache")))
+    assert run("render", "-o", "fresh", "-j", "1").exit_code == 0
+    assert tree(workdir / "rendered") == tree(workdir / "fresh")
+    assert run("render", "--check", "-j", "2").exit_code == 0
+
+
 def test_a_kept_environment_edited_by_hand_is_refused_not_crashed(workdir: Path) -> None:
     assert run("render").exit_code == 0
     (workdir / "rendered" / "prod" / "databases" / "orders" / "cluster-orders.yaml").unlink()
