@@ -7,6 +7,7 @@ caller passes; each unit (folder) renders on its own, so units can be shared amo
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -119,8 +120,14 @@ def decorate(obj: dict[str, Any], unit: Unit, component: str, wave: int, holds_d
     return {**obj, "metadata": ordered}
 
 
+# A file name emit writes as it is (a plain scalar that no YAML reader takes for another type):
+# every object's ``<kind>-<name>.yaml``, without a call each (9,000 at 1,000 clusters).
+_PLAIN_FILE = re.compile(r"[a-z][a-z0-9.-]*\.yaml\Z")
+
+
 def _kustomization(resources: list[str]) -> bytes:
-    lines = "".join(f"  - {emit.scalar(r)}\n" for r in resources)
+    plain = _PLAIN_FILE.match
+    lines = "".join(f"  - {r if plain(r) else emit.scalar(r)}\n" for r in resources)
     return (KUSTOMIZATION_HEAD + "resources:\n" + lines).encode()
 
 

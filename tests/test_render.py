@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from renderer.catalog import load
 from renderer.sources import yaml_files
@@ -178,3 +180,14 @@ def test_forked_workers_give_the_same_bytes_and_problems(monkeypatch: pytest.Mon
     assert parallel.problems == sequential.problems
     charts = {chart[:2] for o in example_bundle.objects if (chart := chart_values(o.data))}
     assert len(parallel.problems) == len([o for o in example_bundle.objects if not is_core(o.data["apiVersion"])]) + len(charts)
+
+
+@given(st.from_regex(r"[a-z0-9.-]{1,30}\.yaml", fullmatch=True) | st.text(max_size=12))
+def test_a_kustomization_lists_file_names_as_emit_writes_them(name: str) -> None:
+    """File names taken as plain without asking emit are those emit writes plain."""
+    from renderer.emit import scalar
+    from renderer.render import _kustomization
+
+    if "\n" in name or not name:
+        return
+    assert _kustomization([name]).decode().splitlines()[-1] == f"  - {scalar(name)}"
