@@ -57,7 +57,6 @@ class Catalog:
 def _parse(sources: list[Source], kind: str, problems: list[Problem], later: list[Problem]) -> list[tuple[Source, PMap]]:
     """The documents of ``kind``; what stops them goes to ``problems``, what does not (warnings,
     values of the wrong format) to ``later``, reported with the rules' problems."""
-    validator = _validator(kind)
     parsed = []
     expected = DOCUMENT[kind]
     for source in sources:
@@ -78,7 +77,7 @@ def _parse(sources: list[Source], kind: str, problems: list[Problem], later: lis
                     Problem(doc.keymarks["kind"], f"kind: {doc['kind']} is not expected here; this folder holds {kind} documents")
                 )
                 continue
-            errors, formats = schema_problems(doc, validator)
+            errors, formats = schema_problems(doc, _validator(kind))  # compiled only for a document of the kind
             problems.extend(errors)
             later.extend(formats)
             if not errors and not found:
