@@ -6,11 +6,13 @@ import os
 from dataclasses import replace
 from typing import Any, Iterator
 
-from renderer.catalog import Catalog, resolve
+from renderer.catalog import Catalog, resolve, with_schema_defaults
 from renderer.errors import Problem, raise_if
+from renderer.forked import Forked
 from renderer.plan import plan
 from renderer.rules.fleet import check_fleet
-from renderer.render import (Bundle, RenderedObject, Validator, assemble, by_environment, check_environment, entry_places,
+from renderer.positioned import PMap
+from renderer.render import (Bundle, RenderedObject, Validator, assemble, by_environment, entry_places, environment_problems,
                              render_unit)
 from renderer.components import Cached, Unit
 from renderer.templating import Templates
@@ -20,6 +22,7 @@ from renderer.unit_cache import UnitCache
 _SHARED: dict[str, Any] = {}
 PARALLEL_FROM = 400  # units; below this, starting processes costs more than it saves
 SLICE = 250  # units a worker renders at a time
+RULES_AHEAD_FROM = 300  # entries; below this, the rules cost less than starting a process
 
 def _to_validate(objects: list[RenderedObject], valid: frozenset[bytes]) -> Iterator[RenderedObject]:
     """What the API server will see (not the files that kustomize or Argo CD read), but for
@@ -75,17 +78,43 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     ``keep_data``), and an object of a changed unit whose bytes are those of an object the
     cache holds is not validated again."""
     resolved = {env: resolve(catalog, env) for env in catalog.environments}
-    checked = {env: check_environment(catalog, env, resolved[env]) for env in catalog.environments}
-    found = by_environment({env: problems for env, (_, problems) in checked.items()})
+    # A large catalog's rules run in a forked process while this one renders: their verdict is
+    # awaited before anything is returned, and what they refuse is the answer, whatever rendering
+    # it made of the catalog (an engine may fail on it: they run on checked input otherwise).
+    entries = sum(len(spec.get(section) or ()) for spec in resolved.values() for section in ("clusters", "databases"))
+    ahead = jobs > 1 and entries >= RULES_AHEAD_FROM
+    with Forked(lambda: catalog_problems(catalog, resolved), fork=ahead) as checking:
+        if not ahead:
+            raise_if(checking.result())
+        try:
+            bundle = _render_checked(catalog, resolved, templates, validator, jobs, cache, keep_data)
+        except Exception:
+            raise_if(checking.result())
+            raise
+        found = checking.result()
     raise_if(found)
-    found += check_fleet(resolved)
-    raise_if(found)
+    bundle.warnings = sorted(p for p in found if p.severity == "warning")
+    return bundle
+
+
+def catalog_problems(catalog: Catalog, resolved: dict[str, PMap]) -> list[Problem]:
+    """What the schema and the rules find in each environment (``resolved``), warnings too, and,
+    when no environment has an error, what the rules across environments find."""
+    found = by_environment({env: environment_problems(catalog, env, spec) for env, spec in resolved.items()})
+    if not any(p.severity == "error" for p in found):
+        found += check_fleet(resolved)
+    return found
+
+
+def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Templates, validator: Validator | None,
+                    jobs: int, cache: UnitCache | None, keep_data: bool) -> Bundle:
     places = {env: entry_places(spec) for env, spec in resolved.items()}
+    specs = {env: with_schema_defaults(spec) for env, spec in resolved.items()}
     cache = cache if validator else None  # the cache holds validated units only
-    entry_keys = {env: cache.entry_keys(spec, catalog.name, env) if cache else {} for env, (spec, _) in checked.items()}
+    entry_keys = {env: cache.entry_keys(spec, catalog.name, env) if cache else {} for env, spec in specs.items()}
     plans = {env: plan(spec, catalog.name, env, templates.kind_of, cache.cached_entries(entry_keys[env]) if cache else None)
-             for env, (spec, _) in checked.items()}
-    del checked, resolved  # what the plans do not hold of them goes before rendering (memory)
+             for env, spec in specs.items()}
+    del specs, resolved  # what the plans do not hold of them goes before rendering (memory)
     work = [(env, unit) for env, units in plans.items() for unit in units]
     keys = [unit.cached.key if unit.cached else cache.key(unit, catalog.name, env) if cache else None
             for env, unit in work]
@@ -136,8 +165,7 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
         for entry in entries:
             if entry:
                 cache.put_entry(*entry)
-    bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []),
-                    warnings=sorted(p for p in found if p.severity == "warning"))
+    bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []))
     start = 0
     for env, units in plans.items():
         assemble(env, units, [objects or [] for objects in rendered[start:start + len(units)]], bundle, places[env])

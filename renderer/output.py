@@ -18,7 +18,6 @@ import operator
 import os
 import re
 import shutil
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from renderer.cache import cache_root, store_atomically
 from renderer.errors import DbfleetError, Mark, Problem
+from renderer.forked import Forked
 
 MANIFEST = ".dbfleet-manifest.json"
 MANIFEST_VERSION = 1
@@ -261,60 +261,24 @@ class Scanning:
     def __init__(self, out: Path) -> None:
         self.out = out
         self._taken: Scan | None = None
-        self._child: tuple[int, int] | None = None  # the forked process, and the pipe it sends on
+        self._ahead: Forked[Scan] | None = None
 
     def __enter__(self) -> Scanning:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._reap()
+        if self._ahead is not None:
+            self._ahead.close()
 
     def ahead(self, files: int) -> None:
         """Start the scan in a forked process, for a folder of so many ``files`` (or not: small)."""
-        if self._taken is not None or self._child is not None or not files or files < AHEAD_FROM or not _FORKS:
-            return
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: scan, send, and end without the parent's exit handlers and buffers
-            code = 1
-            try:
-                os.close(read)
-                with os.fdopen(write, "wb") as pipe:
-                    pipe.write(marshal.dumps(tuple(scan(self.out))))
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write)
-        self._child = (pid, read)
+        if self._taken is None and self._ahead is None and files and files >= AHEAD_FROM:
+            self._ahead = Forked(lambda: scan(self.out))
 
     def __call__(self) -> Scan:
         if self._taken is None:
-            self._taken = self._received() or scan(self.out)
+            self._taken = self._ahead.result() if self._ahead is not None else scan(self.out)
         return self._taken
-
-    def _received(self) -> Scan | None:
-        """The forked process's scan; None without one, or when it did not finish."""
-        if self._child is None:
-            return None
-        try:
-            with os.fdopen(self._child[1], "rb", closefd=False) as pipe:
-                files, strange, stamps = marshal.loads(pipe.read())
-            return Scan(files, strange, stamps) if isinstance(stamps, dict) else None
-        except (OSError, ValueError, EOFError, TypeError):
-            return None
-        finally:
-            self._reap()
-
-    def _reap(self) -> None:
-        if self._child is not None:
-            pid, read = self._child
-            self._child = None
-            os.close(read)  # a child still sending gets a broken pipe, and ends
-            os.waitpid(pid, 0)
-
-
-# A fork copies this process's memory lazily; macOS's system libraries refuse to run in a forked child.
-_FORKS = hasattr(os, "fork") and sys.platform != "darwin"
 
 
 def disk_files(out: Path) -> list[str]:

@@ -76,14 +76,19 @@ class Validator(Protocol):
     def before_fork(self) -> None: ...
 
 
-def check_environment(catalog: Catalog, env: str, spec: PMap | None = None) -> tuple[dict[str, Any], list[Problem]]:
-    """The resolved, normalised spec of one environment and the problems the rules found
-    (``spec``: the environment resolved, when the caller has it)."""
-    spec = resolve(catalog, env) if spec is None else spec
+def check_environment(catalog: Catalog, env: str) -> tuple[dict[str, Any], list[Problem]]:
+    """The resolved, normalised spec of one environment and the problems the rules found."""
+    spec = resolve(catalog, env)
+    return with_schema_defaults(spec), environment_problems(catalog, env, spec)
+
+
+def environment_problems(catalog: Catalog, env: str, spec: PMap) -> list[Problem]:
+    """What the schema (where an overlay changed the catalog) and the rules find in one
+    environment (``spec``: resolved), warnings too."""
     problems, formats = revalidate(spec, catalog.overlays.get(env), catalog.spec)
     if not problems:  # the structure holds: the rules can read it
         problems += rules.check(spec)
-    return with_schema_defaults(spec), catalog.problems + formats + problems
+    return catalog.problems + formats + problems
 
 
 def by_environment(found: dict[str, list[Problem]]) -> list[Problem]:

@@ -53,3 +53,24 @@ def test_the_corpus_covers_what_users_get_wrong() -> None:
         "bad-names", "bad-cron", "bad-quantity", "plaintext-secrets", "malformed-yaml", "duplicate-keys",
     }
     assert expected <= set(CASES)
+
+
+@pytest.mark.parametrize("case_dir", CASES, indirect=True)
+def test_rules_run_beside_the_render_with_the_same_answer(case_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large catalog's rules run in a forked process while the catalog renders: what they refuse
+    is reported as when they run first, whatever the render made of the catalog meanwhile."""
+    import os
+
+    from renderer import build
+
+    monkeypatch.setattr(build, "RULES_AHEAD_FROM", 0)
+    forked: list[int] = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forked.append(pid := fork()) or pid)
+    before = tree(case_dir)
+    result = run("render", "-j", "2")
+    assert (result.exit_code, result.stderr) == (2, (CORPUS / case_dir.name / "expected.txt").read_text())
+    assert tree(case_dir) == before
+    for pid in forked:  # each one waited for
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)

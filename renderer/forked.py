@@ -1,0 +1,80 @@
+"""A function's result computed by a forked process while this one goes on: on a second core, a
+render after one edit does what needs nothing of its other work (walking the output folder,
+running the catalog's rules) beside it.
+
+The child sends its result pickled on a pipe and ends without running this process's exit
+handlers or flushing its buffers.  Whatever goes wrong there (an exception, a child killed), the
+result is computed here instead: the same value, or the same exception with its traceback.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+from typing import Callable, Generic, TypeVar
+
+T = TypeVar("T")
+
+# A fork copies this process's memory lazily; macOS's system libraries refuse to run in a forked child.
+FORKS = hasattr(os, "fork") and sys.platform != "darwin"
+
+
+class Forked(Generic[T]):
+    """``func()``, computed in a forked process (where processes fork, and ``fork`` is true), or
+    here: at once without ``fork``, else when asked for.  Close it (``with``) so that no child
+    outlives the command."""
+
+    def __init__(self, func: Callable[[], T], fork: bool = True) -> None:
+        self._func = func
+        self._child: tuple[int, int] | None = None  # the process, and the pipe it sends on
+        self._done: tuple[T] | None = None if fork else (func(),)
+        if not (FORKS and fork):
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as pipe:
+                    pickle.dump(func(), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._child = (pid, read)
+
+    def __enter__(self) -> Forked[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def result(self) -> T:
+        """The child's result; computed here if it sent none."""
+        if self._done is not None:
+            return self._done[0]
+        if self._child is not None:
+            try:
+                with os.fdopen(self._child[1], "rb", closefd=False) as pipe:
+                    data = pipe.read()
+                if data:
+                    return pickle.loads(data)  # our own child's
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+                pass
+            finally:
+                self.close()
+        return self._func()
+
+    def close(self) -> None:
+        """Stop the child (if it still runs) and wait for it."""
+        if self._child is not None:
+            pid, read = self._child
+            self._child = None
+            os.close(read)
+            try:
+                os.kill(pid, signal.SIGKILL)  # done or not: nothing of it is wanted any more
+            except ProcessLookupError:  # pragma: no cover - a child is a zombie until waited for
+                pass
+            os.waitpid(pid, 0)

@@ -1,0 +1,71 @@
+"""A result computed by a forked process: the same value as here, whatever happens to the child,
+and no child left behind."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from renderer.forked import Forked
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    forked: list[int] = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forked.append(pid := fork()) or pid)
+    return forked
+
+
+def test_the_child_computes_and_this_process_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    forked = _forks(monkeypatch)
+    here = os.getpid()
+    with Forked(lambda: (os.getpid(), {"stamps": list(range(100_000))})) as computing:  # more than a pipe holds
+        where, value = computing.result()
+    assert where != here and value == {"stamps": list(range(100_000))}
+    assert len(forked) == 1 and _gone(forked[0])
+
+
+def test_what_the_child_cannot_send_is_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    forked = _forks(monkeypatch)
+    here = os.getpid()
+
+    def fails_in_the_child() -> int:
+        if os.getpid() != here:
+            raise RuntimeError("only in the child")
+        return 42
+
+    with Forked(fails_in_the_child) as computing:
+        assert computing.result() == 42
+    with Forked(lambda: lambda: 1) as unpicklable:  # a function cannot be pickled
+        assert unpicklable.result()() == 1
+    with Forked(lambda: 1 // 0) as raising:  # an exception here too: raised here, with its traceback
+        with pytest.raises(ZeroDivisionError):
+            raising.result()
+    assert len(forked) == 3 and all(_gone(pid) for pid in forked)
+
+
+def test_a_child_no_one_asks_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    forked = _forks(monkeypatch)
+    start = time.monotonic()
+    with Forked(lambda: time.sleep(60)):
+        pass
+    with Forked(lambda: list(range(1_000_000))):  # blocked on a full pipe
+        time.sleep(0.2)
+    assert time.monotonic() - start < 10
+    assert len(forked) == 2 and all(_gone(pid) for pid in forked)
+
+
+def test_without_fork_it_is_computed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    forked = _forks(monkeypatch)
+    calls: list[int] = []
+    computing = Forked(lambda: calls.append(1) or len(calls), fork=False)
+    assert calls == [1] and computing.result() == 1 and calls == [1] and forked == []
