@@ -281,6 +281,30 @@ def test_transition_rules_are_skipped_and_every_other_rule_is_compiled() -> None
     assert (written, rules) == (106, 89)  # the 17 transition rules (oldSelf) need the stored object
 
 
+def test_a_first_run_loads_the_shipped_cel_parser_and_builds_none(tmp_path: Path) -> None:
+    """renderer/schemas/cel-parser.lark is the parser the pinned Lark builds from celpy's grammar:
+    with an empty user cache (a new user, every CI runner) it is loaded, and no grammar is built.
+    When this fails after a Lark upgrade, build it again:
+    python -c 'from renderer.schemas.celeval import *; SHIPPED_PARSER.unlink(); build_parser(SHIPPED_PARSER)'"""
+    import os
+    import subprocess
+    import sys
+
+    from renderer.schemas.celeval import SHIPPED_PARSER
+
+    probe = ("import lark.lark\n"
+             "def refuse(*args, **kwargs):\n    raise SystemExit('the CEL grammar was built')\n"
+             "lark.lark.load_grammar = refuse\n"
+             "from celpy.celparser import CELParser\n"
+             "from renderer.schemas.celeval import outcome\n"
+             "print(CELParser.CEL_PARSER is not None, outcome(\"self.size() < 3\", 'abcd'))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert done.stdout.split() == ["True", "False"], done.stdout + done.stderr
+    kept = (tmp_path / "dbfleet" / "cel-parser.lark").read_bytes()  # keyed for where it is kept
+    assert kept.split(b"\n", 1)[1] == SHIPPED_PARSER.read_bytes().split(b"\n", 1)[1]
+
+
 @pytest.mark.parametrize("rule", ["self != 'postgres'", "self == 'postgres'", 'self != "template0"', " self==''"])
 @pytest.mark.parametrize("node", ["postgres", "template0", "", "Postgres", "postgres ", "é", 5, None, True, ["postgres"],
                                   {"a": "postgres"}])

@@ -4,6 +4,7 @@ rule meets a node whose outcome is not known (cel.Outcomes): it costs 0.1 s to i
 from __future__ import annotations
 
 import re
+import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -32,27 +33,78 @@ FUNCTIONS: dict[str, Any] = {
 }
 
 
-def _prebuilt_parser() -> None:
-    """celpy builds its LALR parser from the CEL grammar on first use: 0.3 s of every run that
-    checks a CEL rule.  Lark keeps a built parser in a cache file (keyed by the grammar, the
-    options and Lark's version): dbfleet's cache holds it.  Without one, celpy builds its own."""
+# The parser built when dbfleet was packaged (ship_parser; tests/test_validate.py says it is
+# current for the Lark dbfleet pins): a new user's first render, and every CI runner's, does not
+# build it.  It is Lark's cache file, keyed for no path; with another Lark or Python, Lark builds
+# the parser, as without it.
+SHIPPED_PARSER = Path(__file__).parent / "cel-parser.lark"
+
+
+def _options(cache: Path | str) -> dict[str, Any]:
+    """celpy's own options for its parser (celpy/celparser.py CELParser.__init__), and the cache."""
     import lark
     from celpy.celparser import CELParser
 
-    from renderer.cache import cache_root
+    return {"parser": "lalr", "start": "expr", "debug": True, "g_regex_flags": re.M,
+            "lexer_callbacks": {"IDENT": CELParser.ambiguous_literals}, "propagate_positions": True,
+            "maybe_placeholders": False, "priority": "invert", "tree_class": lark.Tree, "cache": str(cache)}
+
+
+def _grammar() -> str:
+    return (Path(celpy.celparser.__file__).parent / "cel.lark").read_text()
+
+
+def _cache_key(cache: Path | str) -> str:
+    """The first line of Lark's cache file of celpy's parser kept at ``cache``: Lark 1.3 keys it by
+    the grammar, the options (the cache's path among them), and Lark's and Python's versions
+    (lark/lark.py Lark.__init__)."""
+    import lark
+    from lark.load_grammar import sha256_digest
+
+    unhashable = ("transformer", "postlex", "lexer_callbacks", "edit_terminals", "_plugins")
+    options = "".join(key + str(value) for key, value in _options(cache).items() if key not in unhashable)
+    return sha256_digest(_grammar() + options + lark.__version__ + str(sys.version_info[:2]))
+
+
+def build_parser(cache: Path) -> Any:
+    """celpy's parser, loaded from Lark's ``cache`` file when it holds this one, else built and
+    kept there."""
+    import lark
+
+    return lark.Lark(_grammar(), **_options(cache))
+
+
+def ship_parser() -> None:
+    """Write SHIPPED_PARSER (for a Lark upgrade): the parser built, keyed for no path."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        built = Path(folder) / "cel-parser.lark"
+        build_parser(built)
+        body = built.read_bytes().split(b"\n", 1)[1]
+    SHIPPED_PARSER.write_bytes(_cache_key("").encode() + b"\n" + body)
+
+
+def _prebuilt_parser() -> None:
+    """celpy builds its LALR parser from the CEL grammar on first use: 0.2 to 0.3 s of every run
+    that checks a CEL rule.  dbfleet's cache holds a built one, the one dbfleet ships to begin
+    with.  Without one, celpy builds its own."""
+    from celpy.celparser import CELParser
+
+    from renderer.cache import cache_root, store_atomically
 
     if CELParser.CEL_PARSER is not None:
         return
     path = cache_root() / "cel-parser.lark"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_symlink():
             return
-        # celpy's own options (celpy/celparser.py CELParser.__init__), and the cache.
-        CELParser.CEL_PARSER = lark.Lark(
-            (Path(celpy.celparser.__file__).parent / "cel.lark").read_text(), parser="lalr", start="expr", debug=True,
-            g_regex_flags=re.M, lexer_callbacks={"IDENT": CELParser.ambiguous_literals}, propagate_positions=True,
-            maybe_placeholders=False, priority="invert", tree_class=lark.Tree, cache=str(path))
+        if not path.exists():
+            key, body = SHIPPED_PARSER.read_bytes().split(b"\n", 1)
+            if key.decode() == _cache_key(""):  # built by this Lark, for this Python: keyed for the cache's path
+                store_atomically(path, _cache_key(path).encode() + b"\n" + body)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        CELParser.CEL_PARSER = build_parser(path)
     except Exception:  # noqa: BLE001 - a cache file another run is writing, of another Lark ...: celpy builds its own
         CELParser.CEL_PARSER = None
 
