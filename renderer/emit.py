@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Callable
 
 # Strings a YAML 1.1 (PyYAML, go-yaml v2) or 1.2 (go-yaml v3) reader resolves to non-strings.
 _NOT_A_STRING = re.compile(
@@ -100,13 +100,18 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
             _emit_entry(f"{indent}{strings.get(key) or _string(str(key))}:", item, indent, out)
     else:
         for item in value:
-            if isinstance(item, dict) and item:
-                prefix = f"{indent}- "
-                for key, sub in item.items():
-                    _emit_entry(f"{prefix}{strings.get(key) or _string(str(key))}:", sub, indent + "  ", out)
-                    prefix = f"{indent}  "
-            else:
-                _emit_entry(f"{indent}-", item, indent, out)
+            _emit_item(item, indent, out)
+
+
+def _emit_item(item: Any, indent: str, out: list[str]) -> None:
+    """A list's item: a mapping's first key on the dash's line."""
+    if isinstance(item, dict) and item:
+        prefix = f"{indent}- "
+        for key, sub in item.items():
+            _emit_entry(f"{prefix}{_STRINGS.get(key) or _string(str(key))}:", sub, indent + "  ", out)
+            prefix = f"{indent}  "
+    else:
+        _emit_entry(f"{indent}-", item, indent, out)
 
 
 def _emit_entry(head: str, item: Any, indent: str, out: list[str]) -> None:
@@ -130,4 +135,91 @@ def dump(document: dict[str, Any]) -> str:
     """One YAML document, block style, ending in a newline."""
     out: list[str] = []
     _emit(document, "", out)
+    return "\n".join(out) + "\n"
+
+
+# Documents that share a shape (a template's skeleton: its values aside) share their lines but for
+# those values: the constant lines are written once, and each value as ``_emit`` writes it there.
+_SLOT_OPEN, _SLOT_CLOSE = "\ue002", "\ue003"  # Unicode's private use area: no template writes them
+_SLOT_LINE = re.compile('(.*[:-]) "\ue002(-?[0-9]+)\ue003"', re.S)
+_ENTRY, _ITEM = 0, 1
+# Lines written as they are, and where values go: (_ENTRY, slot, head, indent) or (_ITEM, slot, indent).
+Plan = tuple[Any, ...]
+
+
+def slot(index: int) -> str:
+    """What stands, in a document given to ``plan``, for its ``index``-th value (known when a
+    document of that shape is dumped): ``values[index]``, or ``extra[-1 - index]`` for -1, -2 ...
+    (``dump_planned``)."""
+    return f"{_SLOT_OPEN}{index}{_SLOT_CLOSE}"
+
+
+def has_slots(text: str) -> bool:
+    """The text holds characters slots are made of (its strings cannot be told from slots)."""
+    return _SLOT_OPEN in text or _SLOT_CLOSE in text
+
+
+def plan(shape: dict[str, Any]) -> Plan | None:
+    """How to ``dump`` documents shaped like ``shape``, whose ``slot`` strings stand for values
+    given later; None where a slot stands for a key, or a string holds a slot's characters."""
+    if not _slots_whole(shape):
+        return None
+    lines: list[str] = []
+    _emit(shape, "", lines)
+    ops: list[Any] = []
+    constant: list[str] = []
+    seen: set[int] = set()
+    for line in lines:
+        if _SLOT_OPEN not in line:
+            constant.append(line)
+            continue
+        found = _SLOT_LINE.fullmatch(line)
+        if found is None or _SLOT_OPEN in found.group(1) or int(found.group(2)) in seen:
+            return None
+        head, index = found.group(1), int(found.group(2))
+        seen.add(index)
+        if constant:
+            ops.append("\n".join(constant))
+            constant = []
+        lead = len(head) - len(head.lstrip(" "))
+        if head.endswith(":"):  # _emit's entries: a list's mapping goes on under its dash
+            ops.append((_ENTRY, index, head, " " * (lead + 2) if head.startswith("- ", lead) else " " * lead))
+        else:  # an item of a list: "<indent>-"
+            ops.append((_ITEM, index, head[:-1]))
+    if constant:
+        ops.append("\n".join(constant))
+    return tuple(ops)
+
+
+def _slots_whole(value: Any) -> bool:
+    """Every string with a slot's characters is a slot, and a value (not a key)."""
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _SLOT_OPEN not in key and _SLOT_CLOSE not in key and _slots_whole(item)
+                   for key, item in value.items())
+    if isinstance(value, list):
+        return all(_slots_whole(item) for item in value)
+    return not isinstance(value, str) or (_SLOT_OPEN not in value and _SLOT_CLOSE not in value) or (
+        re.fullmatch("\ue002-?[0-9]+\ue003", value) is not None)
+
+
+def dump_planned(planned: Plan, values: list[Any], convert: Callable[[Any], Any], extra: tuple[Any, ...]) -> str:
+    """``dump`` of the document ``plan`` was given, its slots filled: ``convert(values[i])`` for
+    slot ``i`` (a ``str`` as it is), ``extra[-1 - i]`` for a negative one."""
+    out: list[str] = []
+    strings = _STRINGS
+    for op in planned:
+        if type(op) is str:
+            out.append(op)
+            continue
+        index = op[1]
+        value = values[index] if index >= 0 else extra[-1 - index]
+        if type(value) is not str:
+            value = convert(value) if index >= 0 else value
+        elif op[0] == _ENTRY and "\n" not in value:  # most values: _emit_entry's first case, inline
+            out.append(f"{op[2]} {strings.get(value) or _string(value)}")
+            continue
+        if op[0] == _ENTRY:
+            _emit_entry(op[2], value, op[3], out)
+        else:
+            _emit_item(value, op[2], out)
     return "\n".join(out) + "\n"

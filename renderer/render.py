@@ -103,18 +103,19 @@ def by_environment(found: dict[str, list[Problem]]) -> list[Problem]:
     ]
 
 
-def decorate(obj: dict[str, Any], unit: Unit, component: str, wave: int, holds_data: bool, fleet: str) -> dict[str, Any]:
+def decorate(obj: dict[str, Any], app: str, instance: str, component: str, wave: str, holds_data: bool,
+             fleet: str) -> dict[str, Any]:
     """Standard labels, the sync wave and, on objects that hold data, prune/delete protection."""
     metadata = obj.get("metadata") or {}
     labels = {
-        "app.kubernetes.io/name": unit.app,
-        "app.kubernetes.io/instance": unit.instance,
+        "app.kubernetes.io/name": app,
+        "app.kubernetes.io/instance": instance,
         "app.kubernetes.io/component": component,
         "app.kubernetes.io/part-of": fleet,
         "app.kubernetes.io/managed-by": MANAGED_BY,
         **(metadata.get("labels") or {}),
     }
-    annotations = {"argocd.argoproj.io/sync-wave": str(wave)}
+    annotations = {"argocd.argoproj.io/sync-wave": wave}
     if holds_data:
         annotations.update(PROTECT)
     annotations.update(metadata.get("annotations") or {})
@@ -130,6 +131,13 @@ def decorate(obj: dict[str, Any], unit: Unit, component: str, wave: int, holds_d
 _PLAIN_FILE = re.compile(r"[a-z][a-z0-9.-]*\.yaml\Z")
 
 
+# A skeleton's shape as decorate makes it, with slots for what it adds (emit.slot -1 to -5: the
+# app, instance, component, wave and fleet), by whether its objects hold data.
+_APP, _INSTANCE, _COMPONENT, _WAVE, _FLEET = (emit.slot(-i) for i in range(1, 6))
+_DECORATED = {holds: (lambda shape, holds=holds: decorate(shape, _APP, _INSTANCE, _COMPONENT, _WAVE, holds, _FLEET))
+              for holds in (False, True)}
+
+
 def _kustomization(resources: list[str]) -> bytes:
     plain = _PLAIN_FILE.match
     lines = "".join(f"  - {r if plain(r) else emit.scalar(r)}\n" for r in resources)
@@ -141,7 +149,7 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
     objects = []
     for component in unit.components:
         try:
-            obj = templates.render(component.template, component.context, api_object=component.file is None)
+            obj, shaped = templates.rendered(component.template, component.context, api_object=component.file is None)
         except TemplateError as exc:
             raise DbfleetError([Problem(Mark(component.template, 0, 0), str(exc))]) from None
         if component.file:  # read by kustomize or Argo CD, not applied: written as it is
@@ -150,12 +158,15 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
             data = content.encode()
             objects.append(RenderedObject(path, obj, data, applied=False, digest=sha256(data).hexdigest()))
             continue
-        obj = decorate(obj, unit, component.component, component.wave, component.holds_data, fleet)
+        labelled = (unit.app, unit.instance, component.component, str(component.wave))
+        obj = decorate(obj, *labelled, component.holds_data, fleet)
         name, found = obj["metadata"]["name"], tuple(kubenames.problems(obj))
         if any(p.field == "metadata.name" for p in found):  # refused below; never a path made of it
             name = "invalid-" + sha256(str(name).encode()).hexdigest()[:16]
         path = "/".join((env, *unit.folder, kubenames.file_name(obj["kind"], name)))
-        data = emit.dump(obj).encode()
+        # Written from the skeleton's plan where it has one: its constant lines once, then the values.
+        text = shaped.dump(component.holds_data, _DECORATED[component.holds_data], (*labelled, fleet)) if shaped else None
+        data = (text if text is not None else emit.dump(obj)).encode()
         objects.append(RenderedObject(path, obj, data, _identities(obj), found, digest=sha256(data).hexdigest()))
     return objects
 

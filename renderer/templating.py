@@ -12,13 +12,14 @@ import io
 import math
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import jinja2
 import yaml
 from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from renderer import emit
 from renderer.emit import json_text
 from renderer.errors import format_path
 from renderer.fingerprint import builtin_templates_dir
@@ -130,13 +131,53 @@ def _skeleton_code(node: yaml.Node, constants: list[Any], budget: list[int], dep
 
 
 Builder = Callable[[list[Any]], Any]
-_UNSEEN: Builder = lambda values: None  # noqa: E731 (a skeleton not parsed yet)
 
 
-def _skeleton(text: str) -> Builder | None:
-    """The function that builds a skeleton's object from its values; None where the text with
-    the values has to be parsed (a token that is not a whole plain scalar, a YAML error, to be
-    reported as that text has it)."""
+class _Skeleton(NamedTuple):
+    build: Builder  # the object, from the values
+    shape: dict[str, Any] | None  # the object with each value's slot (emit.slot); None: emit.dump it
+    plans: dict[Any, emit.Plan | None]  # how emit writes objects made of the shape (Shaped.dump)
+
+
+_NO_PLAN_YET: Any = object()
+
+
+class Shaped(NamedTuple):
+    """An object built from a skeleton: the skeleton's shape and plans, and the object's values."""
+
+    shape: dict[str, Any]
+    values: list[Any]
+    plans: dict[Any, emit.Plan | None]
+
+    def dump(self, key: Any, decorated: Callable[[dict[str, Any]], dict[str, Any]], extra: tuple[Any, ...]) -> str | None:
+        """``emit.dump`` of the object as ``decorated`` makes it: the constant lines of
+        ``decorated(shape)`` are written once per skeleton and ``key`` (what tells apart the
+        structures ``decorated`` makes), then this object's values in their places, and ``extra``
+        for the slots -1, -2 ... ``decorated`` put in.  None where the shape has no plan."""
+        planned = self.plans.get(key, _NO_PLAN_YET)
+        if planned is _NO_PLAN_YET:
+            try:
+                planned = emit.plan(decorated(self.shape))
+            except (TypeError, AttributeError, ValueError):  # a slot where decorated needs a mapping
+                planned = None
+            self.plans[key] = planned
+        return None if planned is None else emit.dump_planned(planned, self.values, _slot_value, extra)
+
+
+class _Slots:
+    """``v`` of a skeleton's code when its shape is built: each value's slot (emit.slot)."""
+
+    def __getitem__(self, index: int) -> str:
+        return emit.slot(index)
+
+
+_UNSEEN = _Skeleton(lambda values: None, None, {})  # a skeleton not parsed yet
+
+
+def _skeleton(text: str) -> _Skeleton | None:
+    """The function that builds a skeleton's object from its values, and how to write such an
+    object; None where the text with the values has to be parsed (a token that is not a whole
+    plain scalar, a YAML error, to be reported as that text has it)."""
     try:
         node = yaml.compose(text, Loader=LOADER)
         if node is None:
@@ -147,7 +188,11 @@ def _skeleton(text: str) -> Builder | None:
     except (_Unfit, yaml.YAMLError, ValueError, SyntaxError, RecursionError, MemoryError):
         return None
     fixed = tuple(constants)
-    return lambda values: build(values, fixed, _slot_value)
+    try:  # the object with each value's slot: built as the objects are (a key given twice keeps its last value)
+        shape = None if emit.has_slots(text) else build(_Slots(), fixed, lambda value: value)
+    except TypeError:  # a key that is a mapping: the objects fail too, and their text says how
+        shape = None
+    return _Skeleton(lambda values: build(values, fixed, _slot_value), shape if isinstance(shape, dict) else None, {})
 
 
 def _yaml_value(value: Any) -> str:
@@ -249,7 +294,7 @@ class Templates:
         self._skeletal = {name for name in self._kinds if skeletons and name not in self._custom
                           and _OPEN not in sources[name] and _CLOSE not in sources[name]
                           and not (self._custom and _INCLUDES.search(sources[name]))}
-        self._skeletons: dict[tuple[str, str], Builder | None] = {}
+        self._skeletons: dict[tuple[str, str], _Skeleton | None] = {}
         self._env = env
         self._globals: dict[str, dict[str, Any]] = {}
         self.compiled = compiled
@@ -294,8 +339,10 @@ class Templates:
         except Exception as exc:  # a template (--templates) is code: 1/0, int("x"), a filter's misuse ...
             raise TemplateError(f"template {name}: {type(exc).__name__}: {exc}") from None
 
-    def _from_skeleton(self, name: str, template: jinja2.Template, context: dict[str, Any]) -> Any | None:
-        """The object, built from the template's skeleton; None where the text must be parsed."""
+    def _from_skeleton(self, name: str, template: jinja2.Template, context: dict[str, Any]
+                       ) -> tuple[Any, Shaped | None] | None:
+        """The object, built from the template's skeleton, and the skeleton's shape with the
+        object's values; None where the text must be parsed."""
         slots: list[Any] = []
         self._slots = slots
         try:
@@ -305,22 +352,29 @@ class Templates:
         finally:
             self._slots = None
         key = (name, skeleton)
-        build = self._skeletons.get(key, _UNSEEN)
-        if build is _UNSEEN:
-            build = _skeleton(skeleton)
+        found = self._skeletons.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = _skeleton(skeleton)
             if len(self._skeletons) < _MAX_SKELETONS:
-                self._skeletons[key] = build
-        if build is None:
+                self._skeletons[key] = found
+        if found is None:
             return None
         try:
-            return build(slots)
+            obj = found.build(slots)
         except (yaml.YAMLError, ValueError, TypeError):  # a value read as YAML fails, or a mapping as a key: the text says how
             return None
+        return obj, Shaped(found.shape, slots, found.plans) if found.shape is not None else None
 
     def render(self, name: str, context: dict[str, Any], api_object: bool = True) -> dict[str, Any]:
         """The mapping a template writes: an API object, or (``api_object`` False) a file's data."""
+        return self.rendered(name, context, api_object)[0]
+
+    def rendered(self, name: str, context: dict[str, Any], api_object: bool = True) -> tuple[dict[str, Any], Shaped | None]:
+        """``render``, and the skeleton's shape with the object's values (None: the object was
+        parsed from its text)."""
         template = self._template(name)
-        obj = self._from_skeleton(name, template, context) if name in self._skeletal else None
+        built = self._from_skeleton(name, template, context) if name in self._skeletal else None
+        obj, shaped = built if built is not None else (None, None)
         if obj is None:
             text = self._text(name, template, context)
             try:
@@ -336,7 +390,7 @@ class Templates:
             problem = _object_problem(obj, name in self._custom)
         if problem:
             raise TemplateError(f"template {name} produced {problem}")
-        return obj
+        return obj, shaped
 
 
 _INCLUDES = re.compile(r"\{%-?\s*(include|import|from|extends)\b")
