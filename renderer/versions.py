@@ -20,6 +20,10 @@ class Build:
     metadata: str | None = None  # Kafka: the KRaft metadata version
 
 
+# Engine.resolve's answers, by the engine's identity (the engines are this module's, for good) and text.
+_RESOLVED: dict[tuple[int, str], Build | None] = {}
+
+
 @dataclass(frozen=True)
 class Engine:
     operator: str
@@ -36,7 +40,14 @@ class Engine:
         return ".".join(build.version.split(".")[:self.line_parts])
 
     def resolve(self, written: str) -> Build | None:
-        """The build a catalog's version means, or None."""
+        """The build a catalog's version means, or None (looked up once per engine and text:
+        every cluster of a fleet asks, the rules and the engines alike)."""
+        key = (id(self), written)
+        if key not in _RESOLVED:
+            _RESOLVED[key] = self._resolve(written)
+        return _RESOLVED[key]
+
+    def _resolve(self, written: str) -> Build | None:
         for build in self.builds:
             if written in (build.tag, build.version):
                 return build
