@@ -31,8 +31,16 @@ class Forked(Generic[T]):
         self._done: tuple[T] | None = None if fork else (func(),)
         if not (FORKS and fork):
             return
-        read, write = os.pipe()
-        pid = os.fork()
+        try:
+            read, write = os.pipe()
+        except OSError:  # no descriptors left ...: computed here, when asked for
+            return
+        try:
+            pid = os.fork()
+        except OSError:  # no process left ...: computed here, when asked for
+            os.close(read)
+            os.close(write)
+            return
         if pid == 0:  # the child
             code = 1
             try:

@@ -56,9 +56,12 @@ def test_the_corpus_covers_what_users_get_wrong() -> None:
 
 
 @pytest.mark.parametrize("case_dir", CASES, indirect=True)
-def test_rules_run_beside_the_render_with_the_same_answer(case_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A large catalog's rules run in a forked process while the catalog renders: what they refuse
-    is reported as when they run first, whatever the render made of the catalog meanwhile."""
+@pytest.mark.parametrize("forks", [True, False], ids=["forked", "fork-refused"])
+def test_rules_run_beside_the_render_with_the_same_answer(case_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          forks: bool) -> None:
+    """A large catalog's rules run in a forked process while the catalog renders (or after it,
+    here, when no process can be forked): what they refuse is reported as when they run first,
+    whatever the render made of the catalog meanwhile."""
     import os
 
     from renderer import build
@@ -66,7 +69,14 @@ def test_rules_run_beside_the_render_with_the_same_answer(case_dir: Path, monkey
     monkeypatch.setattr(build, "RULES_AHEAD_FROM", 0)
     forked: list[int] = []
     fork = os.fork
-    monkeypatch.setattr(os, "fork", lambda: forked.append(pid := fork()) or pid)
+
+    def counted() -> int:
+        if not forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        forked.append(pid := fork())
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
     before = tree(case_dir)
     result = run("render", "-j", "2")
     assert (result.exit_code, result.stderr) == (2, (CORPUS / case_dir.name / "expected.txt").read_text())

@@ -69,3 +69,13 @@ def test_without_fork_it_is_computed_at_once(monkeypatch: pytest.MonkeyPatch) ->
     calls: list[int] = []
     computing = Forked(lambda: calls.append(1) or len(calls), fork=False)
     assert calls == [1] and computing.result() == 1 and calls == [1] and forked == []
+
+
+def test_a_process_that_cannot_fork_computes_it_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    here = os.getpid()
+    with Forked(os.getpid) as computing:
+        assert computing.result() == here
