@@ -114,7 +114,7 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
     entry_keys = {env: cache.entry_keys(spec, catalog.name, env) if cache else {} for env, spec in specs.items()}
     plans = {env: plan(spec, catalog.name, env, templates.kind_of, cache.cached_entries(entry_keys[env]) if cache else None)
              for env, spec in specs.items()}
-    del specs, resolved  # what the plans do not hold of them goes before rendering (memory)
+    del specs  # what the plans do not hold of the specs goes before rendering (memory)
     work = [(env, unit) for env, units in plans.items() for unit in units]
     keys = [unit.cached.key if unit.cached else cache.key(unit, catalog.name, env) if cache else None
             for env, unit in work]
