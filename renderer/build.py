@@ -131,8 +131,6 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
         # and a worker that is done early takes the next.
         size = min(-(-len(todo) // jobs), SLICE)
         templates.compile_all()
-        if validator:
-            validator.before_fork()
         _SHARED.update(work=[work[i] for i in todo], fleet=catalog.name, templates=templates, validator=validator,
                        valid=valid)
         try:

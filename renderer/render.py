@@ -73,8 +73,6 @@ class Validator(Protocol):
 
     def missing_problems(self) -> list[Problem]: ...
 
-    def before_fork(self) -> None: ...
-
 
 def check_environment(catalog: Catalog, env: str) -> tuple[dict[str, Any], list[Problem]]:
     """The resolved, normalised spec of one environment and the problems the rules found."""

@@ -178,13 +178,6 @@ class Validators:
             self._outcomes = Outcomes()
         return self._outcomes
 
-    def before_fork(self) -> None:
-        """Before workers share a large render: what each would do again on its own, done once.
-        Without outcomes from before, rules meet nodes cel-python must evaluate: its import and
-        parser (0.1 s, 0.3 s more with no parser in the cache) are made here, and inherited."""
-        if not self.outcomes.known:
-            import renderer.schemas.celeval  # noqa: F401
-
     def record_missing(self, missing: dict[tuple[str, str], Missing]) -> None:
         for key, found in missing.items():
             self.missing[key] = min(found, self.missing.get(key, found))

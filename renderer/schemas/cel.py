@@ -94,18 +94,137 @@ def _fields_defaulted(schema: Any, node: dict[str, Any], fields: frozenset[str])
     return out
 
 
-# self == 'literal', self != 'literal': most rules met per object (CNPG's reserved database names).
-_STRING_TEST = re.compile(r"""\A\s*self\s*(==|!=)\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)")\s*\Z""")
+# Rules made of has(self.a.b), self.a == 'text' (or !=), a boolean field self.a, and !, &&, || and
+# parentheses: most rules met (CNPG's reserved database names, its image and locale rules) are
+# decided here, without cel-python, when their fields hold what the rule expects.
+_TOKEN = re.compile(r"""\s*(?:(\|\||&&|==|!=|!|\(|\))|has\(self((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\)"""
+                    r"""|self((?:\.[A-Za-z_][A-Za-z0-9_]*)*)(?![A-Za-z0-9_(])|'([^'\\\n]*)'|"([^"\\\n]*)")""")
+# ("or" | "and", left, right), ("not", operand), ("has", path), ("is", path, text, equal), ("true", path)
+Expression = tuple[Any, ...]
+_PARSED: dict[str, Expression | None] = {}
+
+
+class _Unsupported(Exception):
+    """A rule outside what _decided reads: cel-python evaluates it."""
+
+
+def _parse(rule: str) -> Expression | None:
+    """The rule as an expression ``_decided`` evaluates; None for any other rule."""
+    if rule not in _PARSED:
+        tokens: list[tuple[str, Any]] = []
+        at = 0
+        rule_end = len(rule.rstrip())
+        while at < rule_end:
+            found = _TOKEN.match(rule, at)
+            if found is None or found.end() == at:
+                tokens = []
+                break
+            operator, has, member, single, double = found.groups()
+            tokens.append(("op", operator) if operator else ("has", has) if has else ("member", member)
+                          if member is not None else ("text", single if single is not None else double))
+            at = found.end()
+        try:
+            parsed, rest = _or(tokens) if tokens else (None, [])
+            _PARSED[rule] = parsed if not rest else None
+        except _Unsupported:
+            _PARSED[rule] = None
+    return _PARSED[rule]
+
+
+Tokens = list[tuple[str, Any]]
+
+
+def _or(tokens: Tokens) -> tuple[Expression, Tokens]:
+    left, tokens = _and(tokens)
+    while tokens[:1] == [("op", "||")]:
+        right, tokens = _and(tokens[1:])
+        left = ("or", left, right)
+    return left, tokens
+
+
+def _and(tokens: Tokens) -> tuple[Expression, Tokens]:
+    left, tokens = _relation(tokens)
+    while tokens[:1] == [("op", "&&")]:
+        right, tokens = _relation(tokens[1:])
+        left = ("and", left, right)
+    return left, tokens
+
+
+def _relation(tokens: Tokens) -> tuple[Expression, Tokens]:
+    """A member compared with a text, or a unary expression (CEL's ! binds tighter than ==)."""
+    if len(tokens) >= 3 and tokens[0][0] == "member" and tokens[1] in (("op", "=="), ("op", "!=")):
+        if tokens[2][0] != "text":
+            raise _Unsupported
+        return ("is", _path(tokens[0][1]), tokens[2][1], tokens[1][1] == "=="), tokens[3:]
+    expression, tokens = _unary(tokens)
+    if tokens[:1] in ([("op", "==")], [("op", "!=")]):
+        raise _Unsupported
+    return expression, tokens
+
+
+def _unary(tokens: Tokens) -> tuple[Expression, Tokens]:
+    if not tokens:
+        raise _Unsupported
+    kind, value = tokens[0]
+    if (kind, value) == ("op", "!"):
+        operand, rest = _unary(tokens[1:])
+        return ("not", operand), rest
+    if (kind, value) == ("op", "("):
+        inner, rest = _or(tokens[1:])
+        if rest[:1] != [("op", ")")]:
+            raise _Unsupported
+        return inner, rest[1:]
+    if kind == "has":
+        return ("has", _path(value)), tokens[1:]
+    if kind == "member":
+        return ("true", _path(value)), tokens[1:]
+    raise _Unsupported
+
+
+def _path(member: str) -> tuple[str, ...]:
+    return tuple(member.split(".")[1:])
+
+
+_ABSENT = object()
+
+
+def _member(node: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path`` under ``node``; _ABSENT where CEL would fail to select it."""
+    for step in path:
+        if not isinstance(node, dict) or step not in node:
+            return _ABSENT
+        node = node[step]
+    return node
+
+
+def _decided(expression: Expression, node: Any) -> bool | None:
+    """True or False as CEL has it, or None where this cannot say (a field missing or of another
+    type: CEL's error, or a value cel-python compares its own way).  && and || are CEL's: false
+    decides &&, and true decides ||, whatever the other side is, an error included."""
+    kind = expression[0]
+    if kind == "or" or kind == "and":
+        left, right = _decided(expression[1], node), _decided(expression[2], node)
+        decisive = kind == "or"
+        if left is decisive or right is decisive:
+            return decisive
+        return None if left is None or right is None else not decisive
+    if kind == "not":
+        operand = _decided(expression[1], node)
+        return None if operand is None else not operand
+    if kind == "has":
+        holder = _member(node, expression[1][:-1])
+        return expression[1][-1] in holder if isinstance(holder, dict) else None
+    value = _member(node, expression[1])
+    if kind == "is":
+        return (value == expression[2]) == expression[3] if type(value) is str else None
+    return value if type(value) is bool else None  # "true": a boolean field
 
 
 def _direct(rule: str, node: Any) -> Outcome | None:
-    """The outcome of a string comparison with a literal, as CEL has it (strings are equal when
-    their code points are), without cel-python; None for any other rule or node."""
-    found = _STRING_TEST.match(rule)
-    if found is None or not isinstance(node, str):
-        return None
-    literal = found.group(2) if found.group(2) is not None else found.group(3)
-    return (node == literal) == (found.group(1) == "==")
+    """The outcome of a rule ``_parse`` reads, on a node whose fields hold what the rule expects,
+    without cel-python; None otherwise."""
+    expression = _parse(rule)
+    return None if expression is None else _decided(expression, node)
 
 
 # json.dumps(node, sort_keys=True, default=str), with one encoder: dumps makes one for each call
