@@ -12,7 +12,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 # ("property", name) | ("items", "") | ("values", ""), with the schema of the node the step leaves
 Step = tuple[str, str, dict[str, Any]]
@@ -135,18 +135,20 @@ Tokens = list[tuple[str, Any]]
 
 
 def _or(tokens: Tokens) -> tuple[Expression, Tokens]:
-    left, tokens = _and(tokens)
-    while tokens[:1] == [("op", "||")]:
-        right, tokens = _and(tokens[1:])
-        left = ("or", left, right)
-    return left, tokens
+    return _chain(tokens, "||", _and)
 
 
 def _and(tokens: Tokens) -> tuple[Expression, Tokens]:
-    left, tokens = _relation(tokens)
-    while tokens[:1] == [("op", "&&")]:
-        right, tokens = _relation(tokens[1:])
-        left = ("and", left, right)
+    return _chain(tokens, "&&", _relation)
+
+
+def _chain(tokens: Tokens, operator: str, operand: Callable[[Tokens], tuple[Expression, Tokens]]
+           ) -> tuple[Expression, Tokens]:
+    """Operands joined by ``operator`` (|| or &&), from the left."""
+    left, tokens = operand(tokens)
+    while tokens[:1] == [("op", operator)]:
+        right, tokens = operand(tokens[1:])
+        left = ("or" if operator == "||" else "and", left, right)
     return left, tokens
 
 
