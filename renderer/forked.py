@@ -45,8 +45,9 @@ class Forked(Generic[T]):
             code = 1
             try:
                 os.close(read)
+                data = pickle.dumps(func(), protocol=pickle.HIGHEST_PROTOCOL)  # whole, or nothing sent
                 with os.fdopen(write, "wb") as pipe:
-                    pickle.dump(func(), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                    pipe.write(data)
                 code = 0
             finally:
                 os._exit(code)
@@ -69,7 +70,7 @@ class Forked(Generic[T]):
                     data = pipe.read()
                 if data:
                     return pickle.loads(data)  # our own child's
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError):  # cut short: killed
                 pass
             finally:
                 self.close()
