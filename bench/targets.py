@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--kustomize", action="store_true", help="time kubectl kustomize on one root of the fleet "
                         "(minutes at 1,000 clusters)")
     options = parser.parse_args()
-    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="dbfleet-targets-cache-")
+    caches = Path(tempfile.mkdtemp(prefix="dbfleet-targets-cache-"))  # a user's cache for each cold run
     work = Path(tempfile.mkdtemp(prefix="dbfleet-targets-", dir=options.tmpfs))
     disk = Path(tempfile.mkdtemp(prefix="dbfleet-targets-", dir=options.disk))
     try:
@@ -95,8 +95,17 @@ def main() -> None:
         print(f"{n} clusters, {os.cpu_count()} cores; this machine's Python: {python_speed():.2f} s for "
               "sum(range(10**8)) (compare runs at the same speed)")
         repo = fleet(work / "repo", n)
-        wall, cpu, code = dbfleet("render", cwd=repo)
-        row("cold", f"{wall:.2f} s wall, {cpu:.2f} s CPU", "<= 1.5 s, <= 1.5 s CPU", code == 0 and wall <= 1.5 and cpu <= 1.5)
+        # Each cold run with an empty output folder and an empty user cache (compiled templates,
+        # units: a new user's first render); the best of --repeat, as for the quick targets.
+        colds = []
+        for run in range(options.repeat):
+            shutil.rmtree(repo / "rendered", ignore_errors=True)
+            os.environ["XDG_CACHE_HOME"] = str(caches / f"cold-{run}")
+            colds.append(dbfleet("render", cwd=repo))
+        wall, cpu, code = min(colds)
+        row("cold", f"{wall:.2f} s wall, {cpu:.2f} s CPU (best of {len(colds)}; median "
+                    f"{sorted(colds)[len(colds) // 2][0]:.2f} s)", "<= 1.5 s, <= 1.5 s CPU",
+            code == 0 and wall <= 1.5 and cpu <= 1.5)
         cold = wall
         disk_repo = fleet(disk / "repo", n)
         wall, cpu, code = dbfleet("render", cwd=disk_repo)
@@ -145,6 +154,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(disk, ignore_errors=True)
+        shutil.rmtree(caches, ignore_errors=True)
 
 
 if __name__ == "__main__":
