@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Callable
+from typing import Any
 
 # Strings a YAML 1.1 (PyYAML, go-yaml v2) or 1.2 (go-yaml v3) reader resolves to non-strings.
 _NOT_A_STRING = re.compile(
@@ -202,9 +202,9 @@ def _slots_whole(value: Any) -> bool:
         re.fullmatch("\ue002-?[0-9]+\ue003", value) is not None)
 
 
-def dump_planned(planned: Plan, values: list[Any], convert: Callable[[Any], Any], extra: tuple[Any, ...]) -> str:
-    """``dump`` of the document ``plan`` was given, its slots filled: ``convert(values[i])`` for
-    slot ``i`` (a ``str`` as it is), ``extra[-1 - i]`` for a negative one."""
+def dump_planned(planned: Plan, values: list[Any], extra: tuple[Any, ...]) -> str:
+    """``dump`` of the document ``plan`` was given, its slots filled: ``values[i]`` for slot ``i``,
+    ``extra[-1 - i]`` for a negative one."""
     out: list[str] = []
     strings = _STRINGS
     for op in planned:
@@ -213,9 +213,7 @@ def dump_planned(planned: Plan, values: list[Any], convert: Callable[[Any], Any]
             continue
         index = op[1]
         value = values[index] if index >= 0 else extra[-1 - index]
-        if type(value) is not str:
-            value = convert(value) if index >= 0 else value
-        elif op[0] == _ENTRY and "\n" not in value:  # most values: _emit_entry's first case, inline
+        if type(value) is str and op[0] == _ENTRY and "\n" not in value:  # most values: _emit_entry's first case, inline
             out.append(f"{op[2]} {strings.get(value) or _string(value)}")
             continue
         if op[0] == _ENTRY:

@@ -107,9 +107,10 @@ def _slot_value(value: Any) -> Any:
     return parse_object(json_text(value))  # a number such as 1e+20 is a string to YAML 1.1
 
 
-def _skeleton_code(node: yaml.Node, constants: list[Any], budget: list[int], depth: int) -> str:
-    """A Python expression that builds the node: values are ``s(v[i])``, constants ``c[i]``; no
-    text of the template or of a value is ever part of the code."""
+def _skeleton_code(node: yaml.Node, constants: list[Any], used: list[int], budget: list[int], depth: int) -> str:
+    """A Python expression that builds the node: values are ``v[i]`` (each one ``used``, in the
+    order the expression reads them), constants ``c[i]``; no text of the template or of a value is
+    ever part of the code."""
     budget[0] -= 1
     if budget[0] < 0 or depth > MAX_DEPTH:
         raise _Unfit
@@ -118,19 +119,21 @@ def _skeleton_code(node: yaml.Node, constants: list[Any], budget: list[int], dep
             token = _TOKEN.fullmatch(node.value)
             if token is None or node.style or node.tag != PLAIN:
                 raise _Unfit  # a value inside a larger scalar, or quoted: its JSON text matters
-            return f"s(v[{token.group(1)}])"
+            used.append(int(token.group(1)))
+            return f"v[{token.group(1)}]"
         constants.append(_build(node, [1]))
         return f"c[{len(constants) - 1}]"
     if isinstance(node, yaml.SequenceNode):
-        return "[" + "".join(_skeleton_code(item, constants, budget, depth + 1) + "," for item in node.value) + "]"
+        return "[" + "".join(_skeleton_code(item, constants, used, budget, depth + 1) + "," for item in node.value) + "]"
     if isinstance(node, yaml.MappingNode):
-        return "{" + "".join(_skeleton_code(key, constants, budget, depth + 1) + ":"
-                             + _skeleton_code(value, constants, budget, depth + 1) + ","
+        return "{" + "".join(_skeleton_code(key, constants, used, budget, depth + 1) + ":"
+                             + _skeleton_code(value, constants, used, budget, depth + 1) + ","
                              for key, value in node.value) + "}"
     raise _Unfit
 
 
-Builder = Callable[[list[Any]], Any]
+# The object, from the values; and the values as the object has them (_slot_value of each used).
+Builder = Callable[[list[Any]], tuple[Any, list[Any]]]
 
 
 class _Skeleton(NamedTuple):
@@ -146,7 +149,7 @@ class Shaped(NamedTuple):
     """An object built from a skeleton: the skeleton's shape and plans, and the object's values."""
 
     shape: dict[str, Any]
-    values: list[Any]
+    values: list[Any]  # as the object has them
     plans: dict[Any, emit.Plan | None]
 
     def dump(self, key: Any, decorated: Callable[[dict[str, Any]], dict[str, Any]], extra: tuple[Any, ...]) -> str | None:
@@ -161,7 +164,7 @@ class Shaped(NamedTuple):
             except (TypeError, AttributeError, ValueError):  # a slot where decorated needs a mapping
                 planned = None
             self.plans[key] = planned
-        return None if planned is None else emit.dump_planned(planned, self.values, _slot_value, extra)
+        return None if planned is None else emit.dump_planned(planned, self.values, extra)
 
 
 class _Slots:
@@ -171,7 +174,7 @@ class _Slots:
         return emit.slot(index)
 
 
-_UNSEEN = _Skeleton(lambda values: None, None, {})  # a skeleton not parsed yet
+_UNSEEN = _Skeleton(lambda values: (None, values), None, {})  # a skeleton not parsed yet
 
 
 def _skeleton(text: str) -> _Skeleton | None:
@@ -183,16 +186,26 @@ def _skeleton(text: str) -> _Skeleton | None:
         if node is None:
             return None
         constants: list[Any] = []
-        code = _skeleton_code(node, constants, _budget(text), 0)
-        build = eval(compile(f"lambda v, c, s: {code}", "<skeleton>", "eval"), {"__builtins__": {}})
+        used: list[int] = []
+        code = _skeleton_code(node, constants, used, _budget(text), 0)
+        build = eval(compile(f"lambda v, c: {code}", "<skeleton>", "eval"), {"__builtins__": {}})
     except (_Unfit, yaml.YAMLError, ValueError, SyntaxError, RecursionError, MemoryError):
         return None
     fixed = tuple(constants)
     try:  # the object with each value's slot: built as the objects are (a key given twice keeps its last value)
-        shape = None if emit.has_slots(text) else build(_Slots(), fixed, lambda value: value)
+        shape = None if emit.has_slots(text) else build(_Slots(), fixed)
     except TypeError:  # a key that is a mapping: the objects fail too, and their text says how
         shape = None
-    return _Skeleton(lambda values: build(values, fixed, _slot_value), shape if isinstance(shape, dict) else None, {})
+
+    def built(values: list[Any]) -> tuple[Any, list[Any]]:
+        read = list(values)
+        for index in used:  # in the order the code reads them: the first that fails is the one reported
+            value = values[index]
+            if type(value) is not str:  # (a str is read as it is)
+                read[index] = _slot_value(value)
+        return build(read, fixed), read
+
+    return _Skeleton(built, shape if isinstance(shape, dict) else None, {})
 
 
 def _yaml_value(value: Any) -> str:
@@ -360,10 +373,10 @@ class Templates:
         if found is None:
             return None
         try:
-            obj = found.build(slots)
+            obj, values = found.build(slots)
         except (yaml.YAMLError, ValueError, TypeError):  # a value read as YAML fails, or a mapping as a key: the text says how
             return None
-        return obj, Shaped(found.shape, slots, found.plans) if found.shape is not None else None
+        return obj, Shaped(found.shape, values, found.plans) if found.shape is not None else None
 
     def render(self, name: str, context: dict[str, Any], api_object: bool = True) -> dict[str, Any]:
         """The mapping a template writes: an API object, or (``api_object`` False) a file's data."""
