@@ -24,10 +24,10 @@ PARALLEL_FROM = 400  # units; below this, starting processes costs more than it 
 SLICE = 250  # units a worker renders at a time
 RULES_AHEAD_FROM = 300  # entries; below this, the rules cost less than starting a process
 
-def _to_validate(objects: list[RenderedObject], valid: frozenset[bytes]) -> Iterator[RenderedObject]:
+def _to_validate(objects: list[RenderedObject], valid: frozenset[str]) -> Iterator[RenderedObject]:
     """What the API server will see (not the files that kustomize or Argo CD read), but for
-    objects whose very bytes validated cleanly before: validity is a function of the bytes."""
-    return (obj for obj in objects if obj.applied and obj.content not in valid)
+    objects whose very bytes (their sha256) validated cleanly before: validity is a function of the bytes."""
+    return (obj for obj in objects if obj.applied and obj.digest not in valid)
 
 
 # Each unit's objects and what validating them found; what the validator learned (Validator.learned).
@@ -35,7 +35,7 @@ Slice = tuple[list[tuple[list[RenderedObject], list[Problem]]], Any]
 
 
 def _render_units(work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None,
-                  valid: frozenset[bytes], keep_data: bool) -> Slice:
+                  valid: frozenset[str], keep_data: bool) -> Slice:
     done = []
     for env, unit in work:
         objects = render_unit(unit, fleet, env, templates)

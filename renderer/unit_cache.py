@@ -186,11 +186,11 @@ class UnitCache:
         return [RenderedObject(path, {}, content, identities, (), applied, digest)
                 for path, content, identities, applied, digest in found]
 
-    def valid_contents(self) -> frozenset[bytes]:
-        """The bytes of every API object of the stored units: each validated cleanly under this
+    def valid_contents(self) -> frozenset[str]:
+        """The sha256 of every API object of the stored units: each validated cleanly under this
         salt, and an object's validity depends on its bytes alone (they are its data, written
-        one way)."""
-        return frozenset(content for unit in self._stored.values() for _, content, _, applied, _ in unit if applied)
+        one way), which their digest stands for (the digests are kept: no bytes hashed again)."""
+        return frozenset(digest for unit in self._stored.values() for _, _, _, applied, digest in unit if applied)
 
     def put(self, key: str | None, objects: list[RenderedObject]) -> None:
         """Remember a unit whose objects validated cleanly (and whose names are all right)."""
