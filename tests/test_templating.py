@@ -5,13 +5,14 @@ from pathlib import Path
 
 import math
 
+import jinja2
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from renderer.emit import json_text
-from renderer.templating import Compiled, TemplateError, Templates, _slot_value, parse_object
+from renderer.templating import SHIPPED, Compiled, TemplateError, Templates, _slot_value, parse_object, shipped_text
 
 DOCUMENTS = [
     "a: yes\nb: on\nc: Off\nd: ~\ne: null\nf: 0755\ng: 0x1F\nh: 1e3\ni: 1.5e3\nj: 12:30\nk: 2001-12-14\n",
@@ -42,6 +43,37 @@ def test_templates_compiled_before_are_taken_only_for_their_very_source(tmp_path
     override = Compiled(first.stored)
     mine = Templates(tmp_path, override).render("common/namespace.yaml.j2", {"namespace": "shop"})
     assert mine["metadata"]["labels"] == {"team": "shop"} and override.changed
+
+
+
+def test_the_shipped_compiled_templates_are_what_jinja_compiles_now() -> None:
+    """renderer/compiled-templates.json holds the Python source the pinned Jinja compiles each
+    built-in template to, set up by this templating.py.  When this fails (a template, templating.py
+    or Jinja changed), write it again: python -c 'from renderer.templating import *; ship_compiled()'"""
+    assert SHIPPED.read_text() == shipped_text()
+
+
+def test_a_first_run_compiles_no_template_with_jinja(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With no template compiled before (a new user, every CI runner), every built-in one comes
+    from the shipped source, renders as Jinja's own compiling of it would, and is kept for the
+    next run; a template of yours is compiled."""
+    reference = Templates(compiled=None)
+    reference.compile_all()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Jinja compiled a template")
+
+    monkeypatch.setattr(jinja2.Environment, "_generate", refuse)
+    first = Compiled()
+    shipped = Templates(compiled=first)
+    shipped.compile_all()
+    context = {"namespace": "shop"}
+    assert shipped.render("common/namespace.yaml.j2", context) == reference.render("common/namespace.yaml.j2", context)
+    assert first.changed and len(first.stored) == len(shipped.names)
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "namespace.yaml.j2").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    with pytest.raises(AssertionError, match="Jinja compiled"):
+        Templates(tmp_path, Compiled())
 
 
 SCALARS = st.one_of(
