@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from functools import partial
 from typing import Any, Iterator
 
 from renderer.catalog import Catalog, resolve, with_schema_defaults
@@ -18,11 +19,9 @@ from renderer.components import Cached, Unit
 from renderer.templating import Templates
 from renderer.unit_cache import UnitCache
 
-# Work shared with forked worker processes: set before the fork, read by index in the workers.
-_SHARED: dict[str, Any] = {}
 PARALLEL_FROM = 400  # units; below this, starting processes costs more than it saves
-SLICE = 250  # units a worker renders at a time
 RULES_AHEAD_FROM = 300  # entries; below this, the rules cost less than starting a process
+
 
 def _to_validate(objects: list[RenderedObject], valid: frozenset[str]) -> Iterator[RenderedObject]:
     """What the API server will see (not the files that kustomize or Argo CD read), but for
@@ -37,7 +36,9 @@ Slice = tuple[list[tuple[list[RenderedObject], list[Problem]]], Any]
 def _render_units(work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None,
                   valid: frozenset[str], keep_data: bool) -> Slice:
     done = []
-    for env, unit in work:
+    work.reverse()
+    while work:  # each unit's contexts go once it is rendered (memory: a third of it at 10,000 clusters)
+        env, unit = work.pop()
         objects = render_unit(unit, fleet, env, templates)
         done.append((objects, validator.validate(_to_validate(objects, valid)) if validator else []))
         if not keep_data:  # paths and bytes are what is left to do with them: 10,000 clusters' data is 300 MB
@@ -46,16 +47,29 @@ def _render_units(work: list[tuple[str, Unit]], fleet: str, templates: Templates
     return done, validator.learned() if validator else None
 
 
-def _render_slice(bounds: tuple[int, int]) -> Slice:
-    work, fleet, templates, validator, valid = (_SHARED[k] for k in ("work", "fleet", "templates", "validator", "valid"))
-    # The parent needs paths and bytes only: the data is not pickled.
-    return _render_units(work[bounds[0]:bounds[1]], fleet, templates, validator, valid, keep_data=False)
+def _shares(weights: list[int], jobs: int) -> list[tuple[int, int]]:
+    """``jobs`` runs of consecutive items, of about the same total weight (a unit's components:
+    the objects it renders)."""
+    bounds: list[tuple[int, int]] = []
+    total, start, reached = sum(weights), 0, 0
+    for index, weight in enumerate(weights):
+        # An item goes to the next run when most of it lies beyond this run's part of the total.
+        if len(bounds) < jobs - 1 and (reached + weight / 2) * jobs > total * (len(bounds) + 1):
+            bounds.append((start, index))
+            start = index
+        reached += weight
+    bounds.append((start, len(weights)))
+    return bounds
 
 
-def _can_fork() -> bool:
-    import multiprocessing  # only for a large render: a render after an edit does not need it
-
-    return "fork" in multiprocessing.get_all_start_methods()
+def _render_again(catalog: Catalog, resolved: dict[str, PMap], templates: Templates,
+                  folders: list[tuple[str, tuple[str, ...]]], validator: Validator | None, valid: frozenset[str]) -> Slice:
+    """The units of these (environment, folder), planned again and rendered (a forked process's,
+    which sent nothing: its error is raised here)."""
+    planned = {(env, unit.folder): unit for env, spec in resolved.items()
+               for unit in plan(with_schema_defaults(spec), catalog.name, env, templates.kind_of)}
+    return _render_units([(env, planned[env, folder]) for env, folder in folders], catalog.name, templates, validator,
+                         valid, False)
 
 
 def _without_contexts(plans: dict[str, list[Unit]]) -> dict[str, list[Unit]]:
@@ -126,33 +140,33 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
     todo = [i for i, objects in enumerate(rendered) if objects is None]
     valid = cache.valid_contents() if cache and todo else frozenset()
     jobs = min(jobs, os.cpu_count() or 1)
-    if jobs > 1 and len(todo) >= PARALLEL_FROM and _can_fork():
-        # Slices of a few hundred units: a worker holds one slice's objects at a time (memory),
-        # and a worker that is done early takes the next.
-        size = min(-(-len(todo) // jobs), SLICE)
-        templates.compile_all()
-        _SHARED.update(work=[work[i] for i in todo], fleet=catalog.name, templates=templates, validator=validator,
-                       valid=valid)
+    # Assembling reads each unit's folder and names; the units to render are the only ones to
+    # hold their contexts.
+    plans = _without_contexts(plans)
+    work = [work[i] for i in todo]
+    if jobs > 1 and len(todo) >= PARALLEL_FROM:
+        # Forked processes render a share each, and so does this one: its share's objects are
+        # not pickled, and no process waits.  The shares' objects carry paths and bytes only.
+        templates.compile_all()  # once, before the children share them
+        shares = _shares([len(unit.components) for _, unit in work], jobs)
+        # A child's units leave this process: should it send nothing, they are planned again.
+        children = [Forked(partial(_render_units, work[start:end], catalog.name, templates, validator, valid, False),
+                           fallback=partial(_render_again, catalog, resolved, templates,
+                                            [(env, unit.folder) for env, unit in work[start:end]], validator, valid))
+                    for start, end in shares[1:]]
         try:
-            import multiprocessing
-
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                # The workers have their copy: the parent's contexts go before the results come
-                # (their memory takes the results: a sixth less at 10,000 clusters).
-                _SHARED.clear()
-                plans = _without_contexts(plans)
-                work.clear()
-                slices = pool.map(_render_slice, [(i, i + size) for i in range(0, len(todo), size)])
+            del work[shares[0][1]:]
+            done, _ = _render_units(work, catalog.name, templates, validator, valid, False)
+            for child in children:
+                part, learned = child.result()
+                done += part
+                if validator:
+                    validator.learn(learned)
         finally:
-            _SHARED.clear()
-        done = [unit for part, _ in slices for unit in part]
-        if validator:
-            for _, learned in slices:
-                validator.learn(learned)
+            for child in children:
+                child.close()
     else:
-        done, _ = _render_units([work[i] for i in todo], catalog.name, templates, validator, valid, keep_data)
-        plans = _without_contexts(plans)
-        work.clear()
+        done, _ = _render_units(work, catalog.name, templates, validator, valid, keep_data)
     problems = []
     for i, (objects, found_in_unit) in zip(todo, done):
         rendered[i] = objects

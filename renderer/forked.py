@@ -25,7 +25,9 @@ class Forked(Generic[T]):
     here: at once without ``fork``, else when asked for.  Close it (``with``) so that no child
     outlives the command."""
 
-    def __init__(self, func: Callable[[], T], fork: bool = True) -> None:
+    def __init__(self, func: Callable[[], T], fork: bool = True, fallback: Callable[[], T] | None = None) -> None:
+        """``fallback``: what computes the same value here, should a child send nothing; kept instead
+        of ``func`` once a child runs it (``func`` may hold what only the child needs: memory)."""
         self._func = func
         self._child: tuple[int, int] | None = None  # the process, and the pipe it sends on
         self._done: tuple[T] | None = None if fork else (func(),)
@@ -45,14 +47,18 @@ class Forked(Generic[T]):
             code = 1
             try:
                 os.close(read)
-                data = pickle.dumps(func(), protocol=pickle.HIGHEST_PROTOCOL)  # whole, or nothing sent
+                result = func()
                 with os.fdopen(write, "wb") as pipe:
-                    pipe.write(data)
+                    # Sent as it is pickled (no second copy of a large result); one cut short
+                    # (pickling failed, or the child was killed) is refused by unpickling.
+                    pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
                 code = 0
             finally:
                 os._exit(code)
         os.close(write)
         self._child = (pid, read)
+        if fallback is not None:
+            self._func = fallback
 
     def __enter__(self) -> Forked[T]:
         return self
@@ -67,9 +73,7 @@ class Forked(Generic[T]):
         if self._child is not None:
             try:
                 with os.fdopen(self._child[1], "rb", closefd=False) as pipe:
-                    data = pipe.read()
-                if data:
-                    return pickle.loads(data)  # our own child's
+                    return pickle.load(pipe)  # our own child's; read as it is unpickled (memory)
             except (OSError, pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError):  # cut short: killed
                 pass
             finally:

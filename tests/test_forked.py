@@ -53,6 +53,44 @@ def test_what_the_child_cannot_send_is_computed_here(monkeypatch: pytest.MonkeyP
     assert len(forked) == 3 and all(_gone(pid) for pid in forked)
 
 
+def test_a_result_cut_short_in_its_pickling_is_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child sends as it pickles: what it sent before pickling failed (more than a pipe holds)
+    is refused, and the value computed here."""
+    forked = _forks(monkeypatch)
+    here = os.getpid()
+    with Forked(lambda: [os.getpid(), list(range(100_000)), lambda: 1]) as computing:
+        where, numbers, function = computing.result()
+    assert where == here and numbers == list(range(100_000)) and callable(function) and function() == 1
+    assert len(forked) == 1 and _gone(forked[0])
+
+
+def test_a_fallback_is_kept_instead_of_what_only_the_child_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a child runs the function, this process keeps the fallback only (the function's data
+    goes), and computes with it what the child did not send."""
+    import weakref
+
+    class Data(list[int]):
+        pass
+
+    forked = _forks(monkeypatch)
+    here = os.getpid()
+    data = Data(range(10))
+    alive = weakref.ref(data)
+
+    def child_only(values: list[int] = data) -> int:
+        if os.getpid() == here:
+            raise AssertionError("computed here")
+        raise RuntimeError("the child fails")
+
+    with Forked(child_only, fallback=lambda: 7) as computing:
+        del child_only, data
+        assert alive() is None
+        assert computing.result() == 7
+    with Forked(lambda: os.getpid(), fallback=lambda: 7) as sent:
+        assert sent.result() not in (7, here)
+    assert len(forked) == 2 and all(_gone(pid) for pid in forked)
+
+
 def test_a_child_no_one_asks_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     forked = _forks(monkeypatch)
     start = time.monotonic()

@@ -182,6 +182,54 @@ def test_forked_workers_give_the_same_bytes_and_problems(monkeypatch: pytest.Mon
     assert len(parallel.problems) == len([o for o in example_bundle.objects if not is_core(o.data["apiVersion"])]) + len(charts)
 
 
+def test_a_share_whose_process_sent_nothing_is_planned_again_and_rendered_here(
+        monkeypatch: pytest.MonkeyPatch, example_bundle: Bundle) -> None:
+    """A forked process killed before it sent its units' objects: this one plans them again
+    (it no longer holds them) and renders them, to the same bytes; an error it meets is raised."""
+    import renderer.build
+    from renderer.templating import TemplateError
+    from renderer.validate import Validators
+
+    monkeypatch.setattr(renderer.build, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    here, render = os.getpid(), renderer.build.render_unit
+
+    def killed_in_a_child(*args: Any) -> Any:
+        if os.getpid() != here:
+            os._exit(9)
+        return render(*args)
+
+    monkeypatch.setattr(renderer.build, "render_unit", killed_in_a_child)
+    catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
+    bundle = render_all(catalog, Templates(), Validators(), jobs=3)
+    assert bundle.files == example_bundle.files and not bundle.problems
+    last = example_bundle.objects[-1].path
+
+    def fails_on_the_last_unit(unit: Any, *args: Any) -> Any:
+        objects = render(unit, *args)
+        if any(obj.path == last for obj in objects):
+            raise TemplateError("template x: fails")
+        return objects
+
+    monkeypatch.setattr(renderer.build, "render_unit", fails_on_the_last_unit)
+    with pytest.raises(TemplateError, match="template x: fails"):
+        render_all(catalog, Templates(), Validators(), jobs=3)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=40), max_size=60), st.integers(min_value=2, max_value=6))
+def test_processes_share_the_units_in_order_and_about_evenly(weights: list[int], jobs: int) -> None:
+    """Each process renders a run of consecutive units (the results keep their order), and no
+    run's weight (its objects) is further from an even part than the heaviest unit."""
+    from renderer.build import _shares
+
+    shares = _shares(weights, jobs)
+    assert 1 <= len(shares) <= jobs and shares[0][0] == 0 and shares[-1][1] == len(weights)
+    assert all(end == start for (_, end), (start, _) in zip(shares, shares[1:]))
+    if len(shares) == jobs:
+        even, heaviest = sum(weights) / jobs, max(weights, default=0)
+        assert all(abs(sum(weights[start:end]) - even) <= heaviest for start, end in shares)
+
+
 @given(st.from_regex(r"[a-z0-9.-]{1,30}\.yaml", fullmatch=True) | st.text(max_size=12))
 def test_a_kustomization_lists_file_names_as_emit_writes_them(name: str) -> None:
     """File names taken as plain without asking emit are those emit writes plain."""
