@@ -1,4 +1,4 @@
-"""Every environment of a catalog, rendered and validated: in forked worker processes when the
+"""Every environment of a catalog, rendered and validated: shared with forked processes when the
 catalog is large, since rendering and validating 1,000 clusters costs two seconds of one core."""
 from __future__ import annotations
 
