@@ -148,6 +148,9 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
         # Forked processes render a share each, and so does this one: its share's objects are
         # not pickled, and no process waits.  The shares' objects carry paths and bytes only.
         templates.compile_all()  # once, before the children share them
+        if validator:
+            validator.prepare({kind for _, unit in work for component in unit.components if component.file is None
+                               if (kind := templates.kind_of(component.template))})
         shares = _shares([len(unit.components) for _, unit in work], jobs)
         # A child's units leave this process: should it send nothing, they are planned again.
         children = [Forked(partial(_render_units, work[start:end], catalog.name, templates, validator, valid, False),

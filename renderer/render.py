@@ -73,6 +73,8 @@ class Validator(Protocol):
 
     def missing_problems(self) -> list[Problem]: ...
 
+    def prepare(self, kinds: Iterable[tuple[str, str]]) -> None: ...
+
 
 def check_environment(catalog: Catalog, env: str) -> tuple[dict[str, Any], list[Problem]]:
     """The resolved, normalised spec of one environment and the problems the rules found."""

@@ -135,6 +135,12 @@ class Validators:
                 self._cache[key] = exc
         return self._cache[key]
 
+    def prepare(self, kinds: Iterable[tuple[str, str]]) -> None:
+        """Compile the validators of these (apiVersion, kind) now: before forked processes share
+        them, rather than once in each."""
+        for api_version, kind in kinds:
+            self.validator(api_version, kind)
+
     # -- validating -----------------------------------------------------------------------
     def problems(self, rendered: RenderedObject) -> list[Problem]:
         obj = rendered.data
