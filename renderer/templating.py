@@ -243,6 +243,22 @@ def _shipped() -> dict[str, list[str]]:
     return shipped["templates"] if isinstance(shipped, dict) and shipped.get("key") == _shipped_key() else {}
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``cluster.name`` of a dict: its key, as the sandbox reads it, without first failing to
+        find an attribute of that name (a dict has none but its methods; 45,000 reads of 1,000
+        clusters)."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 class Compiled(jinja2.BytecodeCache):
     """Templates compiled by earlier runs, in memory: the caller reads and keeps them (the core
     reads no file of the user's).  Jinja takes one only for the very source it was compiled from, by the same
@@ -327,7 +343,7 @@ class Templates:
             return f"{_OPEN}{len(slots) - 1}{_CLOSE}"
 
         # Sandboxed: a template (--templates) reaches the values it is given, not Python's internals.
-        env = ImmutableSandboxedEnvironment(
+        env = _Environment(
             loader=jinja2.DictLoader(sources),
             undefined=jinja2.StrictUndefined,
             finalize=finalize,

@@ -76,6 +76,24 @@ def test_a_first_run_compiles_no_template_with_jinja(monkeypatch: pytest.MonkeyP
         Templates(tmp_path, Compiled())
 
 
+
+def test_a_dicts_keys_read_as_attributes_as_jinjas_sandbox_reads_them() -> None:
+    """``d.name`` is the key; ``d.items`` the method, even beside a key "items"; a key that is
+    not there is undefined; the sandbox still refuses what is unsafe."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+    from renderer.templating import _Environment
+
+    d = {"name": "x", "items": 3, "keys": None}
+    text = "{{ d.name }} {{ d['items'] }} {{ d.items() | list | length }} {{ d.keys is none }} {{ d.get('name') }}"
+    for env in (_Environment(undefined=jinja2.StrictUndefined), ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)):
+        assert env.from_string(text).render(d=d) == "x 3 3 False x"
+        with pytest.raises(jinja2.UndefinedError):
+            env.from_string("{{ d.missing }}").render(d=d)
+        with pytest.raises(SecurityError):
+            env.from_string("{{ d.__class__.__subclasses__() }}").render(d=d)
+
+
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(), st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False), st.sampled_from([1e20, -0.0, 1e-7, 1.5e300, float("inf"), -float("inf")]),
