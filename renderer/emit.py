@@ -143,8 +143,10 @@ def dump(document: dict[str, Any]) -> str:
 _SLOT_OPEN, _SLOT_CLOSE = "\ue002", "\ue003"  # Unicode's private use area: no template writes them
 _SLOT_LINE = re.compile('(.*[:-]) "\ue002(-?[0-9]+)\ue003"', re.S)
 _ENTRY, _ITEM = 0, 1
-# Lines written as they are, and where values go: (_ENTRY, slot, head, indent) or (_ITEM, slot, indent).
-Plan = tuple[Any, ...]
+# Where each value goes: (the text before its line, that text and the line's head, _ENTRY or
+# _ITEM, its slot, the head, the indent of what _emit writes of the value), then the text after
+# the last value.
+Plan = tuple[tuple[tuple[str, str, int, int, str, str], ...], str]
 
 
 def slot(index: int) -> str:
@@ -166,29 +168,28 @@ def plan(shape: dict[str, Any]) -> Plan | None:
         return None
     lines: list[str] = []
     _emit(shape, "", lines)
-    ops: list[Any] = []
-    constant: list[str] = []
+    if not lines:
+        return None
+    slots: list[tuple[str, str, int, int, str, str]] = []
     seen: set[int] = set()
+    before = ""  # the text since the last value's line, with the line break before the next
     for line in lines:
         if _SLOT_OPEN not in line:
-            constant.append(line)
+            before += line + "\n"
             continue
         found = _SLOT_LINE.fullmatch(line)
         if found is None or _SLOT_OPEN in found.group(1) or int(found.group(2)) in seen:
             return None
         head, index = found.group(1), int(found.group(2))
         seen.add(index)
-        if constant:
-            ops.append("\n".join(constant))
-            constant = []
         lead = len(head) - len(head.lstrip(" "))
         if head.endswith(":"):  # _emit's entries: a list's mapping goes on under its dash
-            ops.append((_ENTRY, index, head, " " * (lead + 2) if head.startswith("- ", lead) else " " * lead))
+            indent = " " * (lead + 2) if head.startswith("- ", lead) else " " * lead
+            slots.append((before, f"{before}{head} ", _ENTRY, index, head, indent))
         else:  # an item of a list: "<indent>-"
-            ops.append((_ITEM, index, head[:-1]))
-    if constant:
-        ops.append("\n".join(constant))
-    return tuple(ops)
+            slots.append((before, before, _ITEM, index, head[:-1], ""))
+        before = "\n"
+    return tuple(slots), before
 
 
 def _slots_whole(value: Any) -> bool:
@@ -207,17 +208,19 @@ def dump_planned(planned: Plan, values: list[Any], extra: tuple[Any, ...]) -> st
     ``extra[-1 - i]`` for a negative one."""
     out: list[str] = []
     strings = _STRINGS
-    for op in planned:
-        if type(op) is str:
-            out.append(op)
-            continue
-        index = op[1]
+    slots, after = planned
+    for before, before_head, kind, index, head, indent in slots:
         value = values[index] if index >= 0 else extra[-1 - index]
-        if type(value) is str and op[0] == _ENTRY and "\n" not in value:  # most values: _emit_entry's first case, inline
-            out.append(f"{op[2]} {strings.get(value) or _string(value)}")
+        if type(value) is str and kind == _ENTRY and "\n" not in value:  # most values: _emit_entry's first case, inline
+            out.append(before_head)
+            out.append(strings.get(value) or _string(value))
             continue
-        if op[0] == _ENTRY:
-            _emit_entry(op[2], value, op[3], out)
+        lines: list[str] = []
+        if kind == _ENTRY:
+            _emit_entry(head, value, indent, lines)
         else:
-            _emit_item(value, op[2], out)
-    return "\n".join(out) + "\n"
+            _emit_item(value, head, lines)
+        out.append(before)
+        out.append("\n".join(lines))
+    out.append(after)
+    return "".join(out)
