@@ -20,7 +20,7 @@ from renderer.plan import Unit, plan
 from renderer.positioned import PMap
 from renderer.rules._walk import located
 from renderer.secrets_contract import created
-from renderer.templating import TemplateError, Templates
+from renderer.templating import Decoration, TemplateError, Templates
 
 MANAGED_BY = "dbfleet"
 PROTECT = {
@@ -131,11 +131,11 @@ def decorate(obj: dict[str, Any], app: str, instance: str, component: str, wave:
 _PLAIN_FILE = re.compile(r"[a-z][a-z0-9.-]*\.yaml\Z")
 
 
-# A skeleton's shape as decorate makes it, with slots for what it adds (emit.slot -1 to -5: the
-# app, instance, component, wave and fleet), by whether its objects hold data.
-_APP, _INSTANCE, _COMPONENT, _WAVE, _FLEET = (emit.slot(-i) for i in range(1, 6))
-_DECORATED = {holds: (lambda shape, holds=holds: decorate(shape, _APP, _INSTANCE, _COMPONENT, _WAVE, holds, _FLEET))
-              for holds in (False, True)}
+# How render_unit decorates an object, by whether it holds data (the key), with the app, instance,
+# component, wave and fleet (the extra values).
+_DECORATE = {holds: (lambda document, extra, holds=holds: decorate(document, extra[0], extra[1], extra[2], extra[3],
+                                                                  holds, extra[4]))
+             for holds in (False, True)}
 
 
 def _kustomization(resources: list[str]) -> bytes:
@@ -148,8 +148,11 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
     """The objects of one folder, with their bytes."""
     objects = []
     for component in unit.components:
+        decoration = None if component.file else Decoration(
+            component.holds_data, _DECORATE[component.holds_data],
+            (unit.app, unit.instance, component.component, str(component.wave), fleet))
         try:
-            obj, shaped = templates.rendered(component.template, component.context, api_object=component.file is None)
+            obj, text = templates.rendered(component.template, component.context, component.file is None, decoration)
         except TemplateError as exc:
             raise DbfleetError([Problem(Mark(component.template, 0, 0), str(exc))]) from None
         if component.file:  # read by kustomize or Argo CD, not applied: written as it is
@@ -158,14 +161,11 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
             data = content.encode()
             objects.append(RenderedObject(path, obj, data, applied=False, digest=sha256(data).hexdigest()))
             continue
-        labelled = (unit.app, unit.instance, component.component, str(component.wave))
-        obj = decorate(obj, *labelled, component.holds_data, fleet)
         name, found = obj["metadata"]["name"], tuple(kubenames.problems(obj))
-        if any(p.field == "metadata.name" for p in found):  # refused below; never a path made of it
+        if found and any(p.field == "metadata.name" for p in found):  # refused below; never a path made of it
             name = "invalid-" + sha256(str(name).encode()).hexdigest()[:16]
         path = "/".join((env, *unit.folder, kubenames.file_name(obj["kind"], name)))
         # Written from the skeleton's plan where it has one: its constant lines once, then the values.
-        text = shaped.dump(component.holds_data, _DECORATED[component.holds_data], (*labelled, fleet)) if shaped else None
         data = (text if text is not None else emit.dump(obj)).encode()
         objects.append(RenderedObject(path, obj, data, _identities(obj), found, digest=sha256(data).hexdigest()))
     return objects

@@ -133,39 +133,74 @@ def _skeleton_code(node: yaml.Node, constants: list[Any], used: list[int], budge
     raise _Unfit
 
 
-# The object, from the values; and the values as the object has them (_slot_value of each used).
-Builder = Callable[[list[Any]], tuple[Any, list[Any]]]
+class Decoration(NamedTuple):
+    """What a caller adds to every object (render's labels): ``apply(document, extra)`` makes the
+    object, or a shape, with the ``extra`` values (in a shape, slots -1, -2 ...); ``key`` tells
+    apart the structures ``apply`` makes."""
+
+    key: Any
+    apply: Callable[[dict[str, Any], tuple[Any, ...]], dict[str, Any]]
+    extra: tuple[Any, ...]
+
+
+class _Planned(NamedTuple):
+    """A skeleton's objects as a decoration makes them: how emit writes them, and their builder
+    (from the values as the objects have them, and the decoration's extra values)."""
+
+    plan: emit.Plan
+    build: Callable[[list[Any], tuple[Any, ...]], dict[str, Any]]
 
 
 class _Skeleton(NamedTuple):
-    build: Builder  # the object, from the values
+    read: Callable[[list[Any]], list[Any]]  # the values as the object has them (_slot_value of each used)
+    build: Callable[[list[Any]], Any]  # the object, from those
     shape: dict[str, Any] | None  # the object with each value's slot (emit.slot); None: emit.dump it
-    plans: dict[Any, emit.Plan | None]  # how emit writes objects made of the shape (Shaped.dump)
+    plans: dict[Any, _Planned | None]  # by decoration key: objects made of the shape (_planned)
 
 
 _NO_PLAN_YET: Any = object()
 
 
-class Shaped(NamedTuple):
-    """An object built from a skeleton: the skeleton's shape and plans, and the object's values."""
-
-    shape: dict[str, Any]
-    values: list[Any]  # as the object has them
-    plans: dict[Any, emit.Plan | None]
-
-    def dump(self, key: Any, decorated: Callable[[dict[str, Any]], dict[str, Any]], extra: tuple[Any, ...]) -> str | None:
-        """``emit.dump`` of the object as ``decorated`` makes it: the constant lines of
-        ``decorated(shape)`` are written once per skeleton and ``key`` (what tells apart the
-        structures ``decorated`` makes), then this object's values in their places, and ``extra``
-        for the slots -1, -2 ... ``decorated`` put in.  None where the shape has no plan."""
-        planned = self.plans.get(key, _NO_PLAN_YET)
-        if planned is _NO_PLAN_YET:
+def _planned(skeleton: _Skeleton, decoration: Decoration) -> _Planned | None:
+    """How objects of the skeleton are made and written as ``decoration`` makes them: once per
+    skeleton and key, from the shape; None where the shape cannot be planned."""
+    planned = skeleton.plans.get(decoration.key, _NO_PLAN_YET)
+    if planned is _NO_PLAN_YET:
+        planned = None
+        # (an object without kind or metadata is refused as its template wrote it, undecorated)
+        if skeleton.shape is not None and "kind" in skeleton.shape and isinstance(skeleton.shape.get("metadata"), dict):
             try:
-                planned = emit.plan(decorated(self.shape))
-            except (TypeError, AttributeError, ValueError):  # a slot where decorated needs a mapping
-                planned = None
-            self.plans[key] = planned
-        return None if planned is None else emit.dump_planned(planned, self.values, extra)
+                shape = decoration.apply(skeleton.shape, tuple(emit.slot(-1 - i) for i in range(len(decoration.extra))))
+                plan = emit.plan(shape)
+                if plan is not None:
+                    constants: list[Any] = []
+                    code = _shape_code(shape, constants)
+                    build = eval(compile(f"lambda v, e, c=c: {code}", "<decorated>", "eval"),
+                                 {"__builtins__": {}, "c": tuple(constants)})
+                    planned = _Planned(plan, build)
+            except (TypeError, AttributeError, ValueError, SyntaxError, RecursionError, MemoryError):
+                planned = None  # a slot where the decoration needs a mapping ...: decorated as built
+        skeleton.plans[decoration.key] = planned
+    return planned
+
+
+_SLOT_STRING = re.compile("\ue002(-?[0-9]+)\ue003")
+
+
+def _shape_code(value: Any, constants: list[Any]) -> str:
+    """A Python expression that builds an object of the (planned) shape: values ``v[i]``, extra
+    values ``e[i]``, constants (keys among them) ``c[i]``; no text of a template or a value is
+    part of the code."""
+    if type(value) is dict:
+        return "{" + "".join(f"{_shape_code(key, constants)}:{_shape_code(item, constants)}," for key, item in value.items()) + "}"
+    if type(value) is list:
+        return "[" + "".join(_shape_code(item, constants) + "," for item in value) + "]"
+    slot = _SLOT_STRING.fullmatch(value) if type(value) is str else None
+    if slot is not None:
+        index = int(slot.group(1))
+        return f"v[{index}]" if index >= 0 else f"e[{-1 - index}]"
+    constants.append(value)
+    return f"c[{len(constants) - 1}]"
 
 
 class _Slots:
@@ -175,7 +210,7 @@ class _Slots:
         return emit.slot(index)
 
 
-_UNSEEN = _Skeleton(lambda values: (None, values), None, {})  # a skeleton not parsed yet
+_UNSEEN = _Skeleton(lambda values: values, lambda read: None, None, {})  # a skeleton not parsed yet
 
 
 def _skeleton(text: str) -> _Skeleton | None:
@@ -198,15 +233,15 @@ def _skeleton(text: str) -> _Skeleton | None:
     except TypeError:  # a key that is a mapping: the objects fail too, and their text says how
         shape = None
 
-    def built(values: list[Any]) -> tuple[Any, list[Any]]:
+    def read(values: list[Any]) -> list[Any]:
         read = list(values)
         for index in used:  # in the order the code reads them: the first that fails is the one reported
             value = values[index]
             if type(value) is not str:  # (a str is read as it is)
                 read[index] = _slot_value(value)
-        return build(read, fixed), read
+        return read
 
-    return _Skeleton(built, shape if isinstance(shape, dict) else None, {})
+    return _Skeleton(read, lambda read: build(read, fixed), shape if isinstance(shape, dict) else None, {})
 
 
 def _yaml_value(value: Any) -> str:
@@ -413,10 +448,11 @@ class Templates:
         except Exception as exc:  # a template (--templates) is code: 1/0, int("x"), a filter's misuse ...
             raise TemplateError(f"template {name}: {type(exc).__name__}: {exc}") from None
 
-    def _from_skeleton(self, name: str, template: jinja2.Template, context: dict[str, Any]
-                       ) -> tuple[Any, Shaped | None] | None:
-        """The object, built from the template's skeleton, and the skeleton's shape with the
-        object's values; None where the text must be parsed."""
+    def _from_skeleton(self, name: str, template: jinja2.Template, context: dict[str, Any],
+                       decoration: Decoration | None) -> tuple[Any, str | None, bool] | None:
+        """The object, built from the template's skeleton (as ``decoration`` makes it, where the
+        skeleton is planned: the bool), and its YAML where the plan writes it; None where the
+        text must be parsed."""
         slots: list[Any] = []
         self._slots = slots
         try:
@@ -434,21 +470,26 @@ class Templates:
         if found is None:
             return None
         try:
-            obj, values = found.build(slots)
+            values = found.read(slots)
+            planned = _planned(found, decoration) if decoration is not None else None
+            if planned is not None:
+                return (planned.build(values, decoration.extra),  # type: ignore[union-attr]
+                        emit.dump_planned(planned.plan, values, decoration.extra), True)  # type: ignore[union-attr]
+            return found.build(values), None, False
         except (yaml.YAMLError, ValueError, TypeError):  # a value read as YAML fails, or a mapping as a key: the text says how
             return None
-        return obj, Shaped(found.shape, values, found.plans) if found.shape is not None else None
 
     def render(self, name: str, context: dict[str, Any], api_object: bool = True) -> dict[str, Any]:
         """The mapping a template writes: an API object, or (``api_object`` False) a file's data."""
         return self.rendered(name, context, api_object)[0]
 
-    def rendered(self, name: str, context: dict[str, Any], api_object: bool = True) -> tuple[dict[str, Any], Shaped | None]:
-        """``render``, and the skeleton's shape with the object's values (None: the object was
-        parsed from its text)."""
+    def rendered(self, name: str, context: dict[str, Any], api_object: bool = True,
+                 decoration: Decoration | None = None) -> tuple[dict[str, Any], str | None]:
+        """``render``, as ``decoration`` makes the object, and the object's YAML where its
+        skeleton's plan writes it (None: ``emit.dump`` it)."""
         template = self._template(name)
-        built = self._from_skeleton(name, template, context) if name in self._skeletal else None
-        obj, shaped = built if built is not None else (None, None)
+        built = self._from_skeleton(name, template, context, decoration) if name in self._skeletal else None
+        obj, text, decorated = built if built is not None else (None, None, False)
         if obj is None:
             text = self._text(name, template, context)
             try:
@@ -456,6 +497,7 @@ class Templates:
             except (yaml.YAMLError, ValueError, TypeError) as exc:  # ValueError: an integer of thousands of
                 # digits; TypeError: a mapping as a key
                 raise TemplateError(f"template {name} did not produce valid YAML: {exc}") from None
+            text = None
         if not api_object:
             problem = _value_problem(obj, ()) if isinstance(obj, dict) else "no mapping"
         elif not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:
@@ -464,7 +506,9 @@ class Templates:
             problem = _object_problem(obj, name in self._custom)
         if problem:
             raise TemplateError(f"template {name} produced {problem}")
-        return obj, shaped
+        if decoration is not None and not decorated:
+            obj = decoration.apply(obj, decoration.extra)
+        return obj, text
 
 
 _INCLUDES = re.compile(r"\{%-?\s*(include|import|from|extends)\b")

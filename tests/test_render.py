@@ -242,15 +242,19 @@ def test_a_kustomization_lists_file_names_as_emit_writes_them(name: str) -> None
 
 
 def test_objects_written_from_their_skeletons_plan_are_what_emit_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Most objects are written from their skeleton's plan (its constant lines once, then the
-    values): byte for byte what emit writes of the object."""
-    from renderer import emit, templating
+    """Most objects are built, decorated, from their skeleton's plan and written from it (its
+    constant lines once, then the values): byte for byte what emit writes of the object, and the
+    very object (its data, as validated) the text of the template, parsed back and decorated, is."""
+    from renderer import emit
 
-    planned: list[str | None] = []
-    dump = templating.Shaped.dump
-    monkeypatch.setattr(templating.Shaped, "dump", lambda *args: planned.append(text := dump(*args)) or text)
+    planned: list[str] = []
+    dump = emit.dump_planned
+    monkeypatch.setattr(emit, "dump_planned", lambda *args: planned.append(text := dump(*args)) or text)
     catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
     bundle = render_all(catalog, Templates())
     assert [obj.path for obj in bundle.objects if obj.content != emit.dump(obj.data).encode()] == []
     # (not those whose keys or labels are values: a ConfigMap's data, labels the catalog gives)
-    assert sum(text is not None for text in planned) > 0.75 * len(bundle.objects)
+    assert len(planned) > 0.75 * len(bundle.objects)
+    parsed_back = render_all(catalog, Templates(skeletons=False))
+    assert [(obj.path, obj.data) for obj in bundle.objects] == [(obj.path, obj.data) for obj in parsed_back.objects]
+    assert [list(obj.data["metadata"]) for obj in bundle.objects] == [list(obj.data["metadata"]) for obj in parsed_back.objects]
