@@ -130,8 +130,11 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
              for env, spec in specs.items()}
     del specs  # what the plans do not hold of the specs goes before rendering (memory)
     work = [(env, unit) for env, units in plans.items() for unit in units]
-    keys = [unit.cached.key if unit.cached else cache.key(unit, catalog.name, env) if cache else None
-            for env, unit in work]
+    # A cluster's unit is planned from its entry and what its entry key digests beside it (the
+    # premise of taking it unplanned): that key is its unit's too (no plan digested again).
+    keys = [unit.cached.key if unit.cached else None if not cache
+            else entry_keys[env][unit.instance] if unit.source[0] == "clusters" and unit.instance in entry_keys[env]
+            else cache.key(unit, catalog.name, env) for env, unit in work]
     # Each cluster's unit by its entry's key, for the next render to take without planning it.
     entries = [(entry_keys[env][unit.instance], Cached(key, unit.delivered()))
                if key and unit.source[0] == "clusters" and unit.instance in entry_keys[env] else None
