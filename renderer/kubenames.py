@@ -141,24 +141,27 @@ def problems(obj: dict[str, Any]) -> list[Problem]:
     found: list[Problem] = []
     if not isinstance(name, str):
         return [Problem("metadata.name", repr(name), "is not a name", 0)]
-    found += _check("metadata.name", name, SUBDOMAIN)
+    if not SUBDOMAIN.fits(name):
+        found += _check("metadata.name", name, SUBDOMAIN)
     namespace = metadata.get("namespace")
-    if namespace is not None:
+    if namespace is not None and not (type(namespace) is str and LABEL.fits(namespace)):
         found += _check("metadata.namespace", str(namespace), LABEL)
     if not found:
         group = str(obj.get("apiVersion", "")).rpartition("/")[0]
         rule = NAME_RULES.get((group, str(obj.get("kind"))))
         if rule is not None:
             found += rule(obj, name)
+    # Each object's labels and annotations: most keys and values were decided before (no call).
+    keys_ok, values_ok = _KEYS_OK, _VALUES_OK
     for key, value in (metadata.get("labels") or {}).items():
-        if not _key_ok(key):
+        if not (type(key) is str and keys_ok.get(key)) and not _key_ok(key):
             found.append(_bad_key(f"metadata.labels.{key}", key))
-        if not _value_ok(value):
+        if not (type(value) is str and values_ok.get(value)) and not _value_ok(value):
             found.append(Problem(f"metadata.labels.{key}", str(value), "is not a label value (at most 63 characters: "
                                  "letters, digits, '-', '_' and '.', beginning and ending with a letter or digit)",
                                  max(0, len(str(value)) - 63)))
     for key in metadata.get("annotations") or {}:
-        if not _key_ok(key):
+        if not (type(key) is str and keys_ok.get(key)) and not _key_ok(key):
             found.append(_bad_key(f"metadata.annotations.{key}", key))
     return found
 
