@@ -102,8 +102,11 @@ class Validators:
                 self._kube_registry = Resource.from_contents(definitions) @ Registry()
             return jsonschema.Draft202012Validator(schema, registry=Resource.from_contents(schema) @ self._kube_registry)
 
-        # Each schema refers to _definitions.json#/definitions/...: the one other document.
-        return Compiled(schema, explaining, lambda uri: definitions)
+        # Each schema refers to _definitions.json#/$defs/...: the one other document, given to the
+        # fast validator with the definitions the schema reaches only (it converts what it is
+        # given: 3.5 ms a kind for all 700).
+        reached = _reached(schema, definitions)
+        return Compiled(schema, explaining, lambda uri: reached)
 
     def _crd(self, api_version: str, kind: str) -> Compiled:
         group, _, version = api_version.rpartition("/")
@@ -239,6 +242,34 @@ def _major_minor(version: str) -> str:
     if found is None:
         raise SchemaNotFound(f"{version!r} is no Kubernetes version (such as 1.33)")
     return found.group()
+
+
+_DEFS = "#/$defs/"
+
+
+def _reached(schema: Any, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (kubernetes-validate's _definitions.json) with the definitions ``schema``
+    reaches, through theirs; whole where a reference is not to a plainly named definition."""
+    definitions = document.get("$defs")
+    if not isinstance(definitions, dict):
+        return document
+    names: set[str] = set()
+    todo: list[Any] = [schema]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                name = ref.partition(_DEFS)[2]
+                if _DEFS not in ref or any(c in name for c in "~/%") or name not in definitions:
+                    return document
+                if name not in names:
+                    names.add(name)
+                    todo.append(definitions[name])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return {**document, "$defs": {name: definitions[name] for name in sorted(names)}}
 
 
 def _compiled(schema: dict[str, Any]) -> Compiled:

@@ -420,3 +420,16 @@ def test_rules_decided_without_cel_python_agree_with_it(data: st.DataObject) -> 
     decided = _direct(rule, node)
     if decided is not None:
         assert decided == outcome(rule, node), (rule, node)
+
+
+@pytest.mark.parametrize("ref, whole", [("/api/_definitions.json#/$defs/a", False), ("#/$defs/a", False),
+                                        ("#/$defs/a~1b", True), ("#/$defs/missing", True), ("other.json#/x", True)])
+def test_the_fast_validator_is_given_the_definitions_a_kind_reaches(ref: str, whole: bool) -> None:
+    """A core kind's definitions: those its schema reaches, through theirs; all of them where a
+    reference is not plainly to one."""
+    from renderer.validate import _reached
+
+    document = {"$id": "x", "$defs": {"a": {"properties": {"b": {"$ref": "#/$defs/b"}}}, "b": {"type": "string"},
+                                      "c": {"type": "integer"}, "a~1b": {}}}
+    reached = _reached({"properties": {"x": {"$ref": ref}}}, document)
+    assert reached == (document if whole else {"$id": "x", "$defs": {"a": document["$defs"]["a"], "b": {"type": "string"}}})
