@@ -150,7 +150,7 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
     if jobs > 1 and len(todo) >= PARALLEL_FROM:
         # Forked processes render a share each, and so does this one: its share's objects are
         # not pickled, and no process waits.  The shares' objects carry paths and bytes only.
-        templates.compile_all()  # once, before the children share them
+        templates.compile({component.template for _, unit in work for component in unit.components})  # once, shared
         if validator:
             validator.prepare({kind for _, unit in work for component in unit.components if component.file is None
                                if (kind := templates.kind_of(component.template))})

@@ -13,7 +13,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 import jinja2
 import yaml
@@ -419,10 +419,18 @@ class Templates:
                 raise TemplateError(f"template {name}: {exc}") from None
         return template
 
-    def compile_all(self) -> None:
-        """Every template now: before forked workers share them."""
-        for name in self._kinds:
+    def compile(self, names: Iterable[str] | None = None) -> None:
+        """These templates (all without ``names``) and those they include, now: before forked
+        processes share them (a catalog of one engine uses a few of the 57)."""
+        todo = list(self._kinds if names is None else names)
+        done: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in done or name not in self._kinds:
+                continue
+            done.add(name)
             self._template(name)
+            todo += _INCLUDED.findall(self._env.loader.get_source(self._env, name)[0])  # type: ignore[union-attr]
 
     @property
     def names(self) -> list[str]:
@@ -512,6 +520,7 @@ class Templates:
 
 
 _INCLUDES = re.compile(r"\{%-?\s*(include|import|from|extends)\b")
+_INCLUDED = re.compile(r"""\{%-?\s*(?:include|import|from|extends)\s+["']([^"']+)["']""")  # (a name given as text)
 _DECLARED = re.compile(r"\AapiVersion: *([^\s{]+) *\nkind: *([^\s{]+) *$", re.M)
 
 

@@ -58,7 +58,7 @@ def test_a_first_run_compiles_no_template_with_jinja(monkeypatch: pytest.MonkeyP
     from the shipped source, renders as Jinja's own compiling of it would, and is kept for the
     next run; a template of yours is compiled."""
     reference = Templates(compiled=None)
-    reference.compile_all()
+    reference.compile()
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("Jinja compiled a template")
@@ -66,10 +66,13 @@ def test_a_first_run_compiles_no_template_with_jinja(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(jinja2.Environment, "_generate", refuse)
     first = Compiled()
     shipped = Templates(compiled=first)
-    shipped.compile_all()
+    shipped.compile()
     context = {"namespace": "shop"}
     assert shipped.render("common/namespace.yaml.j2", context) == reference.render("common/namespace.yaml.j2", context)
     assert first.changed and len(first.stored) == len(shipped.names)
+    some = Compiled()
+    Templates(compiled=some).compile({"databases/cronjob.yaml.j2"})  # and the pod it includes
+    assert len(some.stored) == 2
     (tmp_path / "common").mkdir()
     (tmp_path / "common" / "namespace.yaml.j2").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
     with pytest.raises(AssertionError, match="Jinja compiled"):
