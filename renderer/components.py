@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 from renderer.locations import STORE_SECRET_KEYS, store_kind
 
@@ -26,8 +26,7 @@ class Fleet:
     cluster_domain: str = "cluster.local"
 
 
-@dataclass(frozen=True)
-class Component:
+class Component(NamedTuple):  # (made 9,000 times for 1,000 clusters: a third of a frozen dataclass's time)
     template: str
     context: dict[str, Any]
     component: str  # app.kubernetes.io/component

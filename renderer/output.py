@@ -511,9 +511,11 @@ def _create(path: str, data: bytes) -> tuple[int, int, int]:
     """A new file with ``data``; its stamp, from the open file (no second look at the path)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        written = os.write(fd, data)  # all of it, but for a signal or a full disk
+        if written < len(data):
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(fd, view):]
         return _stamp(os.fstat(fd))
     finally:
         os.close(fd)

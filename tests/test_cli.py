@@ -721,3 +721,13 @@ def test_the_manifest_is_written_as_json_writes_it(files: dict[str, str]) -> Non
     """Written directly for speed, byte for byte what json.dumps(indent=1, sort_keys=True) writes."""
     expected = json.dumps({"version": output.MANIFEST_VERSION, "files": files}, indent=1, sort_keys=True) + "\n"
     assert output.Manifest(files=files).to_bytes() == expected.encode()
+
+
+def test_a_file_written_in_pieces_is_written_whole(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write the system cuts short (a signal, a pipe's or a disk's limit) goes on where it stopped."""
+    write = os.write
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "write", lambda fd, data: write(fd, bytes(data[:7])))
+        assert run("render").exit_code == 0
+    checked = run("render", "--check")
+    assert checked.exit_code == 0, checked.output
