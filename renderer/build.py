@@ -29,12 +29,14 @@ def _to_validate(objects: list[RenderedObject], valid: frozenset[str]) -> Iterat
     return (obj for obj in objects if obj.applied and obj.digest not in valid)
 
 
-# Each unit's objects and what validating them found; what the validator learned (Validator.learned).
-Slice = tuple[list[tuple[list[RenderedObject], list[Problem]]], Any]
+# A share's units: each one's objects and what validating them found; what the validator learned
+# (Validator.learned).
+Share = tuple[list[tuple[list[RenderedObject], list[Problem]]], Any]
 
 
 def _render_units(work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None,
-                  valid: frozenset[str], keep_data: bool) -> Slice:
+                  valid: frozenset[str], keep_data: bool) -> Share:
+    """Render and validate the units of ``work`` (emptied as it goes)."""
     done = []
     work.reverse()
     while work:  # each unit's contexts go once it is rendered (memory: a third of it at 10,000 clusters)
@@ -63,7 +65,7 @@ def _shares(weights: list[int], jobs: int) -> list[tuple[int, int]]:
 
 
 def _render_again(catalog: Catalog, resolved: dict[str, PMap], templates: Templates,
-                  folders: list[tuple[str, tuple[str, ...]]], validator: Validator | None, valid: frozenset[str]) -> Slice:
+                  folders: list[tuple[str, tuple[str, ...]]], validator: Validator | None, valid: frozenset[str]) -> Share:
     """The units of these (environment, folder), planned again and rendered (a forked process's,
     which sent nothing: its error is raised here)."""
     planned = {(env, unit.folder): unit for env, spec in resolved.items()

@@ -192,7 +192,8 @@ def _shape_code(value: Any, constants: list[Any]) -> str:
     values ``e[i]``, constants (keys among them) ``c[i]``; no text of a template or a value is
     part of the code."""
     if type(value) is dict:
-        return "{" + "".join(f"{_shape_code(key, constants)}:{_shape_code(item, constants)}," for key, item in value.items()) + "}"
+        return "{" + "".join(f"{_shape_code(key, constants)}:{_shape_code(item, constants)},"
+                             for key, item in value.items()) + "}"
     if type(value) is list:
         return "[" + "".join(_shape_code(item, constants) + "," for item in value) + "]"
     slot = _SLOT_STRING.fullmatch(value) if type(value) is str else None
@@ -296,9 +297,9 @@ class _Environment(ImmutableSandboxedEnvironment):
 
 class Compiled(jinja2.BytecodeCache):
     """Templates compiled by earlier runs, in memory: the caller reads and keeps them (the core
-    reads no file of the user's).  Jinja takes one only for the very source it was compiled from, by the same
-    Jinja and Python, and set up by this very module; compiling the 57 built-in templates costs
-    0.1 s (0.03 s from the shipped source)."""
+    reads no file of the user's).  Jinja takes one only for the very source it was compiled from,
+    by the same Jinja and Python, and set up by this very module; compiling the 57 built-in
+    templates costs 0.1 s (0.03 s from the shipped source)."""
 
     def __init__(self, stored: dict[str, bytes] | None = None) -> None:
         # What another setup compiled is never taken again: it goes with the next save.
