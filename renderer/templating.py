@@ -82,6 +82,14 @@ _MAX_SKELETONS = 10_000
 _SCALAR_SLOTS: dict[tuple[type, Any], Any] = {}  # replicas, ports, flags: a few values, met in every object
 
 
+_TOKENS = [f"{_OPEN}{index}{_CLOSE}" for index in range(256)]
+
+
+def _token(index: int) -> str:
+    """The token of the ``index``-th value (the first 256 made once)."""
+    return _TOKENS[index] if index < 256 else f"{_OPEN}{index}{_CLOSE}"
+
+
 class _Unfit(Exception):
     """A value the skeleton cannot stand in for, or a skeleton whose tokens are not whole plain
     scalars: the text is rendered with the values and parsed back."""
@@ -376,7 +384,7 @@ class Templates:
                 # fails the skeleton's build, and the text is rendered: no JSON of each here).
                 _yaml_value(value)
             slots.append(value)
-            return f"{_OPEN}{len(slots) - 1}{_CLOSE}"
+            return _token(len(slots) - 1)
 
         # Sandboxed: a template (--templates) reaches the values it is given, not Python's internals.
         env = _Environment(
@@ -535,14 +543,20 @@ API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+[a-z0-9]*")
 INT64 = range(-(2**63), 2**63)
 
 
+_NAMED: set[tuple[str, str]] = set()  # (kind, apiVersion) pairs found to be names: a few, in every object
+
+
 def _object_problem(obj: dict[str, Any], custom: bool) -> str | None:
     """What no Kubernetes object can be: the API's values are JSON, its kinds and versions names.
     (The built-in templates write every value as JSON: only a custom one's values need a look.)"""
     kind, api_version, metadata = obj.get("kind"), obj.get("apiVersion"), obj.get("metadata")
-    if not isinstance(kind, str) or not KIND.fullmatch(kind):
-        return f"kind {kind!r}: a kind is a name such as ConfigMap"
-    if not isinstance(api_version, str) or not API_VERSION.fullmatch(api_version):
-        return f"apiVersion {api_version!r}: an API version is such as v1 or apps/v1"
+    if type(kind) is not str or type(api_version) is not str or (kind, api_version) not in _NAMED:
+        if not isinstance(kind, str) or not KIND.fullmatch(kind):
+            return f"kind {kind!r}: a kind is a name such as ConfigMap"
+        if not isinstance(api_version, str) or not API_VERSION.fullmatch(api_version):
+            return f"apiVersion {api_version!r}: an API version is such as v1 or apps/v1"
+        if len(_NAMED) < _MAX_PLAIN:
+            _NAMED.add((kind, api_version))
     if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
         return "metadata without a name: metadata is a mapping with a name"
     return _value_problem(obj, ()) if custom else None
