@@ -238,8 +238,10 @@ def _identities(obj: dict[str, Any]) -> tuple[tuple[str, str, str, str], ...]:
     # Groups, kinds and namespaces repeat in every unit: one string each (90,000 objects at 10,000 clusters).
     namespace, kind = sys.intern(namespace), sys.intern(kind)
     own = (sys.intern(str(obj.get("apiVersion", "")).rpartition("/")[0]), kind, namespace, str(metadata.get("name")))
-    made = tuple(("", "Secret", namespace, name) for name in created(obj) if (kind, name) != ("Secret", own[3]))
-    return (own, *made)
+    names = created(obj)
+    if not names:  # most kinds make no Secret
+        return (own,)
+    return (own, *(("", "Secret", namespace, name) for name in names if (kind, name) != ("Secret", own[3])))
 
 
 def _clash(identity: tuple[str, ...], first: tuple[Unit, RenderedObject], second: tuple[Unit, RenderedObject],

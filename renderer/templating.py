@@ -82,12 +82,11 @@ _MAX_SKELETONS = 10_000
 _SCALAR_SLOTS: dict[tuple[type, Any], Any] = {}  # replicas, ports, flags: a few values, met in every object
 
 
-_TOKENS = [f"{_OPEN}{index}{_CLOSE}" for index in range(256)]
+_TOKENS = [f"{_OPEN}{index}{_CLOSE}" for index in range(256)]  # the first values' tokens, made once
 
 
 def _token(index: int) -> str:
-    """The token of the ``index``-th value (the first 256 made once)."""
-    return _TOKENS[index] if index < 256 else f"{_OPEN}{index}{_CLOSE}"
+    return f"{_OPEN}{index}{_CLOSE}"
 
 
 class _Unfit(Exception):
@@ -370,6 +369,7 @@ class Templates:
         # A value's text, or (while a skeleton is rendered) its token.  Passed the context, so
         # Jinja never calls it while compiling (on a constant such as {{ "text" }}).
         self._slots: list[Any] | None = None
+        tokens = _TOKENS
 
         @jinja2.pass_context
         def finalize(_: Any, value: Any) -> str:
@@ -383,8 +383,9 @@ class Templates:
                 # What JSON cannot write fails as it does in the text (in a dict or a list, it
                 # fails the skeleton's build, and the text is rendered: no JSON of each here).
                 _yaml_value(value)
+            index = len(slots)
             slots.append(value)
-            return _token(len(slots) - 1)
+            return tokens[index] if index < 256 else _token(index)
 
         # Sandboxed: a template (--templates) reaches the values it is given, not Python's internals.
         env = _Environment(

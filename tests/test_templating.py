@@ -160,3 +160,13 @@ def test_what_json_cannot_write_fails_alike_with_and_without_skeletons(value: ob
         except TemplateError as exc:
             outcomes.append(str(exc))
     assert outcomes[0] == outcomes[1]
+
+
+def test_an_object_of_hundreds_of_values_is_built_as_its_text_reads() -> None:
+    """Tokens beyond the first 256 values stand in as the first ones do."""
+    context = {"name": "n", "namespace": "ns", "provision_file": "provision.sql", "provision": "select 1;",
+               "engine": "postgresql", "backup": False, "restore": False, "drill": True,
+               "drill_files": {f"file-{i}.txt": f"text {i}" if i % 3 else i for i in range(300)}}
+    made = Templates().render("databases/configmap.yaml.j2", context)
+    assert made == Templates(skeletons=False).render("databases/configmap.yaml.j2", context)
+    assert made["data"]["file-299.txt"] == "text 299" and made["data"]["file-3.txt"] == 3
