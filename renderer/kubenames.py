@@ -144,11 +144,19 @@ def problems(obj: dict[str, Any]) -> list[Problem]:
     if not SUBDOMAIN.fits(name):
         found += _check("metadata.name", name, SUBDOMAIN)
     namespace = metadata.get("namespace")
-    if namespace is not None and not (type(namespace) is str and LABEL.fits(namespace)):
-        found += _check("metadata.namespace", str(namespace), LABEL)
+    if namespace is not None and not (type(namespace) is str and namespace in _NAMESPACES_OK):
+        if type(namespace) is str and LABEL.fits(namespace):
+            if len(_NAMESPACES_OK) < 100_000:
+                _NAMESPACES_OK.add(namespace)
+        else:
+            found += _check("metadata.namespace", str(namespace), LABEL)
     if not found:
-        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-        rule = NAME_RULES.get((group, str(obj.get("kind"))))
+        key = (str(obj.get("apiVersion", "")), str(obj.get("kind")))
+        rule = _RULES_BY_KIND.get(key, _UNKNOWN)
+        if rule is _UNKNOWN:
+            rule = NAME_RULES.get((key[0].rpartition("/")[0], key[1]))
+            if len(_RULES_BY_KIND) < 100_000:
+                _RULES_BY_KIND[key] = rule
         if rule is not None:
             found += rule(obj, name)
     # Each object's labels and annotations: most keys and values were decided before (no call).
@@ -166,6 +174,10 @@ def problems(obj: dict[str, Any]) -> list[Problem]:
     return found
 
 
+# Namespaces found to be labels; each (apiVersion, kind)'s rule: a few, in every object.
+_NAMESPACES_OK: set[Any] = set()
+_RULES_BY_KIND: dict[tuple[str, str], Callable[[dict[str, Any], str], Iterator[Problem]] | None] = {}
+_UNKNOWN: Any = object()
 # Thousands of objects carry the same few keys and values: decide each once.
 _KEYS_OK: dict[Any, bool] = {}
 _VALUES_OK: dict[Any, bool] = {}
