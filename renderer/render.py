@@ -47,7 +47,7 @@ class RenderedObject:
     digest: str = ""  # the sha256 of ``content``, where it was made (the manifest lists it)
 
     def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
-        """Pickled as its fields (a forked worker's objects go back to the parent): half the
+        """Pickled as its fields (a forked child's objects go back to the parent): half the
         time of a dataclass's slots and state, both ways."""
         return RenderedObject, (self.path, self.data, self.content, self.identities, self.name_problems, self.applied,
                                 self.digest)
@@ -259,7 +259,7 @@ def _clash(identity: tuple[str, ...], first: tuple[Unit, RenderedObject], second
 
 
 def _named(obj: RenderedObject) -> str:
-    """``Service databases/orders-proxy`` (from its identity: forked workers drop the data)."""
+    """``Service databases/orders-proxy`` (from its identity: a forked child's objects come without their data)."""
     if not obj.identities:
         return obj.path
     _, kind, namespace, name = obj.identities[0]

@@ -193,7 +193,7 @@ class Validators:
             self.missing[key] = min(found, self.missing.get(key, found))
 
     def learned(self) -> Learned:
-        """What validating taught this validator (a forked worker's, handed back to the parent)."""
+        """What validating taught this validator (a forked child's, handed back to the parent)."""
         return self.missing, self.outcomes.used
 
     def learn(self, learned: Learned) -> None:
