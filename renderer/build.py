@@ -152,10 +152,11 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
     if jobs > 1 and len(todo) >= PARALLEL_FROM:
         # Forked processes render a share each, and so does this one: its share's objects are
         # not pickled, and no process waits.  The shares' objects carry paths and bytes only.
-        templates.compile({component.template for _, unit in work for component in unit.components})  # once, shared
+        # The templates and validators the units use, made once, before the children share them.
+        used = {(component.template, component.file is None) for _, unit in work for component in unit.components}
+        templates.compile({template for template, _ in used})
         if validator:
-            validator.prepare({kind for _, unit in work for component in unit.components if component.file is None
-                               if (kind := templates.kind_of(component.template))})
+            validator.prepare({kind for template, applied in used if applied if (kind := templates.kind_of(template))})
         shares = _shares([len(unit.components) for _, unit in work], jobs)
         # A child's units leave this process: should it send nothing, they are planned again.
         children = [Forked(partial(_render_units, work[start:end], catalog.name, templates, validator, valid, False),

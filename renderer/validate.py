@@ -164,8 +164,7 @@ class Validators:
                 skippable = isinstance(validator, SchemaNotFound)
                 self.record_missing({(key_api, key_kind): (rendered.path, str(validator), skippable)})
                 continue
-            fast = validator.fast
-            errors = [] if fast is not None and fast.is_valid(document) else list(validator.iter_errors(document))
+            errors = list(validator.iter_errors(document))
             for error in errors:
                 path = format_path([*prefix.split("."), *error.absolute_path] if prefix else list(error.absolute_path))
                 found.append(Problem(where, f"{kind}/{name}: {path or '(root)'}: {error.message}"))
