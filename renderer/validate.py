@@ -149,17 +149,17 @@ class Validators:
         obj = rendered.data
         where = Mark(rendered.path, 0, 0)
         kind, api_version = obj.get("kind", "?"), obj.get("apiVersion", "?")
-        names = kubenames.problems(obj) if rendered.name_problems is None else rendered.name_problems
-        messages = [*(f"{p.field}: {p.value!r} {p.reason}" for p in names), *_secret_problems(obj, rendered.content)]
         name = (obj.get("metadata") or {}).get("name", "?")
-        found = [Problem(where, f"{kind}/{name}: {message}") for message in messages] if messages else []
+        names = kubenames.problems(obj) if rendered.name_problems is None else rendered.name_problems
+        found = [Problem(where, f"{kind}/{name}: {message}") for message in (
+            *(f"{p.field}: {p.value!r} {p.reason}" for p in names), *_secret_problems(obj, rendered.content))]
         checks = [(api_version, kind, obj, "")]
         chart = chart_values(obj)
         if chart is not None:  # a HelmRelease's or an Application's values, against the chart's schema
             chart_name, version, values, at = chart
             checks.append((CHART_VALUES + chart_name, version, values, at))
         for key_api, key_kind, document, prefix in checks:
-            validator = self._cache.get((key_api, key_kind)) or self.validator(key_api, key_kind)
+            validator = self.validator(key_api, key_kind)
             if isinstance(validator, (SchemaNotFound, SchemaUnavailable)):
                 skippable = isinstance(validator, SchemaNotFound)
                 self.record_missing({(key_api, key_kind): (rendered.path, str(validator), skippable)})
