@@ -156,6 +156,15 @@ def slot(index: int) -> str:
     return f"{_SLOT_OPEN}{index}{_SLOT_CLOSE}"
 
 
+_SLOT = re.compile("\ue002(-?[0-9]+)\ue003")
+
+
+def slot_index(value: Any) -> int | None:
+    """The index of the value a ``slot`` string stands for; None for any other value."""
+    found = _SLOT.fullmatch(value) if type(value) is str else None
+    return None if found is None else int(found.group(1))
+
+
 def has_slots(text: str) -> bool:
     """The text holds characters slots are made of (its strings cannot be told from slots)."""
     return _SLOT_OPEN in text or _SLOT_CLOSE in text
@@ -200,7 +209,7 @@ def _slots_whole(value: Any) -> bool:
     if isinstance(value, list):
         return all(_slots_whole(item) for item in value)
     return not isinstance(value, str) or (_SLOT_OPEN not in value and _SLOT_CLOSE not in value) or (
-        re.fullmatch("\ue002-?[0-9]+\ue003", value) is not None)
+        slot_index(value) is not None)
 
 
 def dump_planned(planned: Plan, values: list[Any], extra: tuple[Any, ...]) -> str:

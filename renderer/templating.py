@@ -191,9 +191,6 @@ def _planned(skeleton: _Skeleton, decoration: Decoration) -> _Planned | None:
     return planned
 
 
-_SLOT_STRING = re.compile("\ue002(-?[0-9]+)\ue003")
-
-
 def _shape_code(value: Any, constants: list[Any]) -> str:
     """A Python expression that builds an object of the (planned) shape: values ``v[i]``, extra
     values ``e[i]``, constants (keys among them) ``c[i]``; no text of a template or a value is
@@ -203,9 +200,8 @@ def _shape_code(value: Any, constants: list[Any]) -> str:
                              for key, item in value.items()) + "}"
     if type(value) is list:
         return "[" + "".join(_shape_code(item, constants) + "," for item in value) + "]"
-    slot = _SLOT_STRING.fullmatch(value) if type(value) is str else None
-    if slot is not None:
-        index = int(slot.group(1))
+    index = emit.slot_index(value)
+    if index is not None:
         return f"v[{index}]" if index >= 0 else f"e[{-1 - index}]"
     constants.append(value)
     return f"c[{len(constants) - 1}]"
@@ -489,10 +485,9 @@ class Templates:
             return None
         try:
             values = found.read(slots)
-            planned = _planned(found, decoration) if decoration is not None else None
-            if planned is not None:
-                return (planned.build(values, decoration.extra),  # type: ignore[union-attr]
-                        emit.dump_planned(planned.plan, values, decoration.extra), True)  # type: ignore[union-attr]
+            if decoration is not None and (planned := _planned(found, decoration)) is not None:
+                return (planned.build(values, decoration.extra),
+                        emit.dump_planned(planned.plan, values, decoration.extra), True)
             return found.build(values), None, False
         except (yaml.YAMLError, ValueError, TypeError):  # a value read as YAML fails, or a mapping as a key: the text says how
             return None
