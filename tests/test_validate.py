@@ -367,6 +367,14 @@ def test_an_object_whose_yaml_looks_clean_holds_no_secret(value: object) -> None
         assert may_hold_secret(emit.dump(obj).encode())
 
 
+def test_a_reference_under_a_secrets_name_is_not_walked() -> None:
+    """CloudNativePG's ObjectStore names its key Secrets under secretAccessKey: every one of
+    1,000 objects, none with a secret in it."""
+    reference = {"s3Credentials": {"secretAccessKey": {"name": "s3-creds", "key": "secret"}}}
+    assert not may_hold_secret(emit.dump({"spec": reference}).encode())
+    assert may_hold_secret(emit.dump({"spec": {"secretAccessKey": "x"}}).encode())
+
+
 def _cel_rules() -> list[str]:
     from renderer.schemas import EMBEDDED_CRDS
     from renderer.schemas.cel import CelRules, Outcomes

@@ -31,12 +31,14 @@ SECRET_KEY = re.compile(rf"(?i)({KEY_WORDS})\Z|(^|[._-])secret\Z")
 SECRET_IN_VALUE = re.compile(rf"(?i)(^|[\s;,\"'-])({VALUE_WORDS})"
                              r"\s*=\s*[\"']?[^\s\"';,$:{(]")  # a literal, not a variable ($X, :'x', {{ }})
 # What a rendered object's YAML holds wherever the two above find something (a superset): a key
-# that ends in a secret's name, or a secret assigned in a value (between the name and its "=",
-# what a blank is in YAML: itself, an escape, or any character beyond ASCII).  Looked for in the
-# bytes, in lower case, in one pass (ignoring case costs 30 times as much): nine objects in ten
-# hold none, and walking their strings cost a tenth of a render.
+# that ends in a secret's name and has a value on its line (emit writes a mapping or a list on
+# the lines below: CloudNativePG's secretAccessKey, a Secret's reference), or a secret assigned
+# in a value (between the name and its "=", what a blank is in YAML: itself, an escape, or any
+# character beyond ASCII).  Looked for in the bytes, in lower case, in one pass (ignoring case
+# costs 30 times as much): nine objects in ten hold none, and walking their strings cost a tenth
+# of a render.
 _IN_YAML = re.compile(rf"(?P<word>{KEY_WORDS}|{VALUE_WORDS}|secret)".encode()
-                      + rb'(?:(?P<key>"?:)|(?:\s|\\[ntrfb]|\\u[0-9a-f]{4}|[\x80-\xff])*=)')
+                      + rb'(?:(?P<key>"?:(?!\n))|(?:\s|\\[ntrfb]|\\u[0-9a-f]{4}|[\x80-\xff])*=)')
 # What every word above holds ("api" alone is in every object's apiVersion), at its start but in
 # "client-secret".
 _STEMS = (b"pass", b"pwd", b"secret", b"private", b"api_key", b"api-key", b"apikey", b"token")
