@@ -702,6 +702,40 @@ def test_a_check_with_nothing_changed_loads_no_renderer(workdir: Path) -> None:
     assert done.stdout.strip() == "0 []", done.stdout + done.stderr
 
 
+def _program(*args: str) -> Any:
+    """dbfleet in a new process, through the console script's entry point (pyproject.toml)."""
+    import subprocess
+    import sys
+    import tomllib
+
+    module, function = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["dbfleet"].split(":")
+    code = f"import sys; sys.argv[0] = 'dbfleet'; from {module} import {function}; {function}()"
+    # Buffered output, as in a user's shell (this machine's may unbuffer Python's).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DBFLEET_") and k != "PYTHONUNBUFFERED"}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+
+
+def test_the_program_ends_with_its_output_and_exit_code(workdir: Path) -> None:
+    """The program ends without freeing what it made: what it prints is all there, and its exit
+    code is the command's (success, a stale output, bad input, a usage error)."""
+    done = _program("render")
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
+    assert "\nrendered 250 objects" in done.stderr and (workdir / "rendered" / output.MANIFEST).is_file()
+    prod = workdir / "overlays" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("size: 100Gi", "size: 200Gi"))
+    done = _program("render", "--check", "--output", "json")
+    report = json.loads(done.stdout)
+    assert (done.returncode, report["exitCode"], report["upToDate"]) == (1, 1, False)
+    assert '+    size: "200Gi"' in report["diff"]
+    prod.write_text(prod.read_text() + "clusters: 7\n")
+    done = _program("render")
+    assert done.returncode == 2 and errors_of(done.stderr) and "Traceback" not in done.stderr
+    done = _program("render", "--no-such-option")
+    assert done.returncode == 2 and "No such option" in done.stderr
+    done = _program("--version")
+    assert done.returncode == 0 and "version" in done.stdout
+
+
 def test_a_touched_file_with_the_same_bytes_is_still_current(workdir: Path) -> None:
     """The check trusts a file's size, time and inode as recorded, and reads the file when they
     differ: a touched file is current, an edited one is not."""
