@@ -200,7 +200,7 @@ def _render_locked(inputs: Inputs, validators: Validators, scanned: output.Scann
         return 0
     if before_write is not None:
         before_write(catalog, bundle)
-    changed, stamps = output.write(out, bundle.files, scope, bundle.digests, scanned)
+    changed, stamps = output.write(out, bundle.files, scope, bundle.digests, scanned, inputs.jobs)
     output.remember_inputs(out, _digests(catalog.sources, inputs.code, rendered_envs), stamps)
     reporter.result(
         f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -30,6 +31,7 @@ from renderer.forked import Forked
 MANIFEST = ".dbfleet-manifest.json"
 MANIFEST_VERSION = 1
 MAX_LISTED = 20
+PARALLEL_WRITES_FROM = 2000  # files; below this, a forked process costs more than it saves
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\Z")  # a relative path inside the folder
 _OTHER_CHARACTER = re.compile(r"[^A-Za-z0-9_./\n-]")
 _HEX_RUN = re.compile(r"[0-9a-f]*")
@@ -422,10 +424,11 @@ def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str, scanne
 
 
 def write(out: Path, files: dict[str, bytes], envs: list[str], digests: dict[str, str] | None = None,
-          scanning: Callable[[], Scan] | None = None) -> tuple[list[str], Stamps]:
+          scanning: Callable[[], Scan] | None = None, jobs: int = 1) -> tuple[list[str], Stamps]:
     """Replace the environments ``envs`` of the output folder with ``files``; keep the others.
     ``digests``: the sha256 of those files that are known (the others are hashed here);
-    ``scanning``: the folder's scan, when the caller took it (it holds the folder's lock).
+    ``scanning``: the folder's scan, when the caller took it (it holds the folder's lock);
+    ``jobs``: processes that may create the files.
 
     Returns the paths that changed (a file edited or deleted by hand is repaired, and counts),
     and the stamps of the folder's files now.
@@ -460,12 +463,12 @@ def write(out: Path, files: dict[str, bytes], envs: list[str], digests: dict[str
     # and the output is committed to Git, which is its durable copy.
     try:
         if out.exists():
-            written = _replace(out, new, old, final, files, changed)
+            written = _replace(out, new, old, final, files, changed, jobs)
             for path in changed:  # the others are as the scan found them
                 now.pop(path, None)
             now.update(written)
         else:
-            now = _build(new, final, files, list(final.files))
+            now = _build(new, final, files, list(final.files), jobs)
             new.rename(out)  # the same files: the same stamps
         # The manifest is read again at once (remember_inputs): known, by the stamp it keeps.
         _READ.clear()
@@ -486,24 +489,45 @@ def _matches(path: Path, digest: str) -> bool:
         return False
 
 
-def _build(new: Path, final: Manifest, files: dict[str, bytes], paths: list[str]) -> Stamps:
+def _build(new: Path, final: Manifest, files: dict[str, bytes], paths: list[str], jobs: int = 1) -> Stamps:
     """A folder beside the output with ``paths`` written and the manifest (``final.raw``), marked
-    as dbfleet's until it is complete; the stamps of the files written and of the manifest.  One
-    file after another: threads cost more than they save, on tmpfs (2.7x) and on a virtual disk alike."""
+    as dbfleet's until it is complete; the stamps of the files written and of the manifest.
+    Creating a file is the system's work, not Python's: with ``jobs`` > 1 and many files, forked
+    processes create a run of them each beside this one (10,000 files: 0.15 -> 0.09 s on tmpfs,
+    2.8 -> 1.5 s on this machine's disk, for the same CPU); threads cost more than they save."""
     new.mkdir(parents=True)
     (new / BUILDING).write_bytes(b"")
-    # Paths as text: pathlib's objects cost as much as the system calls (10,000 files).
     root = str(new)
-    made = {""}
+    jobs = min(jobs, os.cpu_count() or 1) if len(paths) >= PARALLEL_WRITES_FROM else 1
+    runs = [paths[len(paths) * i // jobs:len(paths) * (i + 1) // jobs] for i in range(jobs)]
+    # Should a child write nothing back, its run is written here, over what it may have left.
+    children = [Forked(partial(_create_all, root, files, run), fallback=partial(_create_all, root, files, run, True))
+                for run in runs[1:]]
+    try:
+        stamps = _create_all(root, files, runs[0])
+        for child in children:
+            stamps.update(child.result())
+    finally:
+        for child in children:
+            child.close()
+    stamps[MANIFEST] = _create(f"{root}/{MANIFEST}", final.raw)
+    (new / BUILDING).unlink()
+    return stamps
+
+
+def _create_all(root: str, files: dict[str, bytes], paths: list[str], again: bool = False) -> Stamps:
+    """Each of ``paths`` made in the folder ``root`` with its bytes; their stamps.  ``again``: a
+    file may be there (``root`` is dbfleet's new folder: a process cut short left it)."""
+    made = {""}  # paths as text: pathlib's objects cost as much as the system calls (10,000 files)
     stamps: Stamps = {}
     for path in paths:
         folder = path.rpartition("/")[0]
         if folder not in made:
-            os.makedirs(f"{root}/{folder}", exist_ok=True)
+            os.makedirs(f"{root}/{folder}", exist_ok=True)  # another process may make it too
             made.add(folder)
+        if again and os.path.lexists(f"{root}/{path}"):
+            os.unlink(f"{root}/{path}")
         stamps[path] = _create(f"{root}/{path}", files[path])
-    stamps[MANIFEST] = _create(f"{root}/{MANIFEST}", final.raw)
-    (new / BUILDING).unlink()
     return stamps
 
 
@@ -527,11 +551,12 @@ def _parents(target: Path, made: set[Path]) -> None:
         made.add(target.parent)
 
 
-def _replace(out: Path, new: Path, old: Path, final: Manifest, files: dict[str, bytes], changed: list[str]) -> Stamps:
+def _replace(out: Path, new: Path, old: Path, final: Manifest, files: dict[str, bytes], changed: list[str],
+             jobs: int = 1) -> Stamps:
     """Replace the ``changed`` files of the output folder (and its manifest) as one transaction;
     the stamps of the files written (a rename keeps them)."""
     written = [p for p in changed if p in final.files]
-    stamps = _build(new, final, files, written)
+    stamps = _build(new, final, files, written, jobs)
     moves = [*changed, MANIFEST]
     journal = {"moved": moves, "added": [p for p in [*written, MANIFEST] if not (out / p).exists()]}
     old.mkdir()

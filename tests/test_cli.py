@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -586,6 +587,46 @@ def test_a_scan_taken_ahead_by_a_forked_process_serves_check_and_render(workdir:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("fresh-cache")))
     assert run("render", "-o", "fresh", "-j", "1").exit_code == 0
     assert tree(workdir / "rendered") == tree(workdir / "fresh")
+    assert run("render", "--check", "-j", "2").exit_code == 0
+
+
+@pytest.mark.parametrize("killed_after", [None, 0, 3], ids=["written", "killed-at-once", "killed-after-3-files"])
+def test_files_created_by_forked_processes_are_those_one_process_writes(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch, killed_after: int | None) -> None:
+    """Many files are created by forked processes beside this one: the same folder, their stamps
+    recorded as the system has them (a later check reads nothing), every process waited for; a
+    process killed halfway leaves nothing wrong (its files are written here, over what it left)."""
+    monkeypatch.setattr(output, "PARALLEL_WRITES_FROM", 0)  # the example's 335 files count as many
+    assert run("render", "-o", "alone", "-j", "1").exit_code == 0
+    parent, create, made = os.getpid(), output._create, [0]
+
+    def dying_create(path: str, data: bytes) -> tuple[int, int, int]:
+        if os.getpid() != parent and killed_after is not None:
+            if made[0] == killed_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+            made[0] += 1
+        return create(path, data)
+
+    forked: list[int] = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forked.append(pid := fork()) or pid)
+    monkeypatch.setattr(output, "_create", dying_create)
+    prod = workdir / "overlays" / "prod.yaml"
+    for edited in (False, True):  # a first render, then one that replaces files
+        if edited:
+            prod.write_text(prod.read_text().replace("size: 100Gi", "size: 300Gi"))
+            assert run("render", "-o", "alone", "-j", "1").exit_code == 0
+        assert run("render", "-j", "2").exit_code == 0
+        assert tree(workdir / "rendered") == tree(workdir / "alone")
+        record = output._read_record(workdir / "rendered")
+        now: output.Stamps = {}
+        output._scan(workdir / "rendered", now)
+        assert record["stamps"] == {path: now[path] for path in record["stamps"]}
+        assert not list(workdir.glob("rendered.dbfleet-*"))
+    assert forked
+    for pid in forked:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
     assert run("render", "--check", "-j", "2").exit_code == 0
 
 
