@@ -35,7 +35,7 @@ def dbfleet(*args: str, cwd: Path) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system of the process), exit code."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "renderer.cli", *args], cwd=cwd, capture_output=True, env=environment())
+    done = subprocess.run([sys.executable, "-m", "renderer", *args], cwd=cwd, capture_output=True, env=environment())
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -335,7 +335,3 @@ def run() -> None:
         except (OSError, ValueError):  # a closed pipe: the reader is gone
             code = code or 1
     os._exit(code)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    run()

@@ -45,7 +45,7 @@ def test_same_bytes_whatever_the_machine_says(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONHASHSEED": "12345", "TZ": "Pacific/Kiritimati", "LC_ALL": "C", "LANG": "C"}
     out = tmp_path / "elsewhere"
     subprocess.run(
-        [sys.executable, "-m", "renderer.cli", "render", str(ROOT / "catalog"), "--overlays", str(ROOT / "overlays"),
+        [sys.executable, "-m", "renderer", "render", str(ROOT / "catalog"), "--overlays", str(ROOT / "overlays"),
          "-o", str(out)],
         cwd=tmp_path, env=env, check=True, capture_output=True,
     )

@@ -115,7 +115,7 @@ def test_another_process_finds_every_unit(workdir: Path) -> None:
     import subprocess
     import sys
 
-    render = [sys.executable, "-m", "renderer.cli", "render"]
+    render = [sys.executable, "-m", "renderer", "render"]
     env = {**os.environ, "PYTHONHASHSEED": "1"}
     subprocess.run(render, cwd=workdir, env=env, check=True, capture_output=True)
     cache = output.cached_path(workdir / "rendered", "units", ".marshal")
@@ -140,7 +140,7 @@ def test_a_render_after_an_edit_meets_no_rule_it_has_not_met(workdir: Path) -> N
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, "-m", "renderer.cli", "render"], cwd=workdir, env=os.environ, check=True,
+    subprocess.run([sys.executable, "-m", "renderer", "render"], cwd=workdir, env=os.environ, check=True,
                    capture_output=True)
     _swap(workdir, EDITS[4])  # prod's orders storage
     probe = ("import sys; from renderer.cli import main\n"
