@@ -28,9 +28,9 @@ def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_the_child_computes_and_this_process_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
     forked = _forks(monkeypatch)
     here = os.getpid()
-    with Forked(lambda: (os.getpid(), {"stamps": list(range(100_000))})) as computing:  # more than a pipe holds
+    with Forked(lambda: (os.getpid(), {"stamps": list(range(500_000))})) as computing:  # more than a pipe holds (1 MiB)
         where, value = computing.result()
-    assert where != here and value == {"stamps": list(range(100_000))}
+    assert where != here and value == {"stamps": list(range(500_000))}
     assert len(forked) == 1 and _gone(forked[0])
 
 
