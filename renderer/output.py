@@ -19,8 +19,8 @@ import os
 import re
 import shutil
 from contextlib import contextmanager
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
@@ -493,7 +493,7 @@ def _build(new: Path, final: Manifest, files: dict[str, bytes], paths: list[str]
     as dbfleet's until it is complete; the stamps of the files written and of the manifest.
     Creating a file is the system's work, not Python's: with ``jobs`` > 1 and many files, forked
     processes create a run of them each beside this one (10,000 files: 0.15 -> 0.09 s on tmpfs,
-    2.8 -> 1.5 s on this machine's disk, for the same CPU); threads cost more than they save."""
+    2.8 -> 1.5 s on this machine's disk, for about the same CPU); threads cost more than they save."""
     new.mkdir(parents=True)
     (new / BUILDING).write_bytes(b"")
     root = str(new)
