@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 from renderer import output
 from renderer.catalog import load, read_sources
@@ -102,13 +102,16 @@ def catalog_text(n: int, mixed: bool = False) -> str:
     return HEAD + "".join(kinds[i % len(kinds)].format(i=i) for i in range(n))
 
 
-def best(repeat: int, func: Callable[[], object]) -> tuple[float, object]:
-    times, result = [], None
+T = TypeVar("T")
+
+
+def best(repeat: int, func: Callable[[], T]) -> tuple[float, T]:
+    times, results = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        result = func()
+        results.append(func())
         times.append(time.perf_counter() - start)
-    return min(times), result
+    return min(times), results[-1]
 
 
 def run(n: int, schemas: list[str], repeat: int, jobs: int, mixed: bool) -> dict[str, float]:
@@ -121,46 +124,47 @@ def run(n: int, schemas: list[str], repeat: int, jobs: int, mixed: bool) -> dict
         figures: dict[str, float] = {}
         figures["load"], catalog = best(repeat, lambda: load([path], [], work))
         templates = Templates()
-        figures["render"], bundle = best(repeat, lambda: render_all(catalog, templates))  # type: ignore[arg-type]
+        figures["render"], bundle = best(repeat, lambda: render_all(catalog, templates))
 
         def validate() -> None:
-            problems = Validators(schemas).validate(bundle.objects)  # type: ignore[union-attr]
+            problems = Validators(schemas).validate(bundle.objects)
             assert not problems, problems[:3]
 
         figures["validate"], _ = best(repeat, validate)
-        figures["both"], _ = best(repeat, lambda: render_all(catalog, templates, Validators(schemas), jobs))  # type: ignore[arg-type]
+        figures["both"], _ = best(repeat, lambda: render_all(catalog, templates, Validators(schemas), jobs))
         digests = _digests(read_sources([path], work), code_digest([builtin_templates_dir()]), ["default"])
 
         def write_fresh() -> None:
             shutil.rmtree(out, ignore_errors=True)
-            output.write(out, bundle.files, ["default"])  # type: ignore[union-attr]
+            output.write(out, bundle.files, ["default"])
 
         figures["write"], _ = best(repeat, write_fresh)
-        changed = dict(bundle.files)  # type: ignore[union-attr]
+        changed = dict(bundle.files)
         clusters = sorted(k for k in changed if "/cluster-" in k)
         edits = [0]
 
         def write_one_percent() -> None:
             edits[0] += 1
             for key in clusters[:: 100]:
-                changed[key] = bundle.files[key] + f"# edit {edits[0]}\n".encode()  # type: ignore[union-attr]
+                changed[key] = bundle.files[key] + f"# edit {edits[0]}\n".encode()
             output.write(out, changed, ["default"])
 
         figures["write-1%"], _ = best(repeat, write_one_percent)
-        output.write(out, bundle.files, ["default"])  # type: ignore[union-attr]
+        output.write(out, bundle.files, ["default"])
         output.remember_inputs(out, digests)
 
         def check_fast() -> None:
-            assert output.up_to_date(out, output.read_manifest(out), _digests(read_sources([path], work), code_digest([builtin_templates_dir()]), ["default"]))
+            inputs = _digests(read_sources([path], work), code_digest([builtin_templates_dir()]), ["default"])
+            assert output.up_to_date(out, output.read_manifest(out), inputs, lambda: output.scan(out))
 
         figures["check"], _ = best(repeat, check_fast)
 
         def check_full() -> None:
             fresh = render_all(load([path], [], work), Templates())
-            assert output.diff(out, fresh.files, ["default"], "rendered") == ""
+            assert output.diff(out, fresh.files, ["default"], "rendered", output.scan(out)) == ""
 
         figures["check-full"], _ = best(repeat, check_full)
-        figures["objects"] = len(bundle.objects)  # type: ignore[union-attr]
+        figures["objects"] = len(bundle.objects)
         return figures
     finally:
         shutil.rmtree(work, ignore_errors=True)
