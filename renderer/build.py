@@ -13,7 +13,7 @@ from renderer.forked import Forked
 from renderer.plan import plan
 from renderer.rules.fleet import check_fleet
 from renderer.positioned import PMap
-from renderer.render import (Bundle, RenderedObject, Validator, assemble, by_environment, entry_places, environment_problems,
+from renderer.render import (Bundle, RenderedObject, Sent, Validator, assemble, by_environment, entry_places, environment_problems,
                              render_unit)
 from renderer.components import Cached, Unit
 from renderer.templating import Templates
@@ -30,8 +30,9 @@ def _to_validate(objects: list[RenderedObject], valid: frozenset[str]) -> Iterat
 
 
 # A share's units: each one's objects and what validating them found; what the validator learned
-# (Validator.learned).
+# (Validator.learned).  Sent: as a forked child sends it.
 Share = tuple[list[tuple[list[RenderedObject], list[Problem]]], Any]
+SentShare = tuple[list[tuple[list[Sent], list[Problem]]], Any]
 
 
 def _render_units(work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None,
@@ -47,6 +48,18 @@ def _render_units(work: list[tuple[str, Unit]], fleet: str, templates: Templates
             for obj in objects:
                 obj.data = {}
     return done, validator.learned() if validator else None
+
+
+def _render_to_send(work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None,
+                    valid: frozenset[str]) -> SentShare:
+    """A forked child's share, rendered, as it sends it."""
+    done, learned = _render_units(work, fleet, templates, validator, valid, False)
+    return [([obj.sent() for obj in objects], problems) for objects, problems in done], learned
+
+
+def _received(share: SentShare) -> Share:
+    done, learned = share
+    return [([RenderedObject.received(sent) for sent in objects], problems) for objects, problems in done], learned
 
 
 def _shares(weights: list[int], jobs: int) -> list[tuple[int, int]]:
@@ -65,13 +78,13 @@ def _shares(weights: list[int], jobs: int) -> list[tuple[int, int]]:
 
 
 def _render_again(catalog: Catalog, resolved: dict[str, PMap], templates: Templates,
-                  folders: list[tuple[str, tuple[str, ...]]], validator: Validator | None, valid: frozenset[str]) -> Share:
+                  folders: list[tuple[str, tuple[str, ...]]], validator: Validator | None, valid: frozenset[str]) -> SentShare:
     """The units of these (environment, folder), planned again and rendered (a forked process's,
-    which sent nothing: its error is raised here)."""
+    which sent nothing: its error is raised here), as the process would have sent them."""
     planned = {(env, unit.folder): unit for env, spec in resolved.items()
                for unit in plan(with_schema_defaults(spec), catalog.name, env, templates.kind_of)}
-    return _render_units([(env, planned[env, folder]) for env, folder in folders], catalog.name, templates, validator,
-                         valid, False)
+    return _render_to_send([(env, planned[env, folder]) for env, folder in folders], catalog.name, templates,
+                           validator, valid)
 
 
 def _without_contexts(plans: dict[str, list[Unit]]) -> dict[str, list[Unit]]:
@@ -159,7 +172,7 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
             validator.prepare({kind for template, applied in used if applied if (kind := templates.kind_of(template))})
         shares = _shares([len(unit.components) for _, unit in work], jobs)
         # A child's units leave this process: should it send nothing, they are planned again.
-        children = [Forked(partial(_render_units, work[start:end], catalog.name, templates, validator, valid, False),
+        children = [Forked(partial(_render_to_send, work[start:end], catalog.name, templates, validator, valid),
                            fallback=partial(_render_again, catalog, resolved, templates,
                                             [(env, unit.folder) for env, unit in work[start:end]], validator, valid))
                     for start, end in shares[1:]]
@@ -167,7 +180,7 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
             del work[shares[0][1]:]
             done, _ = _render_units(work, catalog.name, templates, validator, valid, False)
             for child in children:
-                part, learned = child.result()
+                part, learned = _received(child.result())
                 done += part
                 if validator:
                     validator.learn(learned)

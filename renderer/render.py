@@ -46,11 +46,18 @@ class RenderedObject:
     applied: bool = True
     digest: str = ""  # the sha256 of ``content``, where it was made (the manifest lists it)
 
-    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
-        """Pickled as its fields (a forked child's objects go back to the parent): half the
-        time of a dataclass's slots and state, both ways."""
-        return RenderedObject, (self.path, self.data, self.content, self.identities, self.name_problems, self.applied,
-                                self.digest)
+    def sent(self) -> Sent:
+        """What a forked child sends of it (its data aside): plain values pickle without a call
+        for each object (4,500 objects: 12 -> 8 ms to pickle, 4.9 -> 2.9 ms to unpickle)."""
+        return self.path, self.content, self.identities, self.name_problems, self.applied, self.digest
+
+    @classmethod
+    def received(cls, sent: Sent) -> RenderedObject:
+        path, content, identities, name_problems, applied, digest = sent
+        return cls(path, {}, content, identities, name_problems, applied, digest)
+
+
+Sent = tuple[str, bytes, tuple[tuple[str, str, str, str], ...], "tuple[kubenames.Problem, ...] | None", bool, str]
 
 
 @dataclass

@@ -430,14 +430,36 @@ def test_rules_decided_without_cel_python_agree_with_it(data: st.DataObject) -> 
         assert decided == outcome(rule, node), (rule, node)
 
 
+@pytest.mark.parametrize("indent", [2, None])
 @pytest.mark.parametrize("ref, whole", [("/api/_definitions.json#/$defs/a", False), ("#/$defs/a", False),
                                         ("#/$defs/a~1b", True), ("#/$defs/missing", True), ("other.json#/x", True)])
-def test_the_fast_validator_is_given_the_definitions_a_kind_reaches(ref: str, whole: bool) -> None:
-    """A core kind's definitions: those its schema reaches, through theirs; all of them where a
-    reference is not plainly to one."""
-    from renderer.validate import _reached
+def test_the_fast_validator_is_given_the_definitions_a_kind_reaches(ref: str, whole: bool, indent: int | None) -> None:
+    """A core kind's definitions: those its schema reaches, through theirs (each read from the file
+    on its own where it is laid out as kubernetes-validate writes it); all of them where a reference
+    is not plainly to one, or the file is laid out otherwise."""
+    from renderer.validate import Definitions, _reached
 
     document = {"$id": "x", "$defs": {"a": {"properties": {"b": {"$ref": "#/$defs/b"}}}, "b": {"type": "string"},
-                                      "c": {"type": "integer"}, "a~1b": {}}}
-    reached = _reached({"properties": {"x": {"$ref": ref}}}, document)
-    assert reached == (document if whole else {"$id": "x", "$defs": {"a": document["$defs"]["a"], "b": {"type": "string"}}})
+                                      "c": {"type": "integer"}, "a~1b": {}}, "$schema": "s"}
+    reached = _reached({"properties": {"x": {"$ref": ref}}}, Definitions(json.dumps(document, indent=indent)))
+    assert reached == (document if whole or indent is None
+                       else {"$id": "x", "$defs": {"a": document["$defs"]["a"], "b": {"type": "string"}}, "$schema": "s"})
+
+
+def test_every_core_kind_is_given_the_very_definitions_it_reaches() -> None:
+    """Against kubernetes-validate's own files (the Kubernetes version dbfleet validates for):
+    each core kind's definitions, read on their own, are those of the whole file, and every
+    reference among them is to one of them."""
+    from renderer.validate import Definitions, Validators, _reached
+
+    folder = Validators()._kube_schema_dir()
+    text = (folder / "_definitions.json").read_text(encoding="utf-8")
+    whole, definitions = json.loads(text), Definitions(text)
+    kinds = [path for path in sorted(folder.glob("*.json")) if path.name != "_definitions.json"]
+    assert len(kinds) > 500
+    for path in kinds:
+        reached = _reached(json.loads(path.read_text(encoding="utf-8")), definitions)
+        assert reached.keys() == whole.keys(), path.name
+        assert all(whole["$defs"][name] == found for name, found in reached["$defs"].items()), path.name
+        refs = re.findall(r'"\$ref": "[^"#]*#/\$defs/([^"]+)"', json.dumps([json.loads(path.read_text()), reached]))
+        assert set(refs) <= reached["$defs"].keys(), path.name
