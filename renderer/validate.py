@@ -272,7 +272,10 @@ class Definitions:
         if self._at is None:
             self._at = self._index()
         if name not in self._decoded and name in self._at:
-            self._decoded[name] = _DECODER.raw_decode(self.text, self._at[name])[0]
+            try:
+                self._decoded[name] = _DECODER.raw_decode(self.text, self._at[name])[0]
+            except ValueError:  # not JSON there: read whole, the file says what is wrong with it
+                return None
         return self._decoded.get(name)
 
     def top(self, definitions: dict[str, Any]) -> dict[str, Any]:
