@@ -3,7 +3,8 @@
 Each peer's templates are dbfleet's own output for cluster 0 of the benchmark catalog (render_bench's),
 with the cluster's number made a value: between two clusters of that catalog, only the numbers in
 their names (pg-N) and their database's (app_N) differ.  So a peer renders the bytes dbfleet
-renders, and ``Outcome.same`` says how many of its files it did: the timing is of the same work.
+renders, and ``Outcome.same`` says how many of its files it did: the same output, not the same
+work (such a peer only substitutes a number: it decides and validates nothing).
 
   helm      an umbrella chart with one subchart per cluster (aliases of one chart), ``helm template``
   kapitan   one target per cluster and a jinja2 component, ``kapitan compile``
@@ -34,7 +35,7 @@ class Outcome(NamedTuple):
     rss_mib: float  # the peak of the peer's processes
     code: int
     same: int  # files with dbfleet's bytes
-    files: int  # files dbfleet wrote for the clusters (their kustomizations aside)
+    files: int  # files dbfleet wrote for the clusters (their kustomizations aside); helm_cnpg: objects made
     error: str
 
 
