@@ -3,6 +3,7 @@ the N-cluster benchmark catalog (render_bench.py's), and the peers' figures wher
 installed.
 
     python bench/targets.py [--clusters 1000] [--linear 10000] [--tmpfs /dev/shm] [--repeat 3]
+                            [--kustomize] [--cnpg-chart DIR]
 
 Prints, for each target: the figure, the target, and whether it is met.
   cold            render into an empty folder on tmpfs: wall and CPU seconds (<= 1.5 s each)
