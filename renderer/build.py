@@ -11,7 +11,6 @@ from renderer.catalog import Catalog, resolve, with_schema_defaults
 from renderer.errors import Problem, raise_if
 from renderer.forked import Forked
 from renderer.plan import plan
-from renderer.rules.fleet import check_fleet
 from renderer.positioned import PMap
 from renderer.render import (Bundle, RenderedObject, Sent, Validator, assemble, by_environment, entry_places, environment_problems,
                              render_unit)
@@ -129,6 +128,8 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
 def catalog_problems(catalog: Catalog, resolved: dict[str, PMap]) -> list[Problem]:
     """What the schema and the rules find in each environment (``resolved``), warnings too, and,
     when no environment has an error, what the rules across environments find."""
+    from renderer.rules.fleet import check_fleet  # (in the forked process that runs the rules, when one does)
+
     found = by_environment({env: environment_problems(catalog, env, spec) for env, spec in resolved.items()})
     if not any(p.severity == "error" for p in found):
         found += check_fleet(resolved)
