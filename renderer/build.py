@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from functools import partial
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from renderer.catalog import Catalog, resolve, with_schema_defaults
-from renderer.errors import Problem, raise_if
+from renderer.catalog import Catalog
+from renderer.errors import DbfleetError, Problem, raise_if
 from renderer.forked import Forked
 from renderer.plan import plan
-from renderer.positioned import PMap
-from renderer.render import (Bundle, RenderedObject, Sent, Validator, assemble, by_environment, entry_places, environment_problems,
-                             render_unit)
+from renderer.reading import Read, Reading, Refused, Stage
+from renderer.render import Bundle, RenderedObject, Sent, Validator, assemble, render_unit
 from renderer.components import Cached, Unit
 from renderer.templating import Templates
 from renderer.unit_cache import UnitCache
@@ -76,14 +75,12 @@ def _shares(weights: list[int], jobs: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def _render_again(catalog: Catalog, resolved: dict[str, PMap], templates: Templates,
+def _render_again(specs: Callable[[], dict[str, dict[str, Any]]], fleet: str, templates: Templates,
                   folders: list[tuple[str, tuple[str, ...]]], validator: Validator | None, valid: frozenset[str]) -> SentShare:
     """The units of these (environment, folder), planned again and rendered (a forked process's,
     which sent nothing: its error is raised here), as the process would have sent them."""
-    planned = {(env, unit.folder): unit for env, spec in resolved.items()
-               for unit in plan(with_schema_defaults(spec), catalog.name, env, templates.kind_of)}
-    return _render_to_send([(env, planned[env, folder]) for env, folder in folders], catalog.name, templates,
-                           validator, valid)
+    planned = {(env, unit.folder): unit for env, spec in specs().items() for unit in plan(spec, fleet, env, templates.kind_of)}
+    return _render_to_send([(env, planned[env, folder]) for env, folder in folders], fleet, templates, validator, valid)
 
 
 def _without_contexts(plans: dict[str, list[Unit]]) -> dict[str, list[Unit]]:
@@ -105,52 +102,61 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
     the objects of a cached unit carry paths and bytes only (all objects do, without
     ``keep_data``), and an object of a changed unit whose bytes are those of an object the
     cache holds is not validated again."""
-    resolved = {env: resolve(catalog, env) for env in catalog.environments}
+    with Reading(lambda: catalog) as reading:
+        return render_read(reading, templates, validator, jobs, cache, keep_data)[1]
+
+
+def render_read(reading: Reading, templates: Templates, validator: Validator | None = None, jobs: int = 1,
+                cache: UnitCache | None = None, keep_data: bool = True) -> tuple[Read, Bundle]:
+    """``render_all`` of the catalog being read (here, or ahead in a forked process), and what
+    was read of it."""
+    stages = reading.stages
+    read = stages.take()
+    if isinstance(read, Refused):
+        raise DbfleetError(read.problems, read.exit_code)
+    assert isinstance(read, Read)
     # A large catalog's rules run in a forked process while this one renders: their verdict is
     # awaited before anything is returned, and what they refuse is the answer, whatever rendering
     # it made of the catalog (an engine may fail on it: they run on checked input otherwise).
-    entries = sum(len(spec.get(section) or ()) for spec in resolved.values() for section in ("clusters", "databases"))
-    ahead = jobs > 1 and entries >= RULES_AHEAD_FROM
-    with Forked(lambda: catalog_problems(catalog, resolved), fork=ahead) as checking:
-        if not ahead:
-            raise_if(checking.result())
-        try:
-            bundle = _render_checked(catalog, resolved, templates, validator, jobs, cache, keep_data)
-        except Exception:
-            raise_if(checking.result())
-            raise
-        found = checking.result()
-    raise_if(found)
+    if not stages.forked and jobs > 1 and read.entries() >= RULES_AHEAD_FROM:
+        stages.fork()
+    found = None if stages.forked else _problems(stages.take())
+    raise_if(found or [])
+    try:
+        bundle = _render_checked(read, reading.specs_again, templates, validator, jobs, cache, keep_data)
+    except Exception:
+        if found is None:
+            raise_if(_problems(stages.take()))
+        raise
+    if found is None:
+        found = _problems(stages.take())
+        raise_if(found)
     bundle.warnings = sorted(p for p in found if p.severity == "warning")
-    return bundle
+    return read, bundle
 
 
-def catalog_problems(catalog: Catalog, resolved: dict[str, PMap]) -> list[Problem]:
-    """What the schema and the rules find in each environment (``resolved``), warnings too, and,
-    when no environment has an error, what the rules across environments find."""
-    from renderer.rules.fleet import check_fleet  # (in the forked process that runs the rules, when one does)
-
-    found = by_environment({env: environment_problems(catalog, env, spec) for env, spec in resolved.items()})
-    if not any(p.severity == "error" for p in found):
-        found += check_fleet(resolved)
-    return found
+def _problems(stage: Stage) -> list[Problem]:
+    assert isinstance(stage, list)
+    return stage
 
 
-def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Templates, validator: Validator | None,
-                    jobs: int, cache: UnitCache | None, keep_data: bool) -> Bundle:
-    places = {env: entry_places(spec) for env, spec in resolved.items()}
-    specs = {env: with_schema_defaults(spec) for env, spec in resolved.items()}
+def _render_checked(read: Read, specs_again: Callable[[], dict[str, dict[str, Any]]], templates: Templates,
+                    validator: Validator | None, jobs: int, cache: UnitCache | None, keep_data: bool) -> Bundle:
+    fleet = read.name
+    # What the plans do not hold of the specs goes before rendering (memory): ``specs_again``
+    # reads them again, should a forked process's units be planned again.
+    specs, read.specs = read.specs, {}
     cache = cache if validator else None  # the cache holds validated units only
-    entry_keys = {env: cache.entry_keys(spec, catalog.name, env) if cache else {} for env, spec in specs.items()}
-    plans = {env: plan(spec, catalog.name, env, templates.kind_of, cache.cached_entries(entry_keys[env]) if cache else None)
+    entry_keys = {env: cache.entry_keys(spec, fleet, env) if cache else {} for env, spec in specs.items()}
+    plans = {env: plan(spec, fleet, env, templates.kind_of, cache.cached_entries(entry_keys[env]) if cache else None)
              for env, spec in specs.items()}
-    del specs  # what the plans do not hold of the specs goes before rendering (memory)
+    del specs
     work = [(env, unit) for env, units in plans.items() for unit in units]
     # A cluster's unit is planned from its entry and what its entry key digests beside it (the
     # premise of taking it unplanned): that key is its unit's too (no plan digested again).
     keys = [unit.cached.key if unit.cached else None if not cache
             else entry_keys[env][unit.instance] if unit.source[0] == "clusters" and unit.instance in entry_keys[env]
-            else cache.key(unit, catalog.name, env) for env, unit in work]
+            else cache.key(unit, fleet, env) for env, unit in work]
     # Each cluster's unit by its entry's key, for the next render to take without planning it.
     entries = [(entry_keys[env][unit.instance], Cached(key, unit.delivered()))
                if key and unit.source[0] == "clusters" and unit.instance in entry_keys[env] else None
@@ -173,13 +179,13 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
             validator.prepare({kind for template, applied in used if applied if (kind := templates.kind_of(template))})
         shares = _shares([len(unit.components) for _, unit in work], jobs)
         # A child's units leave this process: should it send nothing, they are planned again.
-        children = [Forked(partial(_render_to_send, work[start:end], catalog.name, templates, validator, valid),
-                           fallback=partial(_render_again, catalog, resolved, templates,
+        children = [Forked(partial(_render_to_send, work[start:end], fleet, templates, validator, valid),
+                           fallback=partial(_render_again, specs_again, fleet, templates,
                                             [(env, unit.folder) for env, unit in work[start:end]], validator, valid))
                     for start, end in shares[1:]]
         try:
             del work[shares[0][1]:]
-            done, _ = _render_units(work, catalog.name, templates, validator, valid, False)
+            done, _ = _render_units(work, fleet, templates, validator, valid, False)
             for child in children:
                 part, learned = _received(child.result())
                 done += part
@@ -189,7 +195,7 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
             for child in children:
                 child.close()
     else:
-        done, _ = _render_units(work, catalog.name, templates, validator, valid, keep_data)
+        done, _ = _render_units(work, fleet, templates, validator, valid, keep_data)
     problems = []
     for i, (objects, found_in_unit) in zip(todo, done):
         rendered[i] = objects
@@ -203,6 +209,6 @@ def _render_checked(catalog: Catalog, resolved: dict[str, PMap], templates: Temp
     bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []))
     start = 0
     for env, units in plans.items():
-        assemble(env, units, [objects or [] for objects in rendered[start:start + len(units)]], bundle, places[env])
+        assemble(env, units, [objects or [] for objects in rendered[start:start + len(units)]], bundle, read.places[env])
         start += len(units)
     return bundle

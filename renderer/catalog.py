@@ -5,7 +5,6 @@ collects problems and raises them all at once.
 """
 from __future__ import annotations
 
-import difflib
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from renderer.errors import DbfleetError, Mark, Problem
 from renderer.positioned import PList, PMap, load_documents
 from renderer.schema_errors import schema_problems
 from renderer.schemas.compiled import Compiled
-from renderer.sources import Source, read_sources
+from renderer.sources import Source, read_inputs
 
 NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters", "decommissioned")
 ENTRY_NOUNS = {"backupStores": "backup store", "clusters": "cluster", "servers": "server", "databases": "database",
@@ -135,10 +134,7 @@ def load(
     catalog_paths: list[Path], overlay_paths: list[Path], base: Path, envs: list[str] | None = None
 ) -> Catalog:
     """Read, parse and check the structure of every input file; raise all problems at once."""
-    catalog_sources = read_sources(catalog_paths, base)
-    if not catalog_sources:
-        raise DbfleetError([Problem(Mark(", ".join(str(p) for p in catalog_paths) or "catalog/", 0, 0), "no catalog files found")])
-    return load_sources(catalog_sources, read_sources(overlay_paths, base), envs)
+    return load_sources(*read_inputs(catalog_paths, overlay_paths, base), envs)
 
 
 def load_sources(catalog_sources: list[Source], overlay_sources: list[Source], envs: list[str] | None = None) -> Catalog:
@@ -290,6 +286,8 @@ def revalidate(spec: PMap, overlay: PMap | None, base: PMap) -> tuple[list[Probl
 def _unknown_entry(section: str, item: PMap, overlay_items: PList, catalog_items: list[Any], found: list[Problem]) -> Problem:
     """An overlay entry whose name the catalog does not have adds an entry: when it is not a whole
     entry, the name is most likely misspelt, so say that rather than what the entry lacks."""
+    import difflib  # only for a name that is not known
+
     name = item["name"]
     index = next(i for i, entry in enumerate(overlay_items) if entry["name"] == name)
     known = [str(entry["name"]) for entry in catalog_items]

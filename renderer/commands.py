@@ -17,12 +17,13 @@ from renderer.cache import cache_root, store_atomically
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.fingerprint import builtin_templates_dir, code_digest, inputs_digest
 from renderer.reporting import Reporter
-from renderer.sources import Source, read_sources, yaml_files
+from renderer.sources import Source, read_inputs, read_sources, yaml_files
 from renderer.validate import DEFAULT_KUBE_VERSION, Validators
 
 if TYPE_CHECKING:
     from renderer.catalog import Catalog
     from renderer.change.revision import Revision
+    from renderer.reading import Read, Reading
     from renderer.render import Bundle, RenderedObject
     from renderer.templating import Templates
     from renderer.unit_cache import UnitCache
@@ -53,10 +54,9 @@ def input_files(paths: Iterable[Path], overlays: Path | None) -> tuple[list[Path
 
 def load_catalog(paths: Iterable[Path], overlays: Path | None, envs: Iterable[str] = ()) -> Catalog:
     """Read, parse and check the catalog and overlays (all environments without ``envs``)."""
-    from renderer.catalog import load  # YAML and the catalog's schema: not for an unchanged check
+    from renderer.catalog import load_sources  # YAML and the catalog's schema: not for an unchanged check
 
-    catalog_files, overlay_files = input_files(paths, overlays)
-    return load(catalog_files, overlay_files, Path.cwd(), list(envs) or None)
+    return load_sources(*read_inputs(*input_files(paths, overlays), Path.cwd()), list(envs) or None)
 
 
 def _digests(sources: Sequence[Source], code: str, envs: Iterable[str]) -> dict[str, str]:
@@ -64,25 +64,44 @@ def _digests(sources: Sequence[Source], code: str, envs: Iterable[str]) -> dict[
 
 
 def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid: int,
-            catalog: Catalog | None = None) -> tuple[Catalog, Bundle]:
+            catalog: Catalog | None = None) -> tuple[Read, Bundle]:
     """Load (unless given the ``catalog``), render and validate; raise on bad input (2) or invalid
     output (``invalid``); report warnings."""
-    from renderer.build import render_all
+    with _reading(inputs, catalog) as reading:  # first: a large catalog is read while this process imports
+        from renderer.build import render_read
 
-    if catalog is None:
-        catalog = load_catalog(inputs.paths, inputs.overlays, inputs.envs)
-    cache = _unit_cache(inputs)
-    if cache:
-        validators.outcomes.known = cache.outcomes
-    templates = _templates(inputs.templates)
-    bundle = render_all(catalog, templates, validators, inputs.jobs, cache, keep_data=False)
+        cache = _unit_cache(inputs)
+        if cache:
+            validators.outcomes.known = cache.outcomes
+        templates = _templates(inputs.templates)
+        read, bundle = render_read(reading, templates, validators, inputs.jobs, cache, keep_data=False)
     _keep_compiled(templates)
     reporter.problems(bundle.warnings)
     if bundle.problems:
         raise DbfleetError(bundle.problems, invalid)
     if cache and not validators.missing:  # every object was validated: the units can be trusted
         cache.save(validators.outcomes.used)
-    return catalog, bundle
+    return read, bundle
+
+
+READ_AHEAD_FROM = 100_000  # bytes of catalog and overlays; below this, reading costs less than starting a process
+
+
+def _reading(inputs: Inputs, catalog: Catalog | None) -> Reading:
+    """The ``catalog``, or the one the input files hold: a large one read ahead, by a forked process
+    (with ``jobs`` > 1), while this one imports and compiles what rendering needs."""
+    from renderer.reading import Reading
+
+    if catalog is not None:
+        given = catalog
+        return Reading(lambda: given)
+    from renderer.catalog import load_sources
+
+    catalog_sources, overlay_sources = read_inputs(*input_files(inputs.paths, inputs.overlays), Path.cwd())
+    envs = list(inputs.envs) or None
+    size = sum(len(source.text) for source in catalog_sources + overlay_sources)
+    return Reading(lambda: load_sources(catalog_sources, overlay_sources, envs),
+                   ahead=inputs.jobs > 1 and size >= READ_AHEAD_FROM)
 
 
 def _unit_cache(inputs: Inputs) -> UnitCache | None:
@@ -182,8 +201,8 @@ def _render_locked(inputs: Inputs, validators: Validators, scanned: output.Scann
                 return 0
     if inputs.jobs > 1:  # the walk on another core while this one renders
         scanned.ahead(len(manifest.files))
-    catalog, bundle = _render(inputs, validators, reporter, INVALID_OUTPUT, catalog)
-    rendered_envs = catalog.environments
+    read, bundle = _render(inputs, validators, reporter, INVALID_OUTPUT, catalog)
+    rendered_envs = read.environments
     # Without --env, every environment is rendered: one that is gone from the catalog goes too.
     scope = rendered_envs if envs else sorted(set(rendered_envs) | output.environments(manifest))
     if check:
@@ -195,13 +214,14 @@ def _render_locked(inputs: Inputs, validators: Validators, scanned: output.Scann
             reporter.diff(text)
             reporter.result(f"{out} is out of date: run dbfleet render", upToDate=False)
             return STALE
-        output.remember_inputs(out, _digests(catalog.sources, inputs.code, rendered_envs))
+        output.remember_inputs(out, _digests(read.sources, inputs.code, rendered_envs))
         reporter.result(f"{out} is up to date", upToDate=True)
         return 0
     if before_write is not None:
+        assert catalog is not None, "what is checked before writing is a catalog given"
         before_write(catalog, bundle)
     changed, stamps = output.write(out, bundle.files, scope, bundle.digests, scanned, inputs.jobs)
-    output.remember_inputs(out, _digests(catalog.sources, inputs.code, rendered_envs), stamps)
+    output.remember_inputs(out, _digests(read.sources, inputs.code, rendered_envs), stamps)
     reporter.result(
         f"rendered {len(bundle.objects)} objects for {', '.join(rendered_envs)} into {out}: "
         f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed",
@@ -245,8 +265,8 @@ def _committed_objects(out: Path, envs: list[str], bundle: Bundle) -> tuple[int,
 
 def validate(inputs: Inputs, *, reporter: Reporter) -> int:
     validators = _validators(inputs)
-    catalog, bundle = _render(inputs, validators, reporter, INVALID)
-    committed, differing, unreadable = _committed_objects(inputs.out, catalog.environments, bundle)
+    read, bundle = _render(inputs, validators, reporter, INVALID)
+    committed, differing, unreadable = _committed_objects(inputs.out, read.environments, bundle)
     problems = unreadable + validators.validate(differing) + validators.missing_problems()
     if problems:
         raise DbfleetError(problems, INVALID)
@@ -279,7 +299,7 @@ def secrets(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | Non
     """Every Secret the rendered fleet reads and does not create, per environment."""
     from renderer import secrets_contract
     from renderer.build import render_all
-    from renderer.render import check_environment
+    from renderer.reading import check_environment
     from renderer.templating import Templates
 
     catalog = load_catalog(paths, overlays, envs)
@@ -326,7 +346,7 @@ def versions(*, reporter: Reporter) -> int:
 def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
     """Print how clients reach each proxied database through xdatabase-proxy."""
     from renderer.connections import connections as proxy_connections
-    from renderer.render import check_environment
+    from renderer.reading import check_environment
 
     catalog = load_catalog(paths, overlays, envs)
     found = {env: check_environment(catalog, env) for env in catalog.environments}

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Iterable, Protocol
 
-from renderer import emit, kubenames, rules
-from renderer.catalog import Catalog, resolve, revalidate, with_schema_defaults
+from renderer import emit, kubenames
+from renderer.catalog import Catalog, resolve
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.plan import Unit, plan
-from renderer.positioned import PMap
-from renderer.rules._walk import located
+from renderer.reading import Places, check_environment, entry_places
 from renderer.secrets_contract import created
 from renderer.templating import Decoration, TemplateError, Templates
 
@@ -81,33 +80,6 @@ class Validator(Protocol):
     def missing_problems(self) -> list[Problem]: ...
 
     def prepare(self, kinds: Iterable[tuple[str, str]]) -> None: ...
-
-
-def check_environment(catalog: Catalog, env: str) -> tuple[dict[str, Any], list[Problem]]:
-    """The resolved, normalised spec of one environment and the problems the rules found."""
-    spec = resolve(catalog, env)
-    return with_schema_defaults(spec), environment_problems(catalog, env, spec)
-
-
-def environment_problems(catalog: Catalog, env: str, spec: PMap) -> list[Problem]:
-    """What the schema (where an overlay changed the catalog) and the rules find in one
-    environment (``spec``: resolved), warnings too."""
-    problems, formats = revalidate(spec, catalog.overlays.get(env), catalog.spec)
-    if not problems:  # the structure holds: the rules can read it
-        problems += rules.check(spec)
-    return catalog.problems + formats + problems
-
-
-def by_environment(found: dict[str, list[Problem]]) -> list[Problem]:
-    """Each problem once; those that only some environments have say which."""
-    envs: dict[Problem, list[str]] = {}
-    for env, problems in found.items():
-        for problem in problems:
-            envs.setdefault(problem, []).append(env)
-    return [
-        problem if len(where) == len(found) else problem._replace(message=f"{problem.message} (in {', '.join(where)})")
-        for problem, where in envs.items()
-    ]
 
 
 def decorate(obj: dict[str, Any], app: str, instance: str, component: str, wave: str, holds_data: bool,
@@ -210,22 +182,6 @@ def assemble(env: str, units: list[Unit], rendered: list[list[RenderedObject]], 
         raise DbfleetError(clashes)
     for folder, resources in sorted(folders.items()):
         bundle.files["/".join((env, *folder, "kustomization.yaml"))] = _kustomization(resources)
-
-
-Places = dict[tuple[str, int | None], tuple[str, Mark]]
-
-
-def entry_places(spec: PMap) -> Places:
-    """Where each unit's source is written in the catalog: an entry's name, or a section."""
-    places: Places = {}
-    for section in ("clusters", "databases", "vclusters"):
-        for index, entry in enumerate(spec.get(section) or []):
-            if isinstance(entry, PMap):
-                places[(section, index)] = (f"{section}[{index}]", located(entry, "name")[1])
-    for section in ("proxy", "gitops"):
-        if section in spec:
-            places[(section, None)] = (section, spec.keymarks.get(section, spec.mark))
-    return places
 
 
 def _place(unit: Unit, obj: RenderedObject, places: Places) -> tuple[str, Mark]:

@@ -1,7 +1,6 @@
 """JSON Schema validation of positioned documents, as ``file:line:col`` problems."""
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING, Any, Iterator
 
 from renderer.errors import Problem, format_path
@@ -30,6 +29,8 @@ def _leaf_errors(error: jsonschema.ValidationError) -> Iterator[jsonschema.Valid
 
 
 def _hint(word: str, choices: Any) -> str:
+    import difflib  # only for a word that is not known
+
     # A strict cutoff: a far-fetched guess ('file' for 'sqlite') misleads more than none.
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else ""

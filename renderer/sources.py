@@ -25,6 +25,14 @@ def yaml_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
+def read_inputs(catalog_paths: list[Path], overlay_paths: list[Path], base: Path) -> tuple[list[Source], list[Source]]:
+    """The catalog's files and the overlays', read; a catalog of no file is bad input."""
+    catalog_sources = read_sources(catalog_paths, base)
+    if not catalog_sources:
+        raise DbfleetError([Problem(Mark(", ".join(str(p) for p in catalog_paths) or "catalog/", 0, 0), "no catalog files found")])
+    return catalog_sources, read_sources(overlay_paths, base)
+
+
 def read_sources(paths: Iterable[Path], base: Path) -> list[Source]:
     sources = []
     for path in paths:

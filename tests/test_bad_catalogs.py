@@ -56,17 +56,21 @@ def test_the_corpus_covers_what_users_get_wrong() -> None:
 
 
 @pytest.mark.parametrize("case_dir", CASES, indirect=True)
-@pytest.mark.parametrize("forks", [True, False], ids=["forked", "fork-refused"])
+@pytest.mark.parametrize("forks, read_ahead", [(True, False), (True, True), (False, True)],
+                         ids=["rules-forked", "read-ahead", "fork-refused"])
 def test_rules_run_beside_the_render_with_the_same_answer(case_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          forks: bool) -> None:
+                                                          forks: bool, read_ahead: bool) -> None:
     """A large catalog's rules run in a forked process while the catalog renders (or after it,
-    here, when no process can be forked): what they refuse is reported as when they run first,
-    whatever the render made of the catalog meanwhile."""
+    here, when no process can be forked), and it is read there too while this process imports:
+    what is refused is reported as when the rules run first, whatever the render made of the
+    catalog meanwhile."""
     import os
 
-    from renderer import build
+    from renderer import build, commands
 
     monkeypatch.setattr(build, "RULES_AHEAD_FROM", 0)
+    if read_ahead:
+        monkeypatch.setattr(commands, "READ_AHEAD_FROM", 0)
     forked: list[int] = []
     fork = os.fork
 

@@ -387,8 +387,8 @@ def test_check_with_nothing_changed_does_not_render(workdir: Path, monkeypatch: 
 
     assert run("render").exit_code == 0
     calls: list[int] = []
-    real = build.render_all
-    monkeypatch.setattr(build, "render_all", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    real = build.render_read
+    monkeypatch.setattr(build, "render_read", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
     assert run("render", "--check").exit_code == 0
     assert calls == []
     templates = workdir / "my-templates" / "postgresql"
@@ -491,8 +491,8 @@ def test_an_edit_that_renders_the_same_bytes_leaves_the_output_untouched(workdir
     assert "0 files changed" in result.stderr
     assert tree(workdir / "rendered") == before
     calls: list[int] = []
-    real = build.render_all
-    monkeypatch.setattr(build, "render_all", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    real = build.render_read
+    monkeypatch.setattr(build, "render_read", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
     assert run("render", "--check").exit_code == 0
     assert calls == [], "the render remembered its inputs: the check needs no render"
 

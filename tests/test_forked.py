@@ -3,11 +3,13 @@ and no child left behind."""
 from __future__ import annotations
 
 import os
+import signal
 import time
+from typing import Iterator
 
 import pytest
 
-from renderer.forked import Forked
+from renderer.forked import Forked, Staged
 
 
 def _gone(pid: int) -> bool:
@@ -117,3 +119,62 @@ def test_a_process_that_cannot_fork_computes_it_here(monkeypatch: pytest.MonkeyP
     here = os.getpid()
     with Forked(os.getpid) as computing:
         assert computing.result() == here
+
+
+def _stages(here: int, log: list[str], fail_at: int | None = None) -> Iterator[tuple[str, int, list[int]]]:
+    """Three values, each saying where it was made; in a child, the ``fail_at``th one fails."""
+    for index, name in enumerate(("first", "second", "third")):
+        if os.getpid() == here:
+            log.append(name)
+        elif index == fail_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield name, os.getpid(), list(range(200_000 * index))  # (the third: more than a pipe holds)
+
+
+def test_staged_values_come_from_where_the_generator_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Values before ``fork`` are made here; the child goes on from there, and sends the rest in
+    their order."""
+    forked = _forks(monkeypatch)
+    here, log = os.getpid(), []
+    with Staged(_stages(here, log)) as stages:
+        assert stages.take()[:2] == ("first", here) and not stages.forked
+        stages.fork()
+        second, third = stages.take(), stages.take()
+    assert (second[0], third[0]) == ("second", "third") and second[1] == third[1] != here
+    assert third[2] == list(range(400_000)) and log == ["first"]
+    assert len(forked) == 1 and _gone(forked[0])
+
+
+@pytest.mark.parametrize("fail_at", [0, 1, 2])
+def test_what_a_staged_child_does_not_send_is_made_here(monkeypatch: pytest.MonkeyPatch, fail_at: int) -> None:
+    """A child killed before a value: that value and the rest are made here, by running this
+    process's generator again past what the child sent (the same values: its input is its own)."""
+    forked = _forks(monkeypatch)
+    here, log = os.getpid(), []
+    with Staged(_stages(here, log, fail_at)) as stages:
+        stages.fork()
+        values = [stages.take() for _ in range(3)]
+    assert [v[0] for v in values] == ["first", "second", "third"] and values[2][2] == list(range(400_000))
+    assert [v[1] == here for v in values] == [index >= fail_at for index in range(3)]
+    assert log == ["first", "second", "third"]  # made here again up to the first one not sent
+    assert len(forked) == 1 and _gone(forked[0])
+    with pytest.raises(StopIteration):
+        Staged(iter(())).take()
+
+
+def test_a_staged_child_no_one_asks_is_stopped_and_one_refused_makes_them_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    forked = _forks(monkeypatch)
+    start = time.monotonic()
+    with Staged(iter([list(range(1_000_000)), 1])) as blocked:  # on a full pipe
+        blocked.fork()
+        time.sleep(0.2)
+    assert time.monotonic() - start < 10 and len(forked) == 1 and _gone(forked[0])
+
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    here = os.getpid()
+    with Staged(os.getpid() for _ in range(2)) as stages:
+        stages.fork()
+        assert not stages.forked and [stages.take(), stages.take()] == [here, here]
