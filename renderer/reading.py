@@ -7,7 +7,7 @@ it sends is plain data, not the positioned catalog (which costs ten times as muc
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 from renderer import rules
 from renderer.catalog import Catalog, resolve, revalidate, with_schema_defaults
@@ -45,17 +45,47 @@ class Refused(NamedTuple):
     exit_code: int
 
 
-Stage = Read | Refused | list[Problem]
+class Expected(NamedTuple):
+    """Where the names of the templates a catalog's environments may render start (``expected``)."""
+
+    starts: tuple[str, ...]
+
+    def templates(self, names: list[str]) -> list[str]:
+        return [name for name in names if name.startswith(self.starts)]
+
+
+# The templates of each GitOps engine's objects (engines/gitops.py), by the start of their names.
+_GITOPS = {"argocd": ("gitops/applicationset.", "gitops/argocd-"), "flux": ("gitops/gitrepository.", "gitops/kustomization.")}
+
+
+def expected(specs: list[Mapping[str, Any]]) -> Expected:
+    """The templates a catalog may render, from its spec and its overlays' (``specs``, as
+    written): each engine's folder for a cluster of the engine, and so on.  More than planning
+    uses (a cluster need not have a pooler), and known before it: for work that does not wait on
+    the plan."""
+    starts = {"common/"}
+    for spec in specs:
+        starts.update(f"{cluster['engine']}/" for cluster in spec.get("clusters") or ()
+                      if isinstance(cluster, Mapping) and isinstance(cluster.get("engine"), str))
+        starts.update(folder for section, folder in (("databases", "databases/"), ("vclusters", "vcluster/"),
+                                                     ("proxy", "proxy/")) if spec.get(section))
+        engine = spec["gitops"].get("engine") if isinstance(spec.get("gitops"), Mapping) else None
+        starts.update(_GITOPS.get(engine, ()) if isinstance(engine, str) else ())
+    return Expected(tuple(sorted(starts)))
+
+
+Stage = Expected | Read | Refused | list[Problem]
 
 
 def read_stages(load: Callable[[], Catalog]) -> Iterator[Stage]:
-    """The catalog ``load`` gives, as a ``Read`` (or ``Refused``); then what its schema and rules
-    find in it (warnings too)."""
+    """The catalog ``load`` gives: first which templates it may render (or ``Refused``), then the
+    catalog as a ``Read``, then what its schema and rules find in it (warnings too)."""
     try:
         catalog = load()
     except DbfleetError as exc:
         yield Refused(exc.problems, exc.exit_code)
         return
+    yield expected([catalog.spec, *catalog.overlays.values()])
     resolved = {env: resolve(catalog, env) for env in catalog.environments}
     yield Read(catalog.name, catalog.environments, catalog.sources,
                {env: with_schema_defaults(spec) for env, spec in resolved.items()},
@@ -74,7 +104,9 @@ class Reading:
 
     def specs_again(self) -> dict[str, dict[str, Any]]:
         """Each environment's spec, read again here (a render frees them once it has planned)."""
-        read = next(read_stages(self._load))
+        stages = read_stages(self._load)
+        next(stages)  # the templates expected
+        read = next(stages)
         assert isinstance(read, Read)
         return read.specs
 

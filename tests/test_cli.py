@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renderer import output
+from renderer import commands, output
 from renderer.positioned import load_documents
 from renderer.validate import chart_values, is_core
 from tests.conftest import GOLDEN, ROOT, run, tree
@@ -597,6 +597,7 @@ def test_files_created_by_forked_processes_are_those_one_process_writes(
     recorded as the system has them (a later check reads nothing), every process waited for; a
     process killed halfway leaves nothing wrong (its files are written here, over what it left)."""
     monkeypatch.setattr(output, "PARALLEL_WRITES_FROM", 0)  # the example's 335 files count as many
+    monkeypatch.setattr(commands, "READ_AHEAD_FROM", 0)  # and its catalog is read ahead, by another process
     assert run("render", "-o", "alone", "-j", "1").exit_code == 0
     parent, create, made = os.getpid(), output._create, [0]
 
