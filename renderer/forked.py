@@ -14,7 +14,7 @@ import pickle
 import signal
 import struct
 import sys
-from typing import IO, Callable, Generic, Iterator, TypeVar
+from typing import IO, Callable, Generic, Iterator, Self, TypeVar
 
 T = TypeVar("T")
 
@@ -72,7 +72,25 @@ def _stop(child: tuple[int, int]) -> None:
     os.waitpid(pid, 0)
 
 
-class Forked(Generic[T]):
+class _Parent:
+    """Holds at most one child; close it (``with``) so that no child outlives the command."""
+
+    _child: tuple[int, int] | None = None  # the process, and the pipe it sends on
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the child (if it still runs) and wait for it."""
+        if self._child is not None:
+            child, self._child = self._child, None
+            _stop(child)
+
+
+class Forked(_Parent, Generic[T]):
     """``func()``, computed in a forked process (where processes fork, and ``fork`` is true), or
     here: at once without ``fork``, else when asked for.  Close it (``with``) so that no child
     outlives the command."""
@@ -81,7 +99,6 @@ class Forked(Generic[T]):
         """``fallback``: what computes the same value here, should a child send nothing; kept instead
         of ``func`` once a child runs it (``func`` may hold what only the child needs: memory)."""
         self._func = func
-        self._child: tuple[int, int] | None = None  # the process, and the pipe it sends on
         self._done: tuple[T] | None = None if fork else (func(),)
         if not (FORKS and fork):
             return
@@ -91,12 +108,6 @@ class Forked(Generic[T]):
         self._child = _spawn(lambda pipe: pickle.dump(func(), pipe, protocol=pickle.HIGHEST_PROTOCOL))
         if self._child is not None and fallback is not None:
             self._func = fallback
-
-    def __enter__(self) -> Forked[T]:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def result(self) -> T:
         """The child's result; computed here if it sent none."""
@@ -112,17 +123,11 @@ class Forked(Generic[T]):
                 self.close()
         return self._func()
 
-    def close(self) -> None:
-        """Stop the child (if it still runs) and wait for it."""
-        if self._child is not None:
-            child, self._child = self._child, None
-            _stop(child)
-
 
 _LENGTH = struct.Struct("<Q")
 
 
-class Staged(Generic[T]):
+class Staged(_Parent, Generic[T]):
     """The values a generator yields, taken one after another: made here, or, once ``fork`` is
     called, by a forked process that goes on from where the generator stands (its values sent as
     each is made).  What a child does not send (an exception, a child killed) is made here: the
@@ -134,7 +139,6 @@ class Staged(Generic[T]):
         self._stages = stages
         self._taken = 0  # values taken, from the child or from here
         self._made = 0  # values the generator made here
-        self._child: tuple[int, int] | None = None
 
     @property
     def forked(self) -> bool:
@@ -179,15 +183,3 @@ class Staged(Generic[T]):
             parts.append(part)
             left -= len(part)
         return b"".join(parts)
-
-    def __enter__(self) -> Staged[T]:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop the child (if it still runs) and wait for it."""
-        if self._child is not None:
-            child, self._child = self._child, None
-            _stop(child)
