@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from renderer import output
-from renderer.catalog import load, read_sources
+from renderer.catalog import load
+from renderer.sources import read_sources
 from renderer.commands import _digests
 from renderer.fingerprint import builtin_templates_dir, code_digest
 from renderer.build import render_all
