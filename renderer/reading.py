@@ -67,8 +67,10 @@ def expected(specs: list[Mapping[str, Any]]) -> Expected:
     for spec in specs:
         starts.update(f"{cluster['engine']}/" for cluster in spec.get("clusters") or ()
                       if isinstance(cluster, Mapping) and isinstance(cluster.get("engine"), str))
-        starts.update(folder for section, folder in (("databases", "databases/"), ("vclusters", "vcluster/"),
-                                                     ("proxy", "proxy/")) if spec.get(section))
+        starts.update(folder for section, folder in (("databases", "databases/"), ("vclusters", "vcluster/"))
+                      if spec.get(section))
+        if isinstance(spec.get("proxy"), Mapping) and spec["proxy"].get("enabled") is True:
+            starts.add("proxy/")
         engine = spec["gitops"].get("engine") if isinstance(spec.get("gitops"), Mapping) else None
         starts.update(_GITOPS.get(engine, ()) if isinstance(engine, str) else ())
     return Expected(tuple(sorted(starts)))

@@ -1,12 +1,10 @@
 """Helpers the rules share: iterate entries and point at their keys."""
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from typing import Any, Iterator
 
-from renderer import versions
 from renderer.errors import Mark, Problem
 from renderer.positioned import PList, PMap
 
@@ -107,6 +105,8 @@ def _volume_size(spec: PMap, name: str) -> object:
 
 def pinned_version(where: str, cluster: PMap, engine: str) -> Iterator[Problem]:
     """The entry's version must be one the pinned operator release runs (renderer.versions)."""
+    from renderer import versions  # (where the rules run: not before a catalog is read)
+
     version, mark = located(cluster, "version")
     table = versions.ENGINES[engine]
     if isinstance(version, str) and table.resolve(version) is not None:
@@ -132,6 +132,8 @@ def config_parameters(where: str, entry: PMap, path: tuple[str, ...], key: re.Pa
     for name, setting in parameters.items():
         mark = parameters.keymarks.get(name, parameters.mark)
         if isinstance(key, frozenset) and name not in key:
+            import difflib  # only for a name that is not known
+
             close = difflib.get_close_matches(str(name), key, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             yield Problem(mark, f"{at}: {name!r} is not a parameter {target} accepts{hint}")
