@@ -84,7 +84,7 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
     return read, bundle
 
 
-READ_AHEAD_FROM = 100_000  # bytes of catalog and overlays; below this, reading costs less than starting a process
+READ_AHEAD_FROM = 100_000  # characters of catalog and overlays; below this, reading costs less than starting a process
 
 
 def _reading(inputs: Inputs, catalog: Catalog | None) -> Reading:

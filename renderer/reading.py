@@ -1,9 +1,10 @@
 """A catalog as rendering reads it: each environment's spec (resolved, with the schema's defaults),
 where its entries are written, and what the schema and the rules find in it.
 
-``read_stages`` makes these in two stages, which a forked process can make while the rendering
-one imports and compiles what it needs (parsing 1,000 clusters takes a tenth of a second): what
-it sends is plain data, not the positioned catalog (which costs ten times as much to send).
+``read_stages`` makes these in stages (the templates the catalog may render, the specs, the
+rules' verdict), which a forked process can make while the rendering one imports and compiles
+what it needs (parsing 1,000 clusters takes a tenth of a second): what it sends is plain data,
+not the positioned catalog (which costs ten times as much to send).
 """
 from __future__ import annotations
 
