@@ -182,13 +182,27 @@ def test_forked_workers_give_the_same_bytes_and_problems(monkeypatch: pytest.Mon
     assert len(parallel.problems) == len([o for o in example_bundle.objects if not is_core(o.data["apiVersion"])]) + len(charts)
 
 
+@pytest.mark.parametrize("read_ahead", [False, True], ids=["catalog-given", "read-ahead"])
 def test_a_share_whose_process_sent_nothing_is_planned_again_and_rendered_here(
-        monkeypatch: pytest.MonkeyPatch, example_bundle: Bundle) -> None:
+        monkeypatch: pytest.MonkeyPatch, example_bundle: Bundle, read_ahead: bool) -> None:
     """A forked process killed before it sent its units' objects: this one plans them again
-    (it no longer holds them) and renders them, to the same bytes; an error it meets is raised."""
+    (it no longer holds them, nor the specs: a catalog read ahead is read again here, from the
+    same text) and renders them, to the same bytes; an error it meets is raised."""
     import renderer.build
+    from renderer.catalog import load_sources
+    from renderer.reading import Reading
+    from renderer.sources import read_inputs
     from renderer.templating import TemplateError
     from renderer.validate import Validators
+
+    def rendered(jobs: int) -> Bundle:
+        if not read_ahead:
+            return render_all(catalog, Templates(), Validators(), jobs=jobs)
+        sources = read_inputs(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
+        with Reading(lambda: loads.append(os.getpid()) or load_sources(*sources), ahead=True) as reading:
+            return renderer.build.render_read(reading, Templates(), Validators(), jobs=jobs)[1]
+
+    loads: list[int] = []  # the catalogs read in this process
 
     monkeypatch.setattr(renderer.build, "PARALLEL_FROM", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
@@ -201,8 +215,9 @@ def test_a_share_whose_process_sent_nothing_is_planned_again_and_rendered_here(
 
     monkeypatch.setattr(renderer.build, "render_unit", killed_in_a_child)
     catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
-    bundle = render_all(catalog, Templates(), Validators(), jobs=3)
+    bundle = rendered(3)
     assert bundle.files == example_bundle.files and not bundle.problems
+    assert loads == ([here, here] if read_ahead else [])  # once for each of the two children's shares
     last = example_bundle.objects[-1].path
 
     def fails_on_the_last_unit(unit: Any, *args: Any) -> Any:
@@ -213,7 +228,7 @@ def test_a_share_whose_process_sent_nothing_is_planned_again_and_rendered_here(
 
     monkeypatch.setattr(renderer.build, "render_unit", fails_on_the_last_unit)
     with pytest.raises(TemplateError, match="template x: fails"):
-        render_all(catalog, Templates(), Validators(), jobs=3)
+        rendered(3)
 
 
 @given(st.lists(st.integers(min_value=0, max_value=40), max_size=60), st.integers(min_value=2, max_value=6))
