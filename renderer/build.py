@@ -128,7 +128,8 @@ def render_read(reading: Reading, templates: Templates, validator: Validator | N
     if not stages.forked and jobs > 1 and read.entries() >= RULES_AHEAD_FROM:
         stages.fork()
     found = None if stages.forked else _problems(stages.take())
-    raise_if(found or [])
+    if found is not None:
+        raise_if(found)
     try:
         bundle = _render_checked(read, reading.specs_again, templates, validator, jobs, cache, keep_data)
     except Exception:

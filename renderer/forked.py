@@ -37,6 +37,8 @@ def _widen(pipe: int) -> None:
 def _spawn(send: Callable[[IO[bytes]], None]) -> tuple[int, int] | None:
     """A forked child that runs ``send`` on the write end of a pipe, then ends (at once, without
     this process's exit handlers); the child and the read end, or None where none can be forked."""
+    if not FORKS:
+        return None
     try:
         read, write = os.pipe()
     except OSError:  # no descriptors left ...
@@ -61,17 +63,6 @@ def _spawn(send: Callable[[IO[bytes]], None]) -> tuple[int, int] | None:
     return pid, read
 
 
-def _stop(child: tuple[int, int]) -> None:
-    """Stop the child (if it still runs) and wait for it."""
-    pid, read = child
-    os.close(read)
-    try:
-        os.kill(pid, signal.SIGKILL)  # done or not: nothing of it is wanted any more
-    except ProcessLookupError:  # pragma: no cover - a child is a zombie until waited for
-        pass
-    os.waitpid(pid, 0)
-
-
 class _Parent:
     """Holds at most one child; close it (``with``) so that no child outlives the command."""
 
@@ -86,8 +77,13 @@ class _Parent:
     def close(self) -> None:
         """Stop the child (if it still runs) and wait for it."""
         if self._child is not None:
-            child, self._child = self._child, None
-            _stop(child)
+            (pid, read), self._child = self._child, None
+            os.close(read)
+            try:
+                os.kill(pid, signal.SIGKILL)  # done or not: nothing of it is wanted any more
+            except ProcessLookupError:  # pragma: no cover - a child is a zombie until waited for
+                pass
+            os.waitpid(pid, 0)
 
 
 class Forked(_Parent, Generic[T]):
@@ -100,7 +96,7 @@ class Forked(_Parent, Generic[T]):
         of ``func`` once a child runs it (``func`` may hold what only the child needs: memory)."""
         self._func = func
         self._done: tuple[T] | None = None if fork else (func(),)
-        if not (FORKS and fork):
+        if not fork:
             return
         # Sent as it is pickled (no second copy of a large result); one cut short (pickling
         # failed, or the child was killed) is refused by unpickling.  Without a child, computed
@@ -146,7 +142,7 @@ class Staged(_Parent, Generic[T]):
 
     def fork(self) -> None:
         """Make the values still to come in a forked process (where processes fork)."""
-        if FORKS and self._child is None:
+        if self._child is None:
             self._child = _spawn(self._send)
 
     def _send(self, pipe: IO[bytes]) -> None:
