@@ -11,7 +11,7 @@ from renderer.catalog import Catalog
 from renderer.errors import DbfleetError, Problem, raise_if
 from renderer.forked import Forked
 from renderer.plan import plan
-from renderer.reading import Expected, Read, Reading, Refused, Stage
+from renderer.reading import ALWAYS_EXPECTED, Expected, Read, Reading, Refused, Stage
 from renderer.render import Bundle, RenderedObject, Sent, Validator, assemble, render_unit
 from renderer.components import Cached, Unit
 from renderer.templating import Templates
@@ -111,15 +111,14 @@ def render_read(reading: Reading, templates: Templates, validator: Validator | N
     """``render_all`` of the catalog being read (here, or ahead in a forked process), and what
     was read of it."""
     stages = reading.stages
+    if stages.forked:  # while the catalog is read there: what every catalog's units may use, then its own
+        _prepare(ALWAYS_EXPECTED, templates, validator)
     expected = stages.take()
     if isinstance(expected, Refused):
         raise DbfleetError(expected.problems, expected.exit_code)
     assert isinstance(expected, Expected)
-    if stages.forked:  # while the catalog is read there: what its units may use, compiled once, before forks
-        names = expected.templates(templates.names)
-        templates.compile(names)
-        if validator:
-            validator.prepare({kind for name in names if (kind := templates.kind_of(name))})
+    if stages.forked:
+        _prepare(expected, templates, validator)
     read = stages.take()
     assert isinstance(read, Read)
     # A large catalog's rules run in a forked process while this one renders: their verdict is
@@ -141,6 +140,14 @@ def render_read(reading: Reading, templates: Templates, validator: Validator | N
         raise_if(found)
     bundle.warnings = sorted(p for p in found if p.severity == "warning")
     return read, bundle
+
+
+def _prepare(expected: Expected, templates: Templates, validator: Validator | None) -> None:
+    """The templates ``expected`` and their kinds' validators, made once, before forks."""
+    names = expected.templates(templates.names)
+    templates.compile(names)
+    if validator:
+        validator.prepare({kind for name in names if (kind := templates.kind_of(name))})
 
 
 def _problems(stage: Stage) -> list[Problem]:

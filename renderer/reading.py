@@ -66,6 +66,8 @@ class Expected(NamedTuple):
         return [name for name in names if name.startswith(self.starts)]
 
 
+# Where the names of the templates every catalog may render start (known before it is read).
+ALWAYS_EXPECTED = Expected(("common/",))
 # The templates of each GitOps engine's objects (engines/gitops.py), by the start of their names.
 _GITOPS = {"argocd": ("gitops/applicationset.", "gitops/argocd-"), "flux": ("gitops/gitrepository.", "gitops/kustomization.")}
 
@@ -75,7 +77,7 @@ def expected(specs: list[Mapping[str, Any]]) -> Expected:
     written): each engine's folder for a cluster of the engine, and so on.  More than planning
     uses (a cluster need not have a pooler), and known before it: for work that does not wait on
     the plan."""
-    starts = {"common/"}
+    starts = set(ALWAYS_EXPECTED.starts)
     for spec in specs:
         starts.update(f"{cluster['engine']}/" for cluster in spec.get("clusters") or ()
                       if isinstance(cluster, Mapping) and isinstance(cluster.get("engine"), str))
