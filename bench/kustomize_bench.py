@@ -21,10 +21,10 @@ from pathlib import Path
 import yaml
 from render_bench import catalog_text
 
-from renderer import output
-from renderer.build import render_all
-from renderer.catalog import load
-from renderer.templating import Templates
+from renderer.catalog.load import load
+from renderer.rendering.build import render_all
+from renderer.rendering.templating import Templates
+from renderer.writing import output
 
 GITOPS = "  gitops: {{engine: {engine}, repoURL: 'https://git.example.com/fleet.git'}}\n"
 

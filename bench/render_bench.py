@@ -27,14 +27,14 @@ import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from renderer import output
-from renderer.catalog import load
-from renderer.sources import read_sources
+from renderer.catalog.load import load
+from renderer.catalog.sources import read_sources
 from renderer.commands import _digests
-from renderer.fingerprint import builtin_templates_dir, code_digest
-from renderer.build import render_all
-from renderer.templating import Templates
+from renderer.rendering.build import render_all
+from renderer.rendering.templating import Templates
 from renderer.validate import Validators
+from renderer.writing import output
+from renderer.writing.fingerprint import builtin_templates_dir, code_digest
 
 HEAD = """apiVersion: dbfleet.dev/v1alpha1
 kind: Catalog

@@ -12,8 +12,9 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from renderer import commands, schema_docs
-from renderer.catalog_schema import SCHEMAS
+from renderer import commands
+from renderer.catalog import schema_docs
+from renderer.catalog.schema import SCHEMAS
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.reporting import JsonReporter, Reporter, TextReporter
 from renderer.validate import DEFAULT_KUBE_VERSION

@@ -12,21 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from renderer import output
-from renderer.cache import cache_root, store_atomically
+from renderer.catalog.sources import Source, read_inputs, read_sources, yaml_files
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
-from renderer.fingerprint import builtin_templates_dir, code_digest, inputs_digest
 from renderer.reporting import Reporter
-from renderer.sources import Source, read_inputs, read_sources, yaml_files
 from renderer.validate import DEFAULT_KUBE_VERSION, Validators
+from renderer.writing import output
+from renderer.writing.cache import cache_root, store_atomically
+from renderer.writing.fingerprint import builtin_templates_dir, code_digest, inputs_digest
 
 if TYPE_CHECKING:
-    from renderer.catalog import Catalog
+    from renderer.catalog.load import Catalog
+    from renderer.catalog.reading import Read, Reading
     from renderer.change.revision import Revision
-    from renderer.reading import Read, Reading
-    from renderer.render import Bundle, RenderedObject
-    from renderer.templating import Templates
-    from renderer.unit_cache import UnitCache
+    from renderer.rendering.render import Bundle, RenderedObject
+    from renderer.rendering.templating import Templates
+    from renderer.writing.unit_cache import UnitCache
 
 DEFAULT_CATALOG = Path("catalog")
 DEFAULT_OVERLAYS = Path("overlays")
@@ -54,7 +54,7 @@ def input_files(paths: Iterable[Path], overlays: Path | None) -> tuple[list[Path
 
 def load_catalog(paths: Iterable[Path], overlays: Path | None, envs: Iterable[str] = ()) -> Catalog:
     """Read, parse and check the catalog and overlays (all environments without ``envs``)."""
-    from renderer.catalog import load_sources  # YAML and the catalog's schema: not for an unchanged check
+    from renderer.catalog.load import load_sources  # YAML and the catalog's schema: not for an unchanged check
 
     return load_sources(*read_inputs(*input_files(paths, overlays), Path.cwd()), list(envs) or None)
 
@@ -68,7 +68,7 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
     """Load (unless given the ``catalog``), render and validate; raise on bad input (2) or invalid
     output (``invalid``); report warnings."""
     with _reading(inputs, catalog) as reading:  # first: a large catalog is read while this process imports
-        from renderer.build import render_read
+        from renderer.rendering.build import render_read
 
         cache = _unit_cache(inputs)
         if cache:
@@ -90,12 +90,12 @@ READ_AHEAD_FROM = 100_000  # characters of catalog and overlays; below this, rea
 def _reading(inputs: Inputs, catalog: Catalog | None) -> Reading:
     """The ``catalog``, or the one the input files hold: a large one read ahead, by a forked process
     (with ``jobs`` > 1), while this one imports and compiles what rendering needs."""
-    from renderer.reading import Reading
+    from renderer.catalog.reading import Reading
 
     if catalog is not None:
         given = catalog
         return Reading(lambda: given)
-    from renderer.catalog import load_sources
+    from renderer.catalog.load import load_sources
 
     catalog_sources, overlay_sources = read_inputs(*input_files(inputs.paths, inputs.overlays), Path.cwd())
     envs = list(inputs.envs) or None
@@ -107,7 +107,7 @@ def _reading(inputs: Inputs, catalog: Catalog | None) -> Reading:
 def _unit_cache(inputs: Inputs) -> UnitCache | None:
     """The units of the last render into this output folder; none with the user's own schema
     locations, which can change without dbfleet knowing."""
-    from renderer.unit_cache import UnitCache, salt
+    from renderer.writing.unit_cache import UnitCache, salt
 
     if inputs.schema_locations or inputs.chart_schema_locations:
         return None
@@ -117,7 +117,7 @@ def _unit_cache(inputs: Inputs) -> UnitCache | None:
 
 def _templates(folder: Path | None) -> Templates:
     """The templates, with those compiled by earlier runs (the user's cache)."""
-    from renderer.templating import Compiled, TemplateError, Templates
+    from renderer.rendering.templating import Compiled, TemplateError, Templates
 
     path = _compiled_path()
     try:
@@ -239,8 +239,8 @@ def _committed_objects(out: Path, envs: list[str], bundle: Bundle) -> tuple[int,
     no objects to apply."""
     import yaml
 
-    from renderer.render import RenderedObject
-    from renderer.templating import parse_object
+    from renderer.rendering.render import RenderedObject
+    from renderer.rendering.templating import parse_object
 
     count, objects, problems = 0, [], []
     rendered = bundle.files
@@ -297,10 +297,10 @@ def init(*, reporter: Reporter, directory: Path) -> int:
 
 def secrets(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
     """Every Secret the rendered fleet reads and does not create, per environment."""
-    from renderer import secrets_contract
-    from renderer.build import render_all
-    from renderer.reading import check_environment
-    from renderer.templating import Templates
+    from renderer.catalog.reading import check_environment
+    from renderer.planning import secrets_contract
+    from renderer.rendering.build import render_all
+    from renderer.rendering.templating import Templates
 
     catalog = load_catalog(paths, overlays, envs)
     bundle = render_all(catalog, Templates())
@@ -323,7 +323,7 @@ def secrets(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | Non
 def versions(*, reporter: Reporter) -> int:
     """The versions each pinned operator release runs, what a release line resolves to, and the
     helper images dbfleet pins beside them."""
-    from renderer import versions as version_table
+    from renderer.kube import versions as version_table
 
     rows, data = [], []
     for engine, table in version_table.ENGINES.items():
@@ -345,8 +345,8 @@ def versions(*, reporter: Reporter) -> int:
 
 def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...]) -> int:
     """Print how clients reach each proxied database through xdatabase-proxy."""
-    from renderer.connections import connections as proxy_connections
-    from renderer.reading import check_environment
+    from renderer.catalog.reading import check_environment
+    from renderer.planning.connections import connections as proxy_connections
 
     catalog = load_catalog(paths, overlays, envs)
     found = {env: check_environment(catalog, env) for env in catalog.environments}
@@ -362,8 +362,8 @@ def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path |
 
 def _catalog_at(revision: Revision, paths: tuple[Path, ...], overlays: Path | None, fleet: str) -> Catalog:
     """The catalog as committed at ``revision`` (an empty one where there was none yet)."""
-    from renderer.catalog import Catalog, load_sources
-    from renderer.positioned import PMap
+    from renderer.catalog.load import Catalog, load_sources
+    from renderer.catalog.positioned import PMap
 
     def sources(where: list[Path]) -> list[Source]:
         found = []
@@ -385,11 +385,11 @@ def _catalog_at(revision: Revision, paths: tuple[Path, ...], overlays: Path | No
 def plan(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path | None, envs: tuple[str, ...], out: Path,
          base: str | None, form: str, allow_destructive: bool, templates: Path | None) -> int:
     """Classify what merging the working tree would do to the fleet, against a base revision."""
-    from renderer.build import render_all
     from renderer.change import report
     from renderer.change.compare import Side, compare
     from renderer.change.findings import Plan
     from renderer.change.revision import Revision, default_base
+    from renderer.rendering.build import render_all
 
     revision = Revision(base) if base else Revision(*default_base())
     catalog = load_catalog(paths, overlays)

@@ -9,17 +9,17 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from renderer import kubenames
 from renderer.errors import DbfleetError, Mark, Problem, format_path
-from renderer.schemas.compiled import Compiled
+from renderer.kube import kubenames
 from renderer.schemas import (CHART_LAYOUT, CRD_LAYOUT, EMBEDDED_CHARTS, EMBEDDED_CRDS, FETCH_TIMEOUT, SchemaNotFound,
                               SchemaSearch, SchemaUnavailable, location_problems)
+from renderer.schemas.compiled import Compiled
 
 if TYPE_CHECKING:  # the validators' libraries load when the first object is validated, not with the CLI
     import jsonschema
     from referencing import Registry
 
-    from renderer.render import RenderedObject
+    from renderer.rendering.render import RenderedObject
     from renderer.schemas.cel import CelRules, Outcomes
 
 DEFAULT_KUBE_VERSION = "1.33"

@@ -11,11 +11,11 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension
 from syrupy.location import PyTestLocation
 
 from renderer import cli
-from renderer.catalog import load
-from renderer.sources import yaml_files
-from renderer.build import render_all
-from renderer.render import Bundle
-from renderer.templating import Templates
+from renderer.catalog.load import load
+from renderer.catalog.sources import yaml_files
+from renderer.rendering.build import render_all
+from renderer.rendering.render import Bundle
+from renderer.rendering.templating import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "golden"

@@ -12,9 +12,9 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from renderer.cron import longest_gap
 from renderer.engines import alerts
-from renderer.render import Bundle
+from renderer.kube.cron import longest_gap
+from renderer.rendering.render import Bundle
 
 SELECTOR = re.compile(r"([a-z_]+)\{([^}]*)\}")
 MATCHER = re.compile(r'([a-z_]+)(=~|=)"([^"]*)"')

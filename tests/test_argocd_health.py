@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from renderer.engines import health
-from renderer.templating import Templates
+from renderer.rendering.templating import Templates
 from tests.conftest import run
 from tests.test_health import CURRENT, FAILED, FIXTURES, IN_PROGRESS, _conditions, _crd_schema
 

@@ -66,7 +66,8 @@ def test_rules_run_beside_the_render_with_the_same_answer(case_dir: Path, monkey
     catalog meanwhile."""
     import os
 
-    from renderer import build, commands
+    from renderer import commands
+    from renderer.rendering import build
 
     monkeypatch.setattr(build, "RULES_AHEAD_FROM", 0)
     if read_ahead:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from renderer.catalog import Catalog, load, merge, resolve, with_schema_defaults
+from renderer.catalog.load import Catalog, load, merge, resolve, with_schema_defaults
+from renderer.catalog.positioned import load_documents
+from renderer.catalog.sources import Source
 from renderer.errors import DbfleetError
-from renderer.positioned import load_documents
-from renderer.sources import Source
 from tests.conftest import ROOT
 
 HEAD = "apiVersion: dbfleet.dev/v1alpha1\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n"
@@ -115,8 +115,8 @@ def test_sources_are_kept_for_digests(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["postgresql.yaml", "servers.yaml", "sqlite.yaml"])
 def test_every_truncation_of_a_catalog_file_is_an_error_or_a_render_never_a_crash(name: str, tmp_path: Path) -> None:
     """A file cut anywhere (an editor's unsaved buffer, a bad merge) is bad input, not a traceback."""
-    from renderer.build import render_all
-    from renderer.templating import Templates
+    from renderer.rendering.build import render_all
+    from renderer.rendering.templating import Templates
 
     sources = {p.name: p.read_text() for p in (ROOT / "catalog").glob("*.yaml")}
     for other, text in sources.items():

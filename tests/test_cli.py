@@ -14,9 +14,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renderer import commands, output
-from renderer.positioned import load_documents
+from renderer import commands
+from renderer.catalog.positioned import load_documents
 from renderer.validate import chart_values, is_core
+from renderer.writing import output
 from tests.conftest import GOLDEN, ROOT, run, tree
 
 # The objects to apply: not the files read as they are (kustomizations, ApplicationSet
@@ -383,7 +384,7 @@ def test_an_environment_removed_from_the_catalog_is_removed_from_the_output(work
 
 
 def test_check_with_nothing_changed_does_not_render(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from renderer import build
+    from renderer.rendering import build
 
     assert run("render").exit_code == 0
     calls: list[int] = []
@@ -481,7 +482,7 @@ def test_check_tells_stale_from_invalid_from_bad_input(workdir: Path) -> None:
 
 def test_an_edit_that_renders_the_same_bytes_leaves_the_output_untouched(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pre-commit hook must not fail with "files were modified" while printing 0 files changed."""
-    from renderer import build
+    from renderer.rendering import build
 
     assert run("render").exit_code == 0
     before = tree(workdir / "rendered")
@@ -738,7 +739,7 @@ def test_a_check_with_nothing_changed_loads_no_renderer(workdir: Path) -> None:
     probe = ("import sys; from renderer.cli import main\n"
              "try:\n    main(['render', '--check'])\nexcept SystemExit as exit:\n    code = exit.code\n"
              "heavy = sorted(m for m in ('jinja2', 'jsonschema', 'jsonschema_rs', 'celpy', 'lark', 'kubernetes_validate',"
-             " 'renderer.build', 'renderer.templating', 'renderer.schemas.cel') if m in sys.modules)\n"
+             " 'renderer.rendering.build', 'renderer.rendering.templating', 'renderer.schemas.cel') if m in sys.modules)\n"
              "print(code, heavy)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=workdir)
     assert done.stdout.strip() == "0 []", done.stdout + done.stderr

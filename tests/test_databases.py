@@ -13,11 +13,11 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from renderer.build import render_all
-from renderer.catalog import load
+from renderer.catalog.load import load
 from renderer.engines.databases import quote_identifier
-from renderer.render import Bundle
-from renderer.templating import Templates
+from renderer.rendering.build import render_all
+from renderer.rendering.render import Bundle
+from renderer.rendering.templating import Templates
 from tests import servers
 from tests.conftest import ROOT, tree
 

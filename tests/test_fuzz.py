@@ -19,11 +19,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from renderer.build import render_all
-from renderer.catalog import load
-from renderer.catalog_schema import CATALOG_SCHEMA
-from renderer.positioned import load_documents
-from renderer.templating import Templates
+from renderer.catalog.load import load
+from renderer.catalog.positioned import load_documents
+from renderer.catalog.schema import CATALOG_SCHEMA
+from renderer.rendering.build import render_all
+from renderer.rendering.templating import Templates
 from tests.conftest import run, tree
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from renderer.render import Bundle
+from renderer.rendering.render import Bundle
 from renderer.validate import Validators
 from tests.conftest import GOLDEN, ROOT, run, tree
 
@@ -28,7 +28,7 @@ def test_golden_has_no_stale_files(example_bundle: Bundle) -> None:
 
 def test_every_golden_object_validates_strictly() -> None:
     validators = Validators()
-    from renderer.render import RenderedObject
+    from renderer.rendering.render import RenderedObject
 
     objects = [
         RenderedObject(path, yaml.safe_load(data))

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from renderer.engines import health
+from renderer.rendering.templating import Templates
 from renderer.schemas import EMBEDDED_CRDS
-from renderer.templating import Templates
 from tests.conftest import run
 
 CURRENT, FAILED, IN_PROGRESS = "Current", "Failed", "InProgress"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from renderer import kubenames
 from renderer.engines.kafka import resource_name
+from renderer.kube import kubenames
 from tests.conftest import run
 
 TOO_LONG = Path(__file__).parent / "bad" / "names-too-long"

@@ -8,8 +8,8 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from renderer.locations import Location, backup_location
-from renderer.render import Bundle
+from renderer.planning.locations import Location, backup_location
+from renderer.rendering.render import Bundle
 from tests.conftest import run, tree
 
 
@@ -191,7 +191,7 @@ def test_a_restore_reads_another_environments_backups_and_never_writes_there(fle
 def test_every_consumer_reads_a_stores_secret_under_the_keys_the_operators_hard_code(example_bundle: Bundle) -> None:
     """PXC and PSMDB read AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (pkg/pxc/backup/job.go,
     pkg/psmdb/backup/pbm.go): a Secret made for one consumer must serve them all."""
-    from renderer.locations import STORE_SECRET_KEYS
+    from renderer.planning.locations import STORE_SECRET_KEYS
 
     def refs(node: Any) -> Iterator[tuple[str, str]]:
         if isinstance(node, dict):

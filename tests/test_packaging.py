@@ -42,5 +42,7 @@ def test_every_folder_of_package_data_is_a_declared_package() -> None:
     declared = set(setuptools["packages"])
     folders = {f"renderer.templates.{p.name}" for p in (ROOT / "templates").iterdir() if p.is_dir() and p.name != "__pycache__"}
     folders |= {f"renderer.schemas.{p.name}" for p in EMBEDDED.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    # and every folder of Python code (a package missing here would be missing from the wheel)
+    folders |= {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "renderer").rglob("__init__.py")}
     assert folders <= declared
     assert setuptools["package-dir"] == {"renderer.templates": "templates"}

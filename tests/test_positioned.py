@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from renderer.errors import Mark
-from renderer.errors import format_path
-from renderer.positioned import PList, PMap, load_documents, locate
+from renderer.catalog.positioned import PList, PMap, load_documents, locate
+from renderer.errors import Mark, format_path
 
 
 @pytest.mark.parametrize(

@@ -17,10 +17,10 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from renderer.build import render_all
-from renderer.catalog import load
-from renderer.render import Bundle
-from renderer.templating import Templates
+from renderer.catalog.load import load
+from renderer.rendering.build import render_all
+from renderer.rendering.render import Bundle
+from renderer.rendering.templating import Templates
 from tests import servers
 
 BUCKET, KEYS = "dbfleet-drill", {"AWS_ACCESS_KEY_ID": "drill-key", "AWS_SECRET_ACCESS_KEY": "drill-secret"}

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from renderer.catalog import Catalog, load
-from renderer.plan import plan
-from renderer.reading import Read, check_environment, expected, read_stages
-from renderer.sources import yaml_files
-from renderer.templating import Templates
+from renderer.catalog.load import Catalog, load
+from renderer.catalog.reading import Read, check_environment, expected, read_stages
+from renderer.catalog.sources import yaml_files
+from renderer.planning.plan import plan
+from renderer.rendering.templating import Templates
 from tests.conftest import ROOT
 
 

@@ -16,11 +16,11 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renderer.catalog import load
-from renderer.sources import yaml_files
-from renderer.build import render_all
-from renderer.render import Bundle, render
-from renderer.templating import Templates
+from renderer.catalog.load import load
+from renderer.catalog.sources import yaml_files
+from renderer.rendering.build import render_all
+from renderer.rendering.render import Bundle, render
+from renderer.rendering.templating import Templates
 from tests.conftest import GOLDEN, ROOT, run, tree
 
 
@@ -157,10 +157,10 @@ def test_flux_gets_a_git_repository_and_a_root_kustomization_per_environment(wor
 
 
 def test_forked_workers_give_the_same_bytes_and_problems(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, example_bundle: Bundle) -> None:
-    import renderer.build
+    import renderer.rendering.build
     from renderer.validate import Validators, chart_values, is_core
 
-    monkeypatch.setattr(renderer.build, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(renderer.rendering.build, "PARALLEL_FROM", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
     # Schemas searched first that every CRD object fails, and a chart whose schema is nowhere.
@@ -188,11 +188,11 @@ def test_a_share_whose_process_sent_nothing_is_planned_again_and_rendered_here(
     """A forked process killed before it sent its units' objects: this one plans them again
     (it no longer holds them, nor the specs: a catalog read ahead is read again here, from the
     same text) and renders them, to the same bytes; an error it meets is raised."""
-    import renderer.build
-    from renderer.catalog import load_sources
-    from renderer.reading import Reading
-    from renderer.sources import read_inputs
-    from renderer.templating import TemplateError
+    import renderer.rendering.build
+    from renderer.catalog.load import load_sources
+    from renderer.catalog.reading import Reading
+    from renderer.catalog.sources import read_inputs
+    from renderer.rendering.templating import TemplateError
     from renderer.validate import Validators
 
     def rendered(jobs: int) -> Bundle:
@@ -200,20 +200,20 @@ def test_a_share_whose_process_sent_nothing_is_planned_again_and_rendered_here(
             return render_all(catalog, Templates(), Validators(), jobs=jobs)
         sources = read_inputs(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
         with Reading(lambda: loads.append(os.getpid()) or load_sources(*sources), ahead=True) as reading:
-            return renderer.build.render_read(reading, Templates(), Validators(), jobs=jobs)[1]
+            return renderer.rendering.build.render_read(reading, Templates(), Validators(), jobs=jobs)[1]
 
     loads: list[int] = []  # the catalogs read in this process
 
-    monkeypatch.setattr(renderer.build, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(renderer.rendering.build, "PARALLEL_FROM", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
-    here, render = os.getpid(), renderer.build.render_unit
+    here, render = os.getpid(), renderer.rendering.build.render_unit
 
     def killed_in_a_child(*args: Any) -> Any:
         if os.getpid() != here:
             os._exit(9)
         return render(*args)
 
-    monkeypatch.setattr(renderer.build, "render_unit", killed_in_a_child)
+    monkeypatch.setattr(renderer.rendering.build, "render_unit", killed_in_a_child)
     catalog = load(yaml_files(ROOT / "catalog"), yaml_files(ROOT / "overlays"), ROOT)
     bundle = rendered(3)
     assert bundle.files == example_bundle.files and not bundle.problems
@@ -226,7 +226,7 @@ def test_a_share_whose_process_sent_nothing_is_planned_again_and_rendered_here(
             raise TemplateError("template x: fails")
         return objects
 
-    monkeypatch.setattr(renderer.build, "render_unit", fails_on_the_last_unit)
+    monkeypatch.setattr(renderer.rendering.build, "render_unit", fails_on_the_last_unit)
     with pytest.raises(TemplateError, match="template x: fails"):
         rendered(3)
 
@@ -235,7 +235,7 @@ def test_a_share_whose_process_sent_nothing_is_planned_again_and_rendered_here(
 def test_processes_share_the_units_in_order_and_about_evenly(weights: list[int], jobs: int) -> None:
     """Each process renders a run of consecutive units (the results keep their order), and no
     run's weight (its objects) is further from an even part than the heaviest unit."""
-    from renderer.build import _shares
+    from renderer.rendering.build import _shares
 
     shares = _shares(weights, jobs)
     assert 1 <= len(shares) <= jobs and shares[0][0] == 0 and shares[-1][1] == len(weights)
@@ -249,7 +249,7 @@ def test_processes_share_the_units_in_order_and_about_evenly(weights: list[int],
 def test_a_kustomization_lists_file_names_as_emit_writes_them(name: str) -> None:
     """File names taken as plain without asking emit are those emit writes plain."""
     from renderer.emit import scalar
-    from renderer.render import _kustomization
+    from renderer.rendering.render import _kustomization
 
     if "\n" in name or not name:
         return

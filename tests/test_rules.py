@@ -6,8 +6,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from renderer import catalog_schema
-from renderer.positioned import load_documents
+from renderer.catalog import schema as catalog_schema
+from renderer.catalog.positioned import load_documents
 from renderer.rules import check
 from renderer.rules.formats import cron_problem
 

@@ -7,8 +7,8 @@ from typing import Any, Iterator
 
 import yaml
 
-from renderer.render import Bundle
-from renderer.secrets_contract import created
+from renderer.planning.secrets_contract import created
+from renderer.rendering.render import Bundle
 from tests.conftest import run
 
 

@@ -16,10 +16,10 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from renderer.build import render_all
-from renderer.catalog import load
-from renderer.render import Bundle
-from renderer.templating import Templates
+from renderer.catalog.load import load
+from renderer.rendering.build import render_all
+from renderer.rendering.render import Bundle
+from renderer.rendering.templating import Templates
 from renderer.validate import Validators
 from tests.conftest import ROOT
 
@@ -246,7 +246,7 @@ def test_the_component_makes_the_app_a_single_writer(bundle: Bundle, tmp_path: P
     assert pod_spec["initContainers"][-1]["restartPolicy"] == "Always"  # a native sidecar
     assert {v["name"] for v in pod_spec["volumes"]} == {"data", "litestream-config", "backup"}
     assert spec["template"]["metadata"]["labels"] == {"app": "web", "dbfleet.dev/sqlite": "notes"}
-    from renderer.render import RenderedObject
+    from renderer.rendering.render import RenderedObject
 
     assert Validators([], "1.33").validate([RenderedObject("deployment.yaml", built)]) == []
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from renderer.render import Bundle
+from renderer.rendering.render import Bundle
 from renderer.schemas import EMBEDDED_CRDS
 
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from renderer.emit import json_text
-from renderer.templating import SHIPPED, Compiled, TemplateError, Templates, _slot_value, parse_object, shipped_text
+from renderer.rendering.templating import Compiled, SHIPPED, TemplateError, Templates, _slot_value, parse_object, shipped_text
 
 DOCUMENTS = [
     "a: yes\nb: on\nc: Off\nd: ~\ne: null\nf: 0755\ng: 0x1F\nh: 1e3\ni: 1.5e3\nj: 12:30\nk: 2001-12-14\n",
@@ -49,7 +49,7 @@ def test_templates_compiled_before_are_taken_only_for_their_very_source(tmp_path
 def test_the_shipped_compiled_templates_are_what_jinja_compiles_now() -> None:
     """renderer/compiled-templates.json holds the Python source the pinned Jinja compiles each
     built-in template to, set up by this templating.py.  When this fails (a template, templating.py
-    or Jinja changed), write it again: python -c 'from renderer.templating import *; ship_compiled()'"""
+    or Jinja changed), write it again: python -c 'from renderer.rendering.templating import *; ship_compiled()'"""
     assert SHIPPED.read_text() == shipped_text()
 
 
@@ -85,7 +85,7 @@ def test_a_dicts_keys_read_as_attributes_as_jinjas_sandbox_reads_them() -> None:
     not there is undefined; the sandbox still refuses what is unsafe."""
     from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-    from renderer.templating import _Environment
+    from renderer.rendering.templating import _Environment
 
     d = {"name": "x", "items": 3, "keys": None}
     text = "{{ d.name }} {{ d['items'] }} {{ d.items() | list | length }} {{ d.keys is none }} {{ d.get('name') }}"
@@ -130,9 +130,9 @@ def _same(a: object, b: object) -> bool:
 def test_a_built_in_template_that_includes_yours_renders_as_text(tmp_path: Path) -> None:
     """Your pod template filters a block (here: upper case): the built-in CronJob that includes
     it writes what its text says, as it did before skeletons."""
-    from renderer.build import render_all
-    from renderer.catalog import load
-    from renderer.sources import yaml_files
+    from renderer.catalog.load import load
+    from renderer.catalog.sources import yaml_files
+    from renderer.rendering.build import render_all
     from tests.conftest import ROOT
 
     (tmp_path / "databases").mkdir()

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from renderer import build, output, plan, unit_cache
-from renderer.unit_cache import VALIDATING, installed_versions, read_records, record
+from renderer.planning import plan
+from renderer.rendering import build
+from renderer.writing import output, unit_cache
+from renderer.writing.unit_cache import VALIDATING, installed_versions, read_records, record
 from tests.conftest import run, tree
 
 # (file, text, another text): each step swaps one of them, back and forth.

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from renderer import emit
 from renderer.errors import DbfleetError
-from renderer.render import RenderedObject
+from renderer.rendering.render import RenderedObject
 from renderer.rules.secrets import may_hold_secret
 from renderer.validate import Validators, _secret_problems, is_core
 
@@ -265,9 +265,9 @@ def test_the_crds_cel_rules_are_evaluated(obj: dict[str, Any], expected: str) ->
 
 
 def test_transition_rules_are_skipped_and_every_other_rule_is_compiled() -> None:
+    from renderer.schemas import EMBEDDED_CRDS
     from renderer.schemas.cel import CelRules, Outcomes
     from renderer.schemas.celeval import program
-    from renderer.schemas import EMBEDDED_CRDS
 
     written = rules = 0
     for path in sorted(EMBEDDED_CRDS.rglob("*.json")):

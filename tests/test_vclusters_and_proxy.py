@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from renderer.render import RenderedObject
+from renderer.rendering.render import RenderedObject
 from renderer.validate import Validators
 from tests.conftest import GOLDEN, ROOT, run, tree
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from renderer.versions import ENGINES
+from renderer.kube.versions import ENGINES
 from tests.conftest import ROOT, run, tree
 
 

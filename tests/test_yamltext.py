@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from renderer.catalog.positioned import load_documents
 from renderer.ops import yamltext
-from renderer.positioned import load_documents
 
 CASES = {
     "a plain value": ("a: 1\nb: 2  # two\n", ["b"], 3, "a: 1\nb: 3  # two\n"),

@@ -7,14 +7,14 @@ from typing import Any
 
 import yaml
 
-from renderer.catalog import ENTRY_NOUNS, Catalog, resolve, with_schema_defaults
+from renderer.catalog.load import Catalog, ENTRY_NOUNS, resolve, with_schema_defaults
+from renderer.catalog.positioned import PMap
 from renderer.change import entries, objects
 from renderer.change.findings import Change, Finding, Level, Plan
 from renderer.engines import vcluster
 from renderer.errors import Mark
-from renderer.positioned import PMap
+from renderer.rendering.templating import parse_object
 from renderer.rules._walk import located
-from renderer.templating import parse_object
 
 SECTIONS = ("clusters", "databases", "vclusters")  # the entries that become units, in report order
 FOLDED = 6  # objects named in one summary line; the rest are counted

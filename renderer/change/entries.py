@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from renderer import versions
 from renderer.change.findings import Finding, Level
-from renderer.quantities import amount
-from renderer.cron import retention_days
+from renderer.kube import versions
+from renderer.kube.cron import retention_days
+from renderer.kube.quantities import amount
 
 SAFE, DISRUPTIVE, DESTRUCTIVE = Level.SAFE, Level.DISRUPTIVE, Level.DESTRUCTIVE
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from renderer.components import Component, Fleet
 from renderer.engines import kafka, mongodb, mysql, postgresql, sqlite
+from renderer.planning.components import Component, Fleet
 
 Engine = Callable[[dict[str, Any], Fleet], Iterator[Component]]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from renderer import cron
-from renderer.components import WAVE_DEPENDENT, Component
+from renderer.kube import cron
+from renderer.planning.components import Component, WAVE_DEPENDENT
 
 # A backup may be late by half its schedule's period before the alert fires.
 GRACE = 1.5

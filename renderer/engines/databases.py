@@ -15,10 +15,10 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from renderer import cron
-from renderer.components import CREATE_ONCE, WAVE_CONFIG, WAVE_DEPENDENT, Component, Fleet, secret_volume
 from renderer.engines import alerts, drills
-from renderer.locations import PORTS, STORE_SECRET_KEYS, Location, backup_location, store_identity
+from renderer.kube import cron
+from renderer.planning.components import CREATE_ONCE, Component, Fleet, WAVE_CONFIG, WAVE_DEPENDENT, secret_volume
+from renderer.planning.locations import Location, PORTS, STORE_SECRET_KEYS, backup_location, store_identity
 
 WAVE_JOB = 2
 DEFAULT_SCHEDULE = "0 2 * * *"

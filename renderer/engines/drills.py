@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, guaranteed, tolerations
 from renderer.engines import alerts
-from renderer.locations import Identity
+from renderer.planning.components import Component, WAVE_CONFIG, WAVE_DEPENDENT, guaranteed, tolerations
+from renderer.planning.locations import Identity
 
 DIR = "/var/lib/drill"  # the scratch volume
 DEADLINE = 6 * 3600  # seconds a drill may take, restore and replay included

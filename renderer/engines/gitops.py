@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, Iterator
 
-from renderer import kubenames
-from renderer.components import Component, KindOf, Unit
 from renderer.engines import health
+from renderer.kube import kubenames
+from renderer.planning.components import Component, KindOf, Unit
 
 SHARD = 200  # unit Kustomizations per kustomize root: a build of 200 small objects takes ~0.1 s
 IN_CLUSTER = "https://kubernetes.default.svc"

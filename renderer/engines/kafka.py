@@ -5,8 +5,8 @@ import hashlib
 import re
 from typing import Any, Iterator
 
-from renderer import versions
-from renderer.components import WAVE_CLUSTER, WAVE_DEPENDENT, Component, Fleet, guaranteed, restart_annotations, tolerations
+from renderer.kube import versions
+from renderer.planning.components import Component, Fleet, WAVE_CLUSTER, WAVE_DEPENDENT, guaranteed, restart_annotations, tolerations
 
 PLAIN_PORT, TLS_PORT, MTLS_PORT = 9092, 9093, 9094
 # Settings that must follow the cluster's size, unless the catalog sets them.

@@ -4,7 +4,9 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer import emit
-from renderer.components import (
+from renderer.engines import drills, percona
+from renderer.kube import versions
+from renderer.planning.components import (
     WAVE_CLUSTER,
     Component,
     Fleet,
@@ -17,9 +19,7 @@ from renderer.components import (
     store_credentials,
     tolerations,
 )
-from renderer import versions
-from renderer.engines import drills, percona
-from renderer.locations import backup_location, entry_identity, store_identity
+from renderer.planning.locations import backup_location, entry_identity, store_identity
 
 CR_VERSION = "1.22.0"
 PORT = 27017

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from renderer.components import (
+from renderer.engines import drills, percona
+from renderer.kube import versions
+from renderer.planning.components import (
     WAVE_CLUSTER,
     Component,
     Fleet,
@@ -15,9 +17,7 @@ from renderer.components import (
     role_secrets,
     tolerations,
 )
-from renderer import versions
-from renderer.engines import drills, percona
-from renderer.locations import PXC_BACKUP_NAME, STORE_SECRET_KEYS, backup_location, entry_identity
+from renderer.planning.locations import PXC_BACKUP_NAME, STORE_SECRET_KEYS, backup_location, entry_identity
 
 CR_VERSION = "1.20.0"
 PORT = 3306

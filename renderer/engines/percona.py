@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from renderer import cron
-from renderer.components import WAVE_DEPENDENT, Component, Fleet
-from renderer.locations import Location, backup_location
+from renderer.kube import cron
+from renderer.planning.components import Component, Fleet, WAVE_DEPENDENT
+from renderer.planning.locations import Location, backup_location
 
 PMM_SERVER = "monitoring-service"
 HOSTNAME = "kubernetes.io/hostname"

@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from renderer.engines import alerts, drills
-from renderer.locations import STORE_SECRET_KEYS, backup_location, entry_identity, store_identity, store_kind
-from renderer.versions import image
-from renderer.components import (
+from renderer.kube.versions import image
+from renderer.planning.components import (
     WAVE_CLUSTER,
     WAVE_CONFIG,
     WAVE_DEPENDENT,
@@ -22,6 +21,7 @@ from renderer.components import (
     settings,
     tolerations,
 )
+from renderer.planning.locations import STORE_SECRET_KEYS, backup_location, entry_identity, store_identity, store_kind
 
 PORT = 5432
 # CloudNativePG's operand images run PostgreSQL as this user and group (api/v1/cluster_types.go at

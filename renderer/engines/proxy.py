@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from renderer.components import WAVE_CONFIG, WAVE_DEPENDENT, Component, guaranteed
+from renderer.planning.components import Component, WAVE_CONFIG, WAVE_DEPENDENT, guaranteed
 
 NAME = "xdatabase-proxy"
 HEALTH_PORT = 8080

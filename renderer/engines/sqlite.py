@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from renderer import cron, emit
+from renderer import emit
 from renderer.engines import alerts, drills
-from renderer.locations import backup_location, entry_identity, store_kind
-from renderer.components import (WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Credentials, Fleet, guaranteed,
+from renderer.kube import cron
+from renderer.planning.components import (WAVE_CLUSTER, WAVE_CONFIG, WAVE_DEPENDENT, Component, Credentials, Fleet, guaranteed,
                                  restart_annotations, secret_volume, store_credentials, tolerations)
+from renderer.planning.locations import backup_location, entry_identity, store_kind
 
 LITESTREAM_IMAGE = "litestream/litestream:0.5.17"
 SQLITE_IMAGE = "keinos/sqlite3:3.47.2"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Iterator
 
-from renderer.components import WAVE_CONFIG, Component, Fleet
 from renderer.engines import databases
+from renderer.planning.components import Component, Fleet, WAVE_CONFIG
 
 CHART_REPOSITORY = "https://charts.loft.sh"
 CHART = "vcluster"

@@ -14,21 +14,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from renderer import commands, output
-from renderer.build import render_all
-from renderer.catalog import ENTRY_NOUNS, Catalog, load_sources, merge, resolve, with_schema_defaults
-from renderer.sources import Source, read_sources
+from renderer import commands
+from renderer.catalog.load import Catalog, ENTRY_NOUNS, load_sources, merge, resolve, with_schema_defaults
+from renderer.catalog.positioned import PMap
+from renderer.catalog.sources import Source, read_sources
 from renderer.change.compare import Side, compare
 from renderer.change.findings import Level, Plan
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.ops import yamltext
 from renderer.ops.yamltext import Step
-from renderer.positioned import PMap
-from renderer.render import Bundle
+from renderer.rendering.build import render_all
+from renderer.rendering.render import Bundle
+from renderer.rendering.templating import Templates
 from renderer.reporting import Reporter
 from renderer.rules._walk import located
-from renderer.templating import Templates
 from renderer.validate import DEFAULT_KUBE_VERSION
+from renderer.writing import output
 
 Edits = list[tuple[list[Step], Any]]  # (path inside the entry, value)
 

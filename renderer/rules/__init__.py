@@ -9,8 +9,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Iterator
 
+from renderer.catalog.positioned import PMap
 from renderer.errors import Problem
-from renderer.positioned import PMap
 
 
 def rules() -> tuple[ModuleType, ...]:

@@ -5,8 +5,8 @@ import math
 import re
 from typing import Any, Iterator
 
+from renderer.catalog.positioned import PList, PMap
 from renderer.errors import Mark, Problem
-from renderer.positioned import PList, PMap
 
 
 def entries(spec: PMap, section: str) -> Iterator[tuple[str, PMap]]:
@@ -104,8 +104,8 @@ def _volume_size(spec: PMap, name: str) -> object:
 
 
 def pinned_version(where: str, cluster: PMap, engine: str) -> Iterator[Problem]:
-    """The entry's version must be one the pinned operator release runs (renderer.versions)."""
-    from renderer import versions  # (where the rules run: not before a catalog is read)
+    """The entry's version must be one the pinned operator release runs (renderer.kube.versions)."""
+    from renderer.kube import versions  # (where the rules run: not before a catalog is read)
 
     version, mark = located(cluster, "version")
     table = versions.ENGINES[engine]

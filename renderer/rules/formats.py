@@ -5,9 +5,9 @@ import functools
 from datetime import datetime
 from typing import Iterator
 
-from renderer import cron
+from renderer.catalog.positioned import PMap
 from renderer.errors import Mark, Problem
-from renderer.positioned import PMap
+from renderer.kube import cron
 from renderer.rules._walk import entries, located
 
 ID = "formats"

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from renderer.catalog.positioned import PMap
 from renderer.errors import Problem
-from renderer.locations import PXC_BACKUP_NAME
-from renderer.positioned import PMap
+from renderer.planning.locations import PXC_BACKUP_NAME
 from renderer.rules._walk import (clusters, config_parameters, located, mysql_user, needs_storage_size, percona_common,
                                   pinned_version, reserved_owners, store, store_kind)
 

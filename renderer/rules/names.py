@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from renderer.catalog.positioned import PMap
 from renderer.errors import Problem
-from renderer.positioned import PMap
 from renderer.rules._walk import entries, located
 
 ID = "names"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from renderer.catalog.positioned import PMap
 from renderer.errors import Problem
-from renderer.positioned import PMap
 from renderer.rules._walk import (ONE_LINE, backup_method, clusters, config_parameters, located, needs_storage_size, pinned_version,
                                   reserved_owners, store_kind)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from renderer.catalog.positioned import PList, PMap
 from renderer.errors import Mark, Problem, format_path
-from renderer.positioned import PList, PMap
 
 ID = "secrets"
 

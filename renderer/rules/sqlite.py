@@ -5,8 +5,8 @@ import re
 import sqlite3
 from typing import Iterator
 
+from renderer.catalog.positioned import PMap
 from renderer.errors import Problem
-from renderer.positioned import PMap
 from renderer.rules._walk import backup_method, clusters, located, needs_storage_size, not_for
 
 ID = "sqlite"

@@ -16,7 +16,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from renderer.cache import cache_root, store_atomically
+from renderer.writing.cache import cache_root, store_atomically
 
 EMBEDDED = Path(__file__).parent
 EMBEDDED_CRDS = EMBEDDED / "crds"

@@ -13,7 +13,7 @@ import celpy
 import celpy.celparser
 from celpy import celtypes
 
-from renderer.quantities import amount
+from renderer.kube.quantities import amount
 
 
 def _quantity(text: celtypes.Value) -> celtypes.Value:
@@ -91,7 +91,7 @@ def _prebuilt_parser() -> None:
     with.  Without one, celpy builds its own."""
     from celpy.celparser import CELParser
 
-    from renderer.cache import cache_root, store_atomically
+    from renderer.writing.cache import cache_root, store_atomically
 
     if CELParser.CEL_PARSER is not None:
         return

@@ -7,15 +7,15 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, Callable, Iterator
 
-from renderer.catalog import Catalog
+from renderer.catalog.load import Catalog
+from renderer.catalog.reading import ALWAYS_EXPECTED, Expected, Read, Reading, Refused, Stage
 from renderer.errors import DbfleetError, Problem, raise_if
 from renderer.forked import Forked
-from renderer.plan import plan
-from renderer.reading import ALWAYS_EXPECTED, Expected, Read, Reading, Refused, Stage
-from renderer.render import Bundle, RenderedObject, Sent, Validator, assemble, render_unit
-from renderer.components import Cached, Unit
-from renderer.templating import Templates
-from renderer.unit_cache import UnitCache
+from renderer.planning.components import Cached, Unit
+from renderer.planning.plan import plan
+from renderer.rendering.render import Bundle, RenderedObject, Sent, Validator, assemble, render_unit
+from renderer.rendering.templating import Templates
+from renderer.writing.unit_cache import UnitCache
 
 PARALLEL_FROM = 400  # units; below this, starting processes costs more than it saves
 RULES_AHEAD_FROM = 300  # entries; below this, the rules cost less than starting a process

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Iterable
 import renderer
 
 if TYPE_CHECKING:
-    from renderer.sources import Source
+    from renderer.catalog.sources import Source
 
 
 def builtin_templates_dir() -> Path:

@@ -10,7 +10,7 @@ import re
 from hashlib import sha256
 from typing import Any, Callable, Iterator, NamedTuple
 
-from renderer.catalog_schema import DNS_LABEL_RE, DNS_SUBDOMAIN_RE, LABEL_NAME_RE, LABEL_VALUE_RE
+from renderer.catalog.schema import DNS_LABEL_RE, DNS_SUBDOMAIN_RE, LABEL_NAME_RE, LABEL_VALUE_RE
 
 # The forms the catalog's schema checks, for what the objects derive from its names.
 DNS_LABEL = re.compile(DNS_LABEL_RE)

@@ -24,9 +24,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from renderer.cache import cache_root, store_atomically
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.forked import Forked
+from renderer.writing.cache import cache_root, store_atomically
 
 MANIFEST = ".dbfleet-manifest.json"
 MANIFEST_VERSION = 1

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterator
 
+from renderer.catalog.positioned import locate
 from renderer.errors import Problem, format_path
-from renderer.positioned import locate
 
 if TYPE_CHECKING:
     import jsonschema

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from renderer.components import WAVE_CONFIG, WAVE_NAMESPACE, Cached, Component, Fleet, KindOf, Unit
 from renderer.engines import ENGINES, databases, proxy, vcluster
 from renderer.engines import gitops as gitops_engine
-from renderer.locations import Identity, store_identity, stores_used
+from renderer.planning.components import Cached, Component, Fleet, KindOf, Unit, WAVE_CONFIG, WAVE_NAMESPACE
+from renderer.planning.locations import Identity, store_identity, stores_used
 
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from renderer.components import role_secret
-from renderer.locations import STORE_SECRET_KEYS
+from renderer.planning.components import role_secret
+from renderer.planning.locations import STORE_SECRET_KEYS
 
 ALL_KEYS = "*"  # a Secret mounted whole, or read whole through envFrom
 TLS_KEYS = ("tls.crt", "tls.key")

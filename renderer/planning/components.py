@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, NamedTuple
 
-from renderer.locations import STORE_SECRET_KEYS, store_kind
+from renderer.planning.locations import STORE_SECRET_KEYS, store_kind
 
 # Sync waves: namespaces, then configuration and secrets, clusters, then what uses a cluster.
 WAVE_NAMESPACE = -2

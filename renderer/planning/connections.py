@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Iterator
 
-from renderer.components import owner, proxy_routes
 from renderer.engines import databases, proxy
+from renderer.planning.components import owner, proxy_routes
 
 SCHEMES = {"postgresql": "postgresql", "mysql": "mysql", "mongodb": "mongodb"}
 

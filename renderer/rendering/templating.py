@@ -21,10 +21,10 @@ from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer import emit
+from renderer.catalog.positioned import LOADER, MAX_DEPTH, PLAIN
 from renderer.emit import json_text
 from renderer.errors import format_path
-from renderer.fingerprint import builtin_templates_dir
-from renderer.positioned import LOADER, MAX_DEPTH, PLAIN
+from renderer.writing.fingerprint import builtin_templates_dir
 
 _STR = "tag:yaml.org,2002:str"
 ASSETS = ("sh", "lua", "js")

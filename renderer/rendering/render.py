@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Iterable, Protocol
 
-from renderer import emit, kubenames
-from renderer.catalog import Catalog, resolve
+from renderer import emit
+from renderer.catalog.load import Catalog, resolve
+from renderer.catalog.reading import Places, check_environment, entry_places
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
-from renderer.plan import Unit, plan
-from renderer.reading import Places, check_environment, entry_places
-from renderer.secrets_contract import created
-from renderer.templating import Decoration, TemplateError, Templates
+from renderer.kube import kubenames
+from renderer.planning.plan import Unit, plan
+from renderer.planning.secrets_contract import created
+from renderer.rendering.templating import Decoration, TemplateError, Templates
 
 MANAGED_BY = "dbfleet"
 PROTECT = {

@@ -12,12 +12,12 @@ import marshal
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 from renderer import rules
-from renderer.catalog import Catalog, resolve, revalidate, with_schema_defaults
+from renderer.catalog.load import Catalog, resolve, revalidate, with_schema_defaults
+from renderer.catalog.positioned import PMap
+from renderer.catalog.sources import Source
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.forked import Staged
-from renderer.positioned import PMap
 from renderer.rules._walk import located
-from renderer.sources import Source
 
 Places = dict[tuple[str, int | None], tuple[str, Mark]]
 

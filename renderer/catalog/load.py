@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from renderer.catalog_schema import API_VERSION, CATALOG_SCHEMA, OVERLAY_SCHEMA
+from renderer.catalog.positioned import PList, PMap, load_documents
+from renderer.catalog.schema import API_VERSION, CATALOG_SCHEMA, OVERLAY_SCHEMA
+from renderer.catalog.schema_errors import schema_problems
+from renderer.catalog.sources import Source, read_inputs
 from renderer.errors import DbfleetError, Mark, Problem
-from renderer.positioned import PList, PMap, load_documents
-from renderer.schema_errors import schema_problems
 from renderer.schemas.compiled import Compiled
-from renderer.sources import Source, read_inputs
 
 NAMED_LISTS = ("backupStores", "clusters", "servers", "databases", "vclusters", "kubernetesClusters", "decommissioned")
 ENTRY_NOUNS = {"backupStores": "backup store", "clusters": "cluster", "servers": "server", "databases": "database",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from renderer.catalog_schema import API_VERSION, CATALOG_SCHEMA
+from renderer.catalog.schema import API_VERSION, CATALOG_SCHEMA
 
 HEADER = f"""\
 # Catalog fields

@@ -24,10 +24,10 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from renderer.cache import store_atomically
-from renderer.components import Cached, Delivered, Unit
-from renderer.plan import fleet_context
-from renderer.render import RenderedObject
+from renderer.planning.components import Cached, Delivered, Unit
+from renderer.planning.plan import fleet_context
+from renderer.rendering.render import RenderedObject
+from renderer.writing.cache import store_atomically
 
 VERSION = 7
 PART = 50  # units marshalled together (a part an edit leaves alone is written again as it was read)
