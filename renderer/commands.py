@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from renderer.change.revision import Revision
     from renderer.rendering.render import Bundle, RenderedObject
     from renderer.rendering.templating import Templates
-    from renderer.writing.unit_cache import UnitCache
+    from renderer.rendering.unit_cache import UnitCache
 
 DEFAULT_CATALOG = Path("catalog")
 DEFAULT_OVERLAYS = Path("overlays")
@@ -107,7 +107,7 @@ def _reading(inputs: Inputs, catalog: Catalog | None) -> Reading:
 def _unit_cache(inputs: Inputs) -> UnitCache | None:
     """The units of the last render into this output folder; none with the user's own schema
     locations, which can change without dbfleet knowing."""
-    from renderer.writing.unit_cache import UnitCache, salt
+    from renderer.rendering.unit_cache import UnitCache, salt
 
     if inputs.schema_locations or inputs.chart_schema_locations:
         return None

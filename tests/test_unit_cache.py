@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from renderer.planning import plan
-from renderer.rendering import build
-from renderer.writing import output, unit_cache
-from renderer.writing.unit_cache import VALIDATING, installed_versions, read_records, record
+from renderer.rendering import build, unit_cache
+from renderer.rendering.unit_cache import VALIDATING, installed_versions, read_records, record
+from renderer.writing import output
 from tests.conftest import run, tree
 
 # (file, text, another text): each step swaps one of them, back and forth.

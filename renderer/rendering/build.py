@@ -15,7 +15,7 @@ from renderer.planning.components import Cached, Unit
 from renderer.planning.plan import plan
 from renderer.rendering.render import Bundle, RenderedObject, Sent, Validator, assemble, render_unit
 from renderer.rendering.templating import Templates
-from renderer.writing.unit_cache import UnitCache
+from renderer.rendering.unit_cache import UnitCache
 
 PARALLEL_FROM = 400  # units; below this, starting processes costs more than it saves
 RULES_AHEAD_FROM = 300  # entries; below this, the rules cost less than starting a process
