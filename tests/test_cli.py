@@ -738,8 +738,9 @@ def test_a_check_with_nothing_changed_loads_no_renderer(workdir: Path) -> None:
     assert run("render", "--check").exit_code == 0
     probe = ("import sys; from renderer.cli import main\n"
              "try:\n    main(['render', '--check'])\nexcept SystemExit as exit:\n    code = exit.code\n"
-             "heavy = sorted(m for m in ('jinja2', 'jsonschema', 'jsonschema_rs', 'celpy', 'lark', 'kubernetes_validate',"
-             " 'renderer.rendering.build', 'renderer.rendering.templating', 'renderer.schemas.cel') if m in sys.modules)\n"
+             "heavy = sorted(m for m in ('jinja2', 'jsonschema', 'jsonschema_rs', 'celpy', 'lark', 'kubernetes_validate', 'yaml',"
+             " 'renderer.catalog.load', 'renderer.rendering.build', 'renderer.rendering.templating', 'renderer.schemas.cel')"
+             " if m in sys.modules)\n"
              "print(code, heavy)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=workdir)
     assert done.stdout.strip() == "0 []", done.stdout + done.stderr
