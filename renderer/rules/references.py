@@ -1,7 +1,6 @@
 """Every reference resolves: backup stores, servers and clusters, databases."""
 from __future__ import annotations
 
-import difflib
 from typing import Iterable, Iterator
 
 from renderer.catalog.positioned import PMap
@@ -16,6 +15,8 @@ def _names(spec: PMap, *sections: str) -> list[str]:
 
 
 def missing(where: str, what: str, value: str, known: Iterable[str]) -> str:
+    import difflib  # (for a problem only)
+
     known = sorted(known)
     close = difflib.get_close_matches(value, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else (f"; known: {', '.join(known)}" if known else "; there are none")

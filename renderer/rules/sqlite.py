@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Iterator
 
 from renderer.catalog.positioned import PMap
@@ -24,6 +23,8 @@ COMMENTS = re.compile(r"\s*(--[^\n]*\n?|/\*.*?\*/)?\s*", re.S)
 
 def statements(sql: str) -> Iterator[str]:
     """The statements of a script, as SQLite splits it (a trigger's body is part of its CREATE)."""
+    import sqlite3  # (for a catalog with SQLite's init SQL only: 2.5 ms)
+
     start, at = 0, sql.find(";")
     while at != -1:
         if sqlite3.complete_statement(sql[start:at + 1]):
