@@ -54,9 +54,9 @@ def input_files(paths: Iterable[Path], overlays: Path | None) -> tuple[list[Path
 
 def load_catalog(paths: Iterable[Path], overlays: Path | None, envs: Iterable[str] = ()) -> Catalog:
     """Read, parse and check the catalog and overlays (all environments without ``envs``)."""
-    from renderer.catalog.load import load_sources  # YAML and the catalog's schema: not for an unchanged check
+    from renderer.catalog.load import load  # YAML and the catalog's schema: not for an unchanged check
 
-    return load_sources(*read_inputs(*input_files(paths, overlays), Path.cwd()), list(envs) or None)
+    return load(*input_files(paths, overlays), Path.cwd(), list(envs) or None)
 
 
 def _digests(sources: Sequence[Source], code: str, envs: Iterable[str]) -> dict[str, str]:
