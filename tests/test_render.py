@@ -245,6 +245,24 @@ def test_processes_share_the_units_in_order_and_about_evenly(weights: list[int],
         assert all(abs(sum(weights[start:end]) - even) <= heaviest for start, end in shares)
 
 
+@given(st.lists(st.lists(st.sampled_from("abcdefg"), max_size=4), max_size=30))
+def test_the_units_rendered_before_the_fork_use_every_template_and_results_keep_their_order(
+        templates: list[list[str]]) -> None:
+    """Before the children fork, this process renders a unit for each template (no more units
+    than templates: the rest is shared); the results come back in the units' order."""
+    from renderer.planning.components import Component, Unit
+    from renderer.rendering.build import _firsts, _merged
+
+    work = [("dev", Unit((str(i),), "app", str(i), tuple(Component(t, {}, "c", 0) for t in used)))
+            for i, used in enumerate(templates)]
+    first = _firsts(work)
+    warmed = {t for i in first for t in templates[i]}
+    assert warmed == {t for used in templates for t in used} and len(first) <= len(warmed)
+    assert all(not set(templates[i]) <= {t for j in first if j < i for t in templates[j]} for i in first)
+    results = _merged(first, [i for i in range(len(work)) if i in first], [i for i in range(len(work)) if i not in first])
+    assert results == list(range(len(work)))
+
+
 @given(st.from_regex(r"[a-z0-9.-]{1,30}\.yaml", fullmatch=True) | st.text(max_size=12))
 def test_a_kustomization_lists_file_names_as_emit_writes_them(name: str) -> None:
     """File names taken as plain without asking emit are those emit writes plain."""

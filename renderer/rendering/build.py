@@ -75,6 +75,26 @@ def _shares(weights: list[int], jobs: int) -> list[tuple[int, int]]:
     return bounds
 
 
+def _firsts(work: list[tuple[str, Unit]]) -> dict[int, None]:
+    """The indexes of the units that first use a template, in order (57 at most)."""
+    seen: set[str] = set()
+    first: dict[int, None] = {}
+    for index, (_, unit) in enumerate(work):
+        used = {component.template for component in unit.components}
+        if not used <= seen:
+            seen |= used
+            first[index] = None
+    return first
+
+
+def _merged(first: dict[int, None], done_first: list[Any], done_rest: list[Any]) -> list[Any]:
+    """The units' results in their order: those at the indexes ``first``, and the others'."""
+    merged, firsts, rest = [], iter(done_first), iter(done_rest)
+    for index in range(len(done_first) + len(done_rest)):
+        merged.append(next(firsts) if index in first else next(rest))
+    return merged
+
+
 def _render_again(specs: Callable[[], dict[str, dict[str, Any]]], fleet: str, templates: Templates,
                   folders: list[tuple[str, tuple[str, ...]]], validator: Validator | None, valid: frozenset[str]) -> SentShare:
     """The units of these (environment, folder), planned again and rendered (a forked process's,
@@ -192,23 +212,30 @@ def _render_checked(read: Read, specs_again: Callable[[], dict[str, dict[str, An
         templates.compile({template for template, _ in used})
         if validator:
             validator.prepare({kind for template, applied in used if applied if (kind := templates.kind_of(template))})
-        shares = _shares([len(unit.components) for _, unit in work], jobs)
+        # The units that first use a template render here before the children fork, and they
+        # inherit what those made (skeletons, emit plans, decided strings, CEL outcomes, imports):
+        # otherwise each process makes them again (a first unit costs 15 to 20 times another).
+        first = _firsts(work)
+        done_first, _ = _render_units([work[i] for i in first], fleet, templates, validator, valid, False)
+        rest = [unit for i, unit in enumerate(work) if i not in first]
+        shares = _shares([len(unit.components) for _, unit in rest], jobs)
         # A child's units leave this process: should it send nothing, they are planned again.
-        children = [Forked(partial(_render_to_send, work[start:end], fleet, templates, validator, valid),
+        children = [Forked(partial(_render_to_send, rest[start:end], fleet, templates, validator, valid),
                            fallback=partial(_render_again, specs_again, fleet, templates,
-                                            [(env, unit.folder) for env, unit in work[start:end]], validator, valid))
+                                            [(env, unit.folder) for env, unit in rest[start:end]], validator, valid))
                     for start, end in shares[1:]]
         try:
-            del work[shares[0][1]:]
-            done, _ = _render_units(work, fleet, templates, validator, valid, False)
+            del rest[shares[0][1]:], work
+            done_rest, _ = _render_units(rest, fleet, templates, validator, valid, False)
             for child in children:
                 part, learned = _received(child.result())
-                done += part
+                done_rest += part
                 if validator:
                     validator.learn(learned)
         finally:
             for child in children:
                 child.close()
+        done = _merged(first, done_first, done_rest)
     else:
         done, _ = _render_units(work, fleet, templates, validator, valid, keep_data)
     problems = []
