@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 
 def builtin_templates_dir() -> Path:
-    """The templates that ship with dbfleet (package data ``renderer.templates``)."""
-    return Path(str(resources.files("renderer.templates")))
+    """The templates that ship with dbfleet (package data ``renderer.templates``): the package's
+    folder, found without importlib.resources (5 ms to import with its zipfile)."""
+    return Path(next(iter(importlib.import_module("renderer.templates").__path__)))
 
 
 def _tree_files(root: Path, suffixes: tuple[str, ...]) -> list[str]:
