@@ -591,14 +591,29 @@ def test_a_scan_taken_ahead_by_a_forked_process_serves_check_and_render(workdir:
     assert run("render", "--check", "-j", "2").exit_code == 0
 
 
+@pytest.mark.parametrize("held", [False, True], ids=["forked-to-write", "held-by-renderers"])
 @pytest.mark.parametrize("killed_after", [None, 0, 3], ids=["written", "killed-at-once", "killed-after-3-files"])
 def test_files_created_by_forked_processes_are_those_one_process_writes(
-        workdir: Path, monkeypatch: pytest.MonkeyPatch, killed_after: int | None) -> None:
-    """Many files are created by forked processes beside this one: the same folder, their stamps
-    recorded as the system has them (a later check reads nothing), every process waited for; a
-    process killed halfway leaves nothing wrong (its files are written here, over what it left)."""
+        workdir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, killed_after: int | None, held: bool) -> None:
+    """Many files are created by other processes beside this one (forked to create them, or
+    ``held``: those that rendered a share of the units create its files): the same folder, their
+    stamps recorded as the system has them (a later check reads nothing), every process waited
+    for; a process killed halfway leaves nothing wrong (its files are written here, over what it
+    left)."""
+    import renderer.rendering.build
+
     monkeypatch.setattr(output, "PARALLEL_WRITES_FROM", 0)  # the example's 335 files count as many
     monkeypatch.setattr(commands, "READ_AHEAD_FROM", 0)  # and its catalog is read ahead, by another process
+    if held:  # and its units are rendered by two processes
+        monkeypatch.setattr(renderer.rendering.build, "PARALLEL_FROM", 1)
+    asked, held_log = renderer.rendering.build.create_held, tmp_path / "held"
+
+    def logged(*args: Any) -> Any:
+        with held_log.open("a") as log:  # (in the process asked)
+            log.write(f"{os.getpid()}\n")
+        return asked(*args)
+
+    monkeypatch.setattr(renderer.rendering.build, "create_held", logged)
     assert run("render", "-o", "alone", "-j", "1").exit_code == 0
     parent, create, made = os.getpid(), output._create, [0]
 
@@ -630,6 +645,8 @@ def test_files_created_by_forked_processes_are_those_one_process_writes(
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
     assert run("render", "--check", "-j", "2").exit_code == 0
+    held_asked = held_log.read_text().split() if held_log.exists() else []
+    assert bool(held_asked) == held and str(os.getpid()) not in held_asked
 
 
 def test_a_kept_environment_edited_by_hand_is_refused_not_crashed(workdir: Path) -> None:

@@ -104,6 +104,37 @@ def test_a_child_no_one_asks_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None
     assert len(forked) == 2 and all(_gone(pid) for pid in forked)
 
 
+def test_a_child_that_serves_answers_after_its_value_until_it_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child given ``serve`` sends its value, then answers each request with what its value's
+    computation left it (not this process's); one that dies is stopped, and says it sent nothing."""
+    forked = _forks(monkeypatch)
+    here = os.getpid()
+    held: dict[str, int] = {}
+
+    def compute() -> int:
+        held["pid"] = os.getpid()  # in the child only
+        return 1
+
+    def answer(request: int) -> tuple[int, int, list[int]]:
+        if request < 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return request * 2, held["pid"], list(range(request))
+
+    with Forked(compute, serve=answer) as serving:
+        assert serving.result() == 1 and serving.serving
+        for request in (3, 300_000):  # (the second: more than a pipe holds)
+            assert serving.ask(request)
+            doubled, where, numbers = serving.answer()[1]
+            assert doubled == request * 2 and where not in (here, None) and numbers == list(range(request))
+        assert serving.ask(-1) and serving.answer() == (False, None)
+        assert not serving.serving and not serving.ask(1)
+    with Forked(lambda: 1 // 0, fallback=lambda: 7, serve=answer) as failed:  # no value sent: no child serves
+        assert failed.result() == 7 and not failed.serving and failed.answer() == (False, None)
+    with Forked(compute, serve=answer) as unasked:  # closed while it waits for requests
+        assert unasked.result() == 1
+    assert held == {} and len(forked) == 3 and all(_gone(pid) for pid in forked)
+
+
 def test_without_fork_it_is_computed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     forked = _forks(monkeypatch)
     calls: list[int] = []

@@ -16,6 +16,7 @@ from renderer.planning.plan import plan
 from renderer.rendering.render import Bundle, RenderedObject, Sent, Validator, assemble, render_unit
 from renderer.rendering.templating import Templates
 from renderer.rendering.unit_cache import UnitCache
+from renderer.writing.output import Holder, Stamps, create_held, release
 
 PARALLEL_FROM = 400  # units; below this, starting processes costs more than it saves
 RULES_AHEAD_FROM = 300  # entries; below this, the rules cost less than starting a process
@@ -55,6 +56,24 @@ def _render_to_send(work: list[tuple[str, Unit]], fleet: str, templates: Templat
     return [([obj.sent() for obj in objects], problems) for objects, problems in done], learned
 
 
+class _HeldShare:
+    """A forked child's units: rendered there, where their files' bytes then stay, for the writing
+    of the output folder to ask it to create them (``output.create_held``)."""
+
+    def __init__(self, work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None,
+                 valid: frozenset[str]) -> None:
+        self._render = partial(_render_to_send, work, fleet, templates, validator, valid)
+        self._files: dict[str, bytes] = {}
+
+    def render(self) -> SentShare:
+        sent = self._render()
+        self._files = {path: content for objects, _ in sent[0] for path, content, *_ in objects}
+        return sent
+
+    def create(self, request: tuple[str, list[str]]) -> Stamps:
+        return create_held(self._files, request)
+
+
 def _received(share: SentShare) -> Share:
     done, learned = share
     return [([RenderedObject.received(sent) for sent in objects], problems) for objects, problems in done], learned
@@ -73,6 +92,20 @@ def _shares(weights: list[int], jobs: int) -> list[tuple[int, int]]:
         reached += weight
     bounds.append((start, len(weights)))
     return bounds
+
+
+def _fork_share(work: list[tuple[str, Unit]], fleet: str, templates: Templates, validator: Validator | None,
+                valid: frozenset[str], specs_again: Callable[[], dict[str, dict[str, Any]]],
+                hold: bool) -> Forked[SentShare]:
+    """A forked child that renders the units of ``work`` (and, to ``hold`` them, keeps their
+    files' bytes and creates them when asked).  Its units leave this process: should it send
+    nothing, they are planned again here."""
+    fallback = partial(_render_again, specs_again, fleet, templates, [(env, unit.folder) for env, unit in work],
+                       validator, valid)
+    if not hold:
+        return Forked(partial(_render_to_send, work, fleet, templates, validator, valid), fallback=fallback)
+    share = _HeldShare(work, fleet, templates, validator, valid)
+    return Forked(share.render, fallback=fallback, serve=share.create)
 
 
 def _firsts(work: list[tuple[str, Unit]]) -> dict[int, None]:
@@ -127,9 +160,11 @@ def render_all(catalog: Catalog, templates: Templates, validator: Validator | No
 
 
 def render_read(reading: Reading, templates: Templates, validator: Validator | None = None, jobs: int = 1,
-                cache: UnitCache | None = None, keep_data: bool = True) -> tuple[Read, Bundle]:
+                cache: UnitCache | None = None, keep_data: bool = True, hold: bool = False
+                ) -> tuple[Read, Bundle, list[Holder]]:
     """``render_all`` of the catalog being read (here, or ahead in a forked process), and what
-    was read of it."""
+    was read of it; with ``hold``, the forked processes that rendered a share of the units, which
+    keep their files' bytes to create them when the output is written (release them after)."""
     stages = reading.stages
     if stages.forked:  # while the catalog is read there: what every catalog's units may use, then its own
         _prepare(ALWAYS_EXPECTED, templates, validator)
@@ -150,16 +185,20 @@ def render_read(reading: Reading, templates: Templates, validator: Validator | N
     if found is not None:
         raise_if(found)
     try:
-        bundle = _render_checked(read, reading.specs_again, templates, validator, jobs, cache, keep_data)
+        bundle, holders = _render_checked(read, reading.specs_again, templates, validator, jobs, cache, keep_data, hold)
     except Exception:
         if found is None:
             raise_if(_problems(stages.take()))
         raise
     if found is None:
-        found = _problems(stages.take())
-        raise_if(found)
+        try:
+            found = _problems(stages.take())
+            raise_if(found)
+        except BaseException:
+            release(holders)
+            raise
     bundle.warnings = sorted(p for p in found if p.severity == "warning")
-    return read, bundle
+    return read, bundle, holders
 
 
 def _prepare(expected: Expected, templates: Templates, validator: Validator | None) -> None:
@@ -176,12 +215,14 @@ def _problems(stage: Stage) -> list[Problem]:
 
 
 def _render_checked(read: Read, specs_again: Callable[[], dict[str, dict[str, Any]]], templates: Templates,
-                    validator: Validator | None, jobs: int, cache: UnitCache | None, keep_data: bool) -> Bundle:
+                    validator: Validator | None, jobs: int, cache: UnitCache | None, keep_data: bool,
+                    hold: bool) -> tuple[Bundle, list[Holder]]:
     fleet = read.name
     # What the plans do not hold of the specs goes before rendering (memory): ``specs_again``
     # reads them again, should a forked process's units be planned again.
     specs, read.specs = read.specs, {}
     cache = cache if validator else None  # the cache holds validated units only
+    holders: list[Holder] = []
     entry_keys = {env: cache.entry_keys(spec, fleet, env) if cache else {} for env, spec in specs.items()}
     plans = {env: plan(spec, fleet, env, templates.kind_of, cache.cached_entries(entry_keys[env]) if cache else None)
              for env, spec in specs.items()}
@@ -219,22 +260,22 @@ def _render_checked(read: Read, specs_again: Callable[[], dict[str, dict[str, An
         done_first, _ = _render_units([work[i] for i in first], fleet, templates, validator, valid, False)
         rest = [unit for i, unit in enumerate(work) if i not in first]
         shares = _shares([len(unit.components) for _, unit in rest], jobs)
-        # A child's units leave this process: should it send nothing, they are planned again.
-        children = [Forked(partial(_render_to_send, rest[start:end], fleet, templates, validator, valid),
-                           fallback=partial(_render_again, specs_again, fleet, templates,
-                                            [(env, unit.folder) for env, unit in rest[start:end]], validator, valid))
+        children = [_fork_share(rest[start:end], fleet, templates, validator, valid, specs_again, hold)
                     for start, end in shares[1:]]
         try:
             del rest[shares[0][1]:], work
             done_rest, _ = _render_units(rest, fleet, templates, validator, valid, False)
-            for child in children:
+            for child in children:  # (closed once they sent their share, but those that serve)
                 part, learned = _received(child.result())
                 done_rest += part
                 if validator:
                     validator.learn(learned)
-        finally:
+                if child.serving:
+                    holders.append(Holder(child, frozenset(obj.path for objects, _ in part for obj in objects)))
+        except BaseException:
             for child in children:
                 child.close()
+            raise
         done = _merged(first, done_first, done_rest)
     else:
         done, _ = _render_units(work, fleet, templates, validator, valid, keep_data)
@@ -250,7 +291,12 @@ def _render_checked(read: Read, specs_again: Callable[[], dict[str, dict[str, An
                 cache.put_entry(*entry)
     bundle = Bundle(problems=problems + (validator.missing_problems() if validator else []))
     start = 0
-    for env, units in plans.items():
-        assemble(env, units, [objects or [] for objects in rendered[start:start + len(units)]], bundle, read.places[env])
-        start += len(units)
-    return bundle
+    try:
+        for env, units in plans.items():
+            assemble(env, units, [objects or [] for objects in rendered[start:start + len(units)]], bundle,
+                     read.places[env])
+            start += len(units)
+    except BaseException:
+        release(holders)
+        raise
+    return bundle, holders

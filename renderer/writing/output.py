@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.forked import Forked
@@ -424,11 +424,13 @@ def diff(out: Path, files: dict[str, bytes], envs: list[str], label: str, scanne
 
 
 def write(out: Path, files: dict[str, bytes], envs: list[str], digests: dict[str, str] | None = None,
-          scanning: Callable[[], Scan] | None = None, jobs: int = 1) -> tuple[list[str], Stamps]:
+          scanning: Callable[[], Scan] | None = None, jobs: int = 1, holders: Sequence[Holder] = ()
+          ) -> tuple[list[str], Stamps]:
     """Replace the environments ``envs`` of the output folder with ``files``; keep the others.
     ``digests``: the sha256 of those files that are known (the others are hashed here);
     ``scanning``: the folder's scan, when the caller took it (it holds the folder's lock);
-    ``jobs``: processes that may create the files.
+    ``jobs``: processes that may create the files; ``holders``: processes that hold some of
+    them (``create_held``), which create those.
 
     Returns the paths that changed (a file edited or deleted by hand is repaired, and counts),
     and the stamps of the folder's files now.
@@ -462,12 +464,12 @@ def write(out: Path, files: dict[str, bytes], envs: list[str], digests: dict[str
     # and the output is committed to Git, which is its durable copy.
     try:
         if out.exists():
-            written = _replace(out, new, old, final, files, changed, jobs)
+            written = _replace(out, new, old, final, files, changed, jobs, holders)
             for path in changed:  # the others are as the scan found them
                 now.pop(path, None)
             now.update(written)
         else:
-            now = _build(new, final, files, list(final.files), jobs)
+            now = _build(new, final, files, list(final.files), jobs, holders)
             new.rename(out)  # the same files: the same stamps
         # The manifest is read again at once (remember_inputs): known, by the stamp it keeps.
         _READ.clear()
@@ -488,23 +490,38 @@ def _matches(path: Path, digest: str) -> bool:
         return False
 
 
-def _build(new: Path, final: Manifest, files: dict[str, bytes], paths: list[str], jobs: int = 1) -> Stamps:
+def _build(new: Path, final: Manifest, files: dict[str, bytes], paths: list[str], jobs: int = 1,
+           holders: Sequence[Holder] = ()) -> Stamps:
     """A folder beside the output with ``paths`` written and the manifest (``final.raw``), marked
     as dbfleet's until it is complete; the stamps of the files written and of the manifest.
-    Creating a file is the system's work, not Python's: with ``jobs`` > 1 and many files, forked
-    processes create a run of them each beside this one (10,000 files: 0.15 -> 0.09 s on tmpfs,
-    2.8 -> 1.5 s on this machine's disk, for about the same CPU); threads cost more than they save."""
+    Creating a file is the system's work, not Python's: with ``jobs`` > 1 and many files, other
+    processes create some of them beside this one (10,000 files: 0.15 -> 0.09 s on tmpfs, 2.8 ->
+    1.5 s on this machine's disk, for about the same CPU; threads cost more than they save): the
+    ``holders`` those they hold (the processes that rendered them: forking one more process to
+    create them cost 7,600 page faults of a 1,000-cluster render), and forked processes a run
+    of the others each."""
     new.mkdir(parents=True)
     (new / BUILDING).write_bytes(b"")
     root = str(new)
-    jobs = min(jobs, os.cpu_count() or 1) if len(paths) >= PARALLEL_WRITES_FROM else 1
+    asked: list[tuple[Holder, list[str]]] = []
+    for holder in holders:
+        held = [path for path in paths if path in holder.paths]
+        if held and holder.child.ask((root, held)):
+            asked.append((holder, held))
+    if asked:
+        taken = {path for _, held in asked for path in held}
+        paths = [path for path in paths if path not in taken]
+    jobs = max(min(jobs, os.cpu_count() or 1) - len(asked), 1) if len(paths) >= PARALLEL_WRITES_FROM else 1
     runs = [paths[len(paths) * i // jobs:len(paths) * (i + 1) // jobs] for i in range(jobs)]
-    # Should a child write nothing back, its run is written here, over what it may have left.
+    # Should a child write nothing back, its files are written here, over what it may have left.
     children = [Forked(partial(_create_all, root, files, run), fallback=partial(_create_all, root, files, run, True))
                 for run in runs[1:]]
     try:
         stamps = _create_all(root, files, runs[0])
-        raw = _manifest_bytes(final)  # while the children may still write
+        raw = _manifest_bytes(final)  # while the others may still write
+        for holder, held in asked:
+            answered, created = holder.child.answer()
+            stamps.update(created if answered else _create_all(root, files, held, True))
         for child in children:
             stamps.update(child.result())
     finally:
@@ -513,6 +530,28 @@ def _build(new: Path, final: Manifest, files: dict[str, bytes], paths: list[str]
     stamps[MANIFEST] = _create(f"{root}/{MANIFEST}", raw)
     (new / BUILDING).unlink()
     return stamps
+
+
+class Holder(NamedTuple):
+    """A forked process that holds the bytes of some of the files (those at ``paths``: a share of
+    the units it rendered) and creates them when asked (``create_held``); close it once the output
+    is written."""
+
+    child: Forked[Any]
+    paths: frozenset[str]
+
+
+def release(holders: Iterable[Holder]) -> None:
+    """Stop the holders (their files written, or not wanted)."""
+    for holder in holders:
+        holder.child.close()
+
+
+def create_held(files: dict[str, bytes], request: tuple[str, list[str]]) -> Stamps:
+    """What a process that holds ``files`` (a share it rendered) does when ``_build`` asks it:
+    create those at the paths asked in the folder being built; their stamps."""
+    root, paths = request
+    return _create_all(root, files, paths)
 
 
 def _manifest_bytes(final: Manifest) -> bytes:
@@ -570,11 +609,11 @@ def _parents(target: Path, made: set[Path]) -> None:
 
 
 def _replace(out: Path, new: Path, old: Path, final: Manifest, files: dict[str, bytes], changed: list[str],
-             jobs: int = 1) -> Stamps:
+             jobs: int = 1, holders: Sequence[Holder] = ()) -> Stamps:
     """Replace the ``changed`` files of the output folder (and its manifest) as one transaction;
     the stamps of the files written (a rename keeps them)."""
     written = [p for p in changed if p in final.files]
-    stamps = _build(new, final, files, written, jobs)
+    stamps = _build(new, final, files, written, jobs, holders)
     moves = [*changed, MANIFEST]
     journal = {"moved": moves, "added": [p for p in [*written, MANIFEST] if not (out / p).exists()]}
     old.mkdir()
