@@ -115,13 +115,22 @@ def test_one_environment_keeps_the_others(workdir: Path) -> None:
 FULL_DISK = OSError(28, "No space left on device")
 
 
+@pytest.mark.parametrize("held", [False, True], ids=["one-process", "held-by-renderers"])
 @pytest.mark.parametrize(("dies_at", "error", "code"), [
     ("cluster-orders.yaml", KeyboardInterrupt, 130), (output.MANIFEST, KeyboardInterrupt, 130),
     ("cluster-orders.yaml", FULL_DISK, 2),  # with "cannot write: No space left on device; the previous output is as it was"
 ])
 def test_an_interrupted_render_leaves_the_previous_output(
-    workdir: Path, monkeypatch: pytest.MonkeyPatch, dies_at: str, error: BaseException | type[BaseException], code: int
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, dies_at: str, error: BaseException | type[BaseException], code: int,
+    held: bool,
 ) -> None:
+    """``held``: the units are rendered by two processes, and the other one creates its files
+    (where it fails too, this one writes them, and fails)."""
+    import renderer.rendering.build
+
+    if held:
+        monkeypatch.setattr(renderer.rendering.build, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert run("render").exit_code == 0
     before = tree(workdir / "rendered")
     prod = workdir / "overlays" / "prod.yaml"

@@ -524,6 +524,9 @@ def _build(new: Path, final: Manifest, files: dict[str, bytes], paths: list[str]
             stamps.update(created if answered else _create_all(root, files, held, True))
         for child in children:
             stamps.update(child.result())
+    except BaseException:  # (a full disk ...): no process goes on writing into the folder, which goes
+        release(holder for holder, _ in asked)
+        raise
     finally:
         for child in children:
             child.close()
