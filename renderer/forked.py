@@ -3,8 +3,11 @@ render does what needs nothing of its other work (reading the catalog, walking t
 running the catalog's rules) beside it.
 
 The child sends its result pickled on a pipe and ends without running this process's exit
-handlers or flushing its buffers.  Whatever goes wrong there (an exception, a child killed), the
-result is computed here instead: the same value, or the same exception with its traceback.
+handlers or flushing its buffers (or, asked to serve, answers requests with what computing the
+result left it, until it is closed: a renderer creates the files it rendered).  Whatever goes
+wrong there (an exception, a child killed), the result is computed here instead: the same value,
+or the same exception with its traceback; an answer the child does not send is the caller's to
+make.
 """
 from __future__ import annotations
 
