@@ -328,8 +328,9 @@ def remember_inputs(out: Path, inputs: dict[str, str], now: Stamps | None = None
     how its files stand on disk (so a later check need not read them): ``now``, when the caller
     has just taken their stamps (``write`` has)."""
     manifest = read_manifest(out)
+    manifest_digest = sha256(manifest.raw)
     record = _read_record(out)
-    if record.get("manifest") != sha256(manifest.raw):
+    if record.get("manifest") != manifest_digest:
         record = {}
     present = environments(manifest)
     kept = {env: digest for env, digest in record.get("inputs", {}).items() if env in present}
@@ -337,7 +338,7 @@ def remember_inputs(out: Path, inputs: dict[str, str], now: Stamps | None = None
         now = {}
         _scan(out, now)
     stamps = {path: now.get(path) for path in manifest.files}
-    data = {"manifest": sha256(manifest.raw), "inputs": {**kept, **inputs}, "stamps": stamps}
+    data = {"manifest": manifest_digest, "inputs": {**kept, **inputs}, "stamps": stamps}
     # marshal: plain values, loaded without running code; a tenth of JSON's memory and time
     # for 90,000 stamps.
     store_atomically(_check_record(out), marshal.dumps(data))
