@@ -153,7 +153,7 @@ class Forked(_Parent, Generic[T]):
             return False
         assert self._child is not None and self._child[2] is not None
         try:
-            _write_all(self._child[2], _framed(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)))
+            write_all(self._child[2], _framed(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)))
             return True
         except (OSError, pickle.PicklingError, TypeError, AttributeError):
             self.close()
@@ -255,7 +255,10 @@ def _read_exactly(pipe: int, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _write_all(pipe: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(pipe, view):]
+def write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to the descriptor: one write, but for a signal, a full disk or a full pipe."""
+    written = os.write(fd, data)
+    if written < len(data):
+        view = memoryview(data)[written:]
+        while view:
+            view = view[os.write(fd, view):]

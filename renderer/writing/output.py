@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from renderer.errors import DbfleetError, Mark, Problem
-from renderer.forked import Forked
+from renderer.forked import Forked, write_all
 from renderer.writing.cache import cache_root, store_atomically
 
 MANIFEST = ".dbfleet-manifest.json"
@@ -596,11 +596,7 @@ def _create(path: str, data: bytes) -> tuple[int, int, int]:
     """A new file with ``data``; its stamp, from the open file (no second look at the path)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
     try:
-        written = os.write(fd, data)  # all of it, but for a signal or a full disk
-        if written < len(data):
-            view = memoryview(data)[written:]
-            while view:
-                view = view[os.write(fd, view):]
+        write_all(fd, data)
         return _stamp(os.fstat(fd))
     finally:
         os.close(fd)
