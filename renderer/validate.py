@@ -145,14 +145,16 @@ class Validators:
             self.validator(api_version, kind)
 
     # -- validating -----------------------------------------------------------------------
-    def problems(self, rendered: RenderedObject) -> list[Problem]:
+    def problems(self, rendered: RenderedObject, may_hold_secret: bool = True) -> list[Problem]:
+        """``may_hold_secret``: False where the object's YAML was found to hold no secret
+        (rules.secrets.may_hold_secrets), so that its strings are not walked."""
         obj = rendered.data
         where = Mark(rendered.path, 0, 0)
         kind, api_version = obj.get("kind", "?"), obj.get("apiVersion", "?")
         name = (obj.get("metadata") or {}).get("name", "?")
         names = kubenames.problems(obj) if rendered.name_problems is None else rendered.name_problems
         found = [Problem(where, f"{kind}/{name}: {message}") for message in (
-            *(f"{p.field}: {p.value!r} {p.reason}" for p in names), *_secret_problems(obj, rendered.content))]
+            *(f"{p.field}: {p.value!r} {p.reason}" for p in names), *_secret_problems(obj, may_hold_secret))]
         checks = [(api_version, kind, obj, "")]
         chart = chart_values(obj)
         if chart is not None:  # a HelmRelease's or an Application's values, against the chart's schema
@@ -176,7 +178,12 @@ class Validators:
 
     def validate(self, objects: Iterable[RenderedObject]) -> list[Problem]:
         """Problems of each object; kinds without a schema are kept for ``missing_problems``."""
-        return [problem for rendered in objects for problem in self.problems(rendered)]
+        from renderer.rules.secrets import may_hold_secrets
+
+        objects = list(objects)
+        looked = may_hold_secrets([rendered.content for rendered in objects])  # (an object without its YAML: walked)
+        return [problem for rendered, may_hold in zip(objects, looked)
+                for problem in self.problems(rendered, may_hold or not rendered.content)]
 
     @property
     def outcomes(self) -> Outcomes:
@@ -327,16 +334,16 @@ def _compiled(schema: dict[str, Any]) -> Compiled:
     return Compiled(schema)
 
 
-def _secret_problems(obj: dict[str, Any], content: bytes = b"") -> Iterator[str]:
+def _secret_problems(obj: dict[str, Any], may_hold_secret: bool = True) -> Iterator[str]:
     """No secret reaches Git, whatever template made the object: no Secret with values, no password
     in a URL or under a password's key (External Secrets' templates, filled in the cluster, aside).
-    ``content``: the object's YAML, when it was rendered."""
-    from renderer.rules.secrets import may_hold_secret, secret_in, secret_key
-
+    ``may_hold_secret``: False when the object's YAML holds none (rules.secrets.may_hold_secret)."""
     if obj.get("kind") in ("Secret",) and is_core(str(obj.get("apiVersion", ""))) and (obj.get("data") or obj.get("stringData")):
         yield "a Secret with its values would put them in Git: render an ExternalSecret (or a SealedSecret) instead"
-    if content and not may_hold_secret(content):
+    if not may_hold_secret:
         return
+    from renderer.rules.secrets import secret_in, secret_key
+
     skip = ("spec", "target", "template") if obj.get("kind") == "ExternalSecret" else None
     for path, key, value in _strings(obj, ()):
         if skip and path[:3] == skip:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from renderer import emit
 from renderer.errors import DbfleetError
 from renderer.rendering.render import RenderedObject
-from renderer.rules.secrets import may_hold_secret
+from renderer.rules.secrets import may_hold_secret, may_hold_secrets
 from renderer.validate import Validators, _secret_problems, is_core
 
 
@@ -365,6 +365,15 @@ def test_an_object_whose_yaml_looks_clean_holds_no_secret(value: object) -> None
     obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": value}
     if list(_secret_problems(obj)):
         assert may_hold_secret(emit.dump(obj).encode())
+
+
+@given(st.lists(_OBJECTS, max_size=5))
+def test_objects_looked_at_together_are_found_as_each_alone(values: list[object]) -> None:
+    """A unit's objects are searched in one text: what is found in it is what each object's own
+    search finds (no match runs from one object into the next, the first's start included)."""
+    contents = [emit.dump({"data": value}).encode() for value in values]
+    contents += [b"secret: x\n", b"x: y\n"]  # a key at an object's very start, and one with nothing
+    assert may_hold_secrets(contents) == [may_hold_secret(content) for content in contents]
 
 
 def test_a_reference_under_a_secrets_name_is_not_walked() -> None:

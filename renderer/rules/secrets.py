@@ -1,8 +1,10 @@
 """No plaintext secrets anywhere: credentials are always references to Secrets."""
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from renderer.catalog.positioned import PList, PMap
 from renderer.errors import Mark, Problem, format_path
@@ -49,26 +51,52 @@ _ALSO_ASCII = ((b"\xc5\xbf", b"s"), (b"\xe2\x84\xaa", b"k"), (b"\xc4\xb0", b"i")
 def may_hold_secret(content: bytes) -> bool:
     """Whether an object's YAML may hold a key, URL or value that ``secret_key`` or ``secret_in``
     would find in the object (False: it holds none)."""
+    text = _lowered(content)
+    return (b"://" in text and b"@" in text) or next(_word_starts(text), None) is not None
+
+
+def may_hold_secrets(contents: Sequence[bytes]) -> list[bool]:
+    """``may_hold_secret`` of each object's YAML, looked for in their text joined (a unit's: each
+    stem searched for once, not once in each object; the search is most of the cost).  Joined by
+    a NUL: dbfleet writes none (YAML and JSON escape it), and no match runs over one."""
+    joined = b"\0".join(contents)
+    text = _lowered(joined)
+    if len(text) != len(joined):  # letters beyond ASCII became ASCII ones: where each object starts moved
+        return [may_hold_secret(content) for content in contents]
+    starts = list(itertools.accumulate((len(content) + 1 for content in contents[:-1]), initial=0))
+    found = [False] * len(contents)
+    for at in _word_starts(text):
+        found[bisect.bisect_right(starts, at) - 1] = True
+    if b"://" in text and b"@" in text:
+        for index, content in enumerate(contents):
+            found[index] = found[index] or (b"://" in content and b"@" in content)
+    return found
+
+
+def _lowered(content: bytes) -> bytes:
     text = content.lower()
     if not text.isascii() and (b"\xc4" in text or b"\xc5" in text or b"\xe2\x84" in text):
         for letter, ascii_letter in _ALSO_ASCII:
             text = text.replace(letter, ascii_letter)
-    if b"://" in text and b"@" in text:
-        return True
-    # The pattern is tried where a word can start, found by scanning for its stems: searched for
-    # from the start, it tries every alternative at every position (5 times as slow).
+    return text
+
+
+def _word_starts(text: bytes) -> Iterator[int]:
+    """Where in ``text`` (lower case) a key or a value that _IN_YAML finds starts.  The pattern is
+    tried where a word can start, found by scanning for its stems: searched for from the start,
+    it tries every alternative at every position (5 times as slow)."""
     for stem in _STEMS:
         at = text.find(stem)
         while at != -1:
             starts = (at, at - len(b"client-")) if stem == b"secret" and at >= len(b"client-") else (at,)
             for start in starts:
                 found = _IN_YAML.match(text, start)
-                # A key named secret, or ending in .secret, _secret or -secret (not clientSecret: a Secret's name)
+                # A key named secret, or ending in .secret, _secret or -secret (not clientSecret: a
+                # Secret's name); a NUL starts an object joined to others.
                 if found and (not (found.group("key") and found.group("word") == b"secret") or start == 0
-                              or text[start - 1] in b' \t\n"._-'):
-                    return True
+                              or text[start - 1] in b' \t\n"._-\0'):
+                    yield start
             at = text.find(stem, at + 1)
-    return False
 
 
 # What each key and string was found to be: keys and values repeat across entries and objects.
