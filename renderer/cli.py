@@ -13,8 +13,6 @@ from typing import Any, Callable, TypeVar
 import click
 
 from renderer import commands
-from renderer.catalog import schema_docs
-from renderer.catalog.schema import SCHEMAS
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.reporting import JsonReporter, Reporter, TextReporter
 from renderer.validate import DEFAULT_KUBE_VERSION
@@ -303,7 +301,9 @@ def init(**kwargs: Any) -> int:
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(sorted(SCHEMAS)), default="Catalog", show_default=True,
+# catalog.schema.SCHEMAS' kinds (the schemas themselves load only for this command: not for every
+# `render --check` of a pre-commit hook)
+@click.option("--kind", type=click.Choice(["Catalog", "Overlay"]), default="Catalog", show_default=True,
               help="The document kind: catalog files, or environment overlays.")
 @click.option("--format", "form", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
               help="markdown: the table of every field (docs/catalog.md).")
@@ -315,6 +315,9 @@ def schema(kind: str, form: str) -> None:
       "yaml.schemas": {"catalog.schema.json": "catalog/*.yaml",
                        "overlay.schema.json": "overlays/*.yaml"}
     """
+    from renderer.catalog import schema_docs
+    from renderer.catalog.schema import SCHEMAS
+
     click.echo(schema_docs.markdown() if form == "markdown" else json.dumps(SCHEMAS[kind], indent=2), nl=form == "json")
 
 

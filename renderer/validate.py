@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from renderer.errors import DbfleetError, Mark, Problem, format_path
-from renderer.kube import kubenames
 from renderer.schemas import (CHART_LAYOUT, CRD_LAYOUT, EMBEDDED_CHARTS, EMBEDDED_CRDS, FETCH_TIMEOUT, SchemaNotFound,
                               SchemaSearch, SchemaUnavailable, location_problems)
 from renderer.schemas.compiled import Compiled
@@ -19,6 +18,7 @@ if TYPE_CHECKING:  # the validators' libraries load when the first object is val
     import jsonschema
     from referencing import Registry
 
+    from renderer.kube import kubenames
     from renderer.rendering.render import RenderedObject
     from renderer.schemas.cel import CelRules, Outcomes
 
@@ -152,7 +152,7 @@ class Validators:
         where = Mark(rendered.path, 0, 0)
         kind, api_version = obj.get("kind", "?"), obj.get("apiVersion", "?")
         name = (obj.get("metadata") or {}).get("name", "?")
-        names = kubenames.problems(obj) if rendered.name_problems is None else rendered.name_problems
+        names = _name_problems(obj) if rendered.name_problems is None else rendered.name_problems
         found = [Problem(where, f"{kind}/{name}: {message}") for message in (
             *(f"{p.field}: {p.value!r} {p.reason}" for p in names), *_secret_problems(obj, may_hold_secret))]
         checks = [(api_version, kind, obj, "")]
@@ -216,6 +216,14 @@ class Validators:
             for path, reason, skippable in sorted(self.missing.values())
             if not (skippable and self.ignore_missing)
         ]
+
+
+def _name_problems(obj: dict[str, Any]) -> list[kubenames.Problem]:
+    """Names the cluster would refuse, of an object read from a file (a rendered object's are
+    found as it is rendered): the names' rules load only then, not with the CLI."""
+    from renderer.kube import kubenames
+
+    return kubenames.problems(obj)
 
 
 CHART_VALUES = "helm-chart-values/"

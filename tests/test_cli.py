@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from renderer import commands
 from renderer.catalog.positioned import load_documents
+from renderer.catalog.schema import SCHEMAS
 from renderer.validate import chart_values, is_core
 from renderer.writing import output
 from tests.conftest import GOLDEN, ROOT, run, tree
@@ -359,7 +360,7 @@ def _properties(schema: Any, path: str = "") -> Iterator[tuple[str, Any]]:
                 yield from _properties(sub, path + ("[]" if key == "items" else ""))
 
 
-@pytest.mark.parametrize("kind", ["Catalog", "Overlay"])
+@pytest.mark.parametrize("kind", sorted(SCHEMAS))  # each kind the catalog has, the CLI's --kind takes
 def test_every_field_has_a_description(kind: str) -> None:
     schema = json.loads(run("schema", "--kind", kind).stdout)
     fields = list(_properties(schema))

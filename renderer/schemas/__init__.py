@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import string
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,10 @@ def cache_dir() -> Path:
 def location_problems(locations: list[str], layout: str) -> list[str]:
     """Why each location the user gave cannot be used: a folder that does not exist, a template
     with fields the layout does not have."""
+    if not locations:  # (most runs: string, for its Formatter, is not imported)
+        return []
+    import string
+
     fields = sorted(name for _, name, _, _ in string.Formatter().parse(layout) if name)
     shown = ", ".join(f"{{{name}}}" for name in fields)
     problems = []

@@ -3,7 +3,6 @@ Everything there can be deleted at any time; it only saves network and time."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
@@ -16,6 +15,8 @@ def cache_root() -> Path:
 def store_atomically(path: Path, data: bytes | Iterable[bytes | memoryview]) -> None:
     """Write a cache entry whole, or not at all: a cache that cannot be written is no error.
     ``data``: the bytes, or their parts one after another (never all in memory at once)."""
+    import tempfile  # (not with `render --check`, which writes nothing when nothing changed)
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".new-")
