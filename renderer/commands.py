@@ -200,13 +200,13 @@ def _render_locked(inputs: Inputs, validators: Validators, scanned: output.Scann
     paths, overlays, out, envs = inputs.paths, inputs.overlays, inputs.out, inputs.envs
     manifest = output.read_manifest(out)
     if check:
-        known = list(envs) or sorted(output.environments(manifest))
-        if known:
+        def digests(known: list[str]) -> dict[str, str]:
             catalog_files, overlay_files = input_files(paths, overlays)
-            digests = _digests(read_sources(catalog_files + overlay_files, Path.cwd()), inputs.code, known)
-            if output.up_to_date(out, manifest, digests, scanned):
-                reporter.result(f"{out} is up to date", upToDate=True)
-                return 0
+            return _digests(read_sources(catalog_files + overlay_files, Path.cwd()), inputs.code, known)
+
+        if output.up_to_date(out, manifest, list(envs), digests, scanned):
+            reporter.result(f"{out} is up to date", upToDate=True)
+            return 0
     if inputs.jobs > 1:  # the walk on another core while this one renders
         scanned.ahead(len(manifest.files))
     # The processes that rendered a share of the units create its files too (no process forks

@@ -756,8 +756,8 @@ def test_no_custom_template_puts_a_secret_in_git(workdir: Path, extra: str, mess
 
 
 def test_a_check_with_nothing_changed_loads_no_renderer(workdir: Path) -> None:
-    """The pre-commit hook's common case starts fast: no templates, schemas or catalog parser
-    are imported (checked in a new process, as the hook runs it)."""
+    """The pre-commit hook's common case starts fast: no templates, schemas, catalog parser or
+    name rules are imported (checked in a new process, as the hook runs it)."""
     import subprocess
     import sys
 
@@ -766,7 +766,8 @@ def test_a_check_with_nothing_changed_loads_no_renderer(workdir: Path) -> None:
     probe = ("import sys; from renderer.cli import main\n"
              "try:\n    main(['render', '--check'])\nexcept SystemExit as exit:\n    code = exit.code\n"
              "heavy = sorted(m for m in ('jinja2', 'jsonschema', 'jsonschema_rs', 'celpy', 'lark', 'kubernetes_validate', 'yaml',"
-             " 'renderer.catalog.load', 'renderer.rendering.build', 'renderer.rendering.templating', 'renderer.schemas.cel')"
+             " 'renderer.catalog.load', 'renderer.rendering.build', 'renderer.rendering.templating', 'renderer.schemas.cel',"
+             " 'renderer.catalog.schema', 'renderer.kube.kubenames', 'tempfile')"
              " if m in sys.modules)\n"
              "print(code, heavy)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=workdir)

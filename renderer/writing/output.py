@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
@@ -59,12 +58,21 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass
 class Manifest:
-    """What dbfleet wrote: committed with the output, so it changes only when the output does."""
+    """What dbfleet wrote: committed with the output, so it changes only when the output does.
+    One read from disk is parsed when its files are first asked for: `render --check` with
+    nothing changed needs only its bytes' digest (and the environments the check record keeps)."""
 
-    files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of its bytes
-    raw: bytes = b""  # as read from disk, or to be written
+    def __init__(self, files: dict[str, str] | None = None, raw: bytes = b"", path: Path | None = None) -> None:
+        self._files = files if files is not None or path is not None else {}  # path -> sha256 of its bytes
+        self.raw = raw  # as read from disk, or to be written
+        self._path = path
+
+    @property
+    def files(self) -> dict[str, str]:
+        if self._files is None:
+            self._files = _manifest_files(self.raw, self._path or Path(MANIFEST))
+        return self._files
 
     def to_bytes(self) -> bytes:
         """``json.dumps({"version": .., "files": ..}, indent=1, sort_keys=True)``, byte for byte,
@@ -179,7 +187,17 @@ def read_manifest(out: Path) -> Manifest:
     try:
         if path.is_symlink():
             raise ValueError("it is a symbolic link")
-        raw = path.read_bytes()
+        manifest = Manifest(None, path.read_bytes(), path)
+    except (OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
+    if key:
+        _READ.clear()
+        _READ[key] = manifest
+    return manifest
+
+
+def _manifest_files(raw: bytes, path: Path) -> dict[str, str]:
+    try:
         files = json.loads(raw)["files"]
         if not isinstance(files, dict):
             raise ValueError("files is not a mapping")
@@ -187,14 +205,14 @@ def read_manifest(out: Path) -> Manifest:
             for name, digest in files.items():
                 if not (isinstance(digest, str) and _SAFE_PATH.match(name) and ".." not in name.split("/")):
                     raise ValueError(f"{name!r} is not a file of the output folder")
-        manifest = Manifest(dict(files), raw)
-        if key:
-            _READ.clear()
-            _READ[key] = manifest
-        return manifest
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested thousands deep
-        raise DbfleetError([Problem(Mark(str(path), 1, 1), f"unreadable dbfleet manifest ({exc}); if it was "
-                                                           "edited, restore it from Git")]) from None
+        return dict(files)
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested thousands deep
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, reason: Exception) -> DbfleetError:
+    return DbfleetError([Problem(Mark(str(path), 1, 1), f"unreadable dbfleet manifest ({reason}); if it was "
+                                                        "edited, restore it from Git")])
 
 
 # Each file's stamp (what changes when it is written or replaced): size, modification time, inode.
@@ -338,7 +356,7 @@ def remember_inputs(out: Path, inputs: dict[str, str], now: Stamps | None = None
         now = {}
         _scan(out, now)
     stamps = {path: now.get(path) for path in manifest.files}
-    data = {"manifest": manifest_digest, "inputs": {**kept, **inputs}, "stamps": stamps}
+    data = {"manifest": manifest_digest, "environments": sorted(present), "inputs": {**kept, **inputs}, "stamps": stamps}
     # marshal: plain values, loaded without running code; a tenth of JSON's memory and time
     # for 90,000 stamps.
     store_atomically(_check_record(out), marshal.dumps(data))
@@ -353,16 +371,21 @@ def _read_record(out: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) and isinstance(data.get("inputs"), dict) else {}
 
 
-def up_to_date(out: Path, manifest: Manifest, inputs: dict[str, str], scanning: Callable[[], Scan]) -> bool:
-    """True when the inputs are those of the last render (or check) of this very output folder
-    and the files on disk are untouched.
+def up_to_date(out: Path, manifest: Manifest, envs: list[str], digests: Callable[[list[str]], dict[str, str]],
+               scanning: Callable[[], Scan]) -> bool:
+    """True when the inputs of ``envs`` (all the manifest's when none is given), as ``digests``
+    makes them, are those of the last render (or check) of this very output folder and the files
+    on disk are untouched.
 
     Rendering is a pure function of its inputs, so this answers ``render --check`` without
     rendering: the pre-commit hook's common case.  A fresh clone has no record: it renders."""
     record = _read_record(out)
-    if record.get("manifest") != sha256(manifest.raw):
+    # The record of this very manifest says which environments it holds: it is not parsed.
+    if not manifest.raw or record.get("manifest") != sha256(manifest.raw) or not isinstance(record.get("environments"), list):
         return False
-    if any(record["inputs"].get(env) != digest for env, digest in inputs.items()):
+    envs = envs or record["environments"]
+    inputs = digests(envs) if envs else {}
+    if not inputs or any(record["inputs"].get(env) != digest for env, digest in inputs.items()):
         return False
     scanned = scanning()  # only now: when the inputs changed, the render that follows needs it later
     if record.get("stamps") == scanned.stamps:  # every file of the manifest, and only those, as written
