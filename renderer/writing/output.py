@@ -64,7 +64,8 @@ class Manifest:
     nothing changed needs only its bytes' digest (and the environments the check record keeps)."""
 
     def __init__(self, files: dict[str, str] | None = None, raw: bytes = b"", path: Path | None = None) -> None:
-        self._files = files if files is not None or path is not None else {}  # path -> sha256 of its bytes
+        # path -> sha256 of its bytes; None: not parsed yet (read from ``path``)
+        self._files = {} if files is None and path is None else files
         self.raw = raw  # as read from disk, or to be written
         self._path = path
 
