@@ -8,7 +8,7 @@ installed.
 Prints, for each target: the figure, the target, and whether it is met.
   cold            render into an empty folder on tmpfs: wall and CPU seconds (<= 1.5 s each)
   cold-one-core   the same with -j 1, in one process (no goal): against cold's CPU, what sharing the work
-                  among processes costs on this machine (its virtual cores share physical ones and caches)
+                  among processes costs on this machine (two busy virtual cores slow each other)
   cold-disk       the same on this machine's disk (--disk, default a temporary folder): file creation's cost
   one-change      render after one cluster changed (<= 0.6 s)
   check-one       render --check after one cluster changed (<= 0.6 s)
