@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from functools import partial
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from renderer.catalog.load import Catalog
 from renderer.catalog.reading import ALWAYS_EXPECTED, Expected, Read, Reading, Refused, Stage
@@ -167,13 +167,13 @@ def render_read(reading: Reading, templates: Templates, validator: Validator | N
     keep their files' bytes to create them when the output is written (release them after)."""
     stages = reading.stages
     if stages.forked:  # while the catalog is read there: what every catalog's units may use, then its own
-        _prepare(ALWAYS_EXPECTED, templates, validator)
+        _prepare(templates, validator, ALWAYS_EXPECTED.templates(templates.names))
     expected = stages.take()
     if isinstance(expected, Refused):
         raise DbfleetError(expected.problems, expected.exit_code)
     assert isinstance(expected, Expected)
     if stages.forked:
-        _prepare(expected, templates, validator)
+        _prepare(templates, validator, expected.templates(templates.names))
     read = stages.take()
     assert isinstance(read, Read)
     # A large catalog's rules run in a forked process while this one renders: their verdict is
@@ -201,12 +201,14 @@ def render_read(reading: Reading, templates: Templates, validator: Validator | N
     return read, bundle, holders
 
 
-def _prepare(expected: Expected, templates: Templates, validator: Validator | None) -> None:
-    """The templates ``expected`` and their kinds' validators, made once, before forks."""
-    names = expected.templates(templates.names)
+def _prepare(templates: Templates, validator: Validator | None, names: Iterable[str],
+             applied: Iterable[str] | None = None) -> None:
+    """These templates, and the validators of the kinds of those ``applied`` (all, by default),
+    made once, before forks: rather than once in each process."""
+    names = list(dict.fromkeys(names))
     templates.compile(names)
     if validator:
-        validator.prepare({kind for name in names if (kind := templates.kind_of(name))})
+        validator.prepare({kind for name in (names if applied is None else applied) if (kind := templates.kind_of(name))})
 
 
 def _problems(stage: Stage) -> list[Problem]:
@@ -250,9 +252,8 @@ def _render_checked(read: Read, specs_again: Callable[[], dict[str, dict[str, An
         # not pickled, and no process waits.  The shares' objects carry paths and bytes only.
         # The templates and validators the units use, made once, before the children share them.
         used = {(component.template, component.file is None) for _, unit in work for component in unit.components}
-        templates.compile({template for template, _ in used})
-        if validator:
-            validator.prepare({kind for template, applied in used if applied if (kind := templates.kind_of(template))})
+        _prepare(templates, validator, (template for template, _ in used),
+                 (template for template, applied in used if applied))
         # The units that first use a template render here before the children fork, and they
         # inherit what those made (skeletons, emit plans, decided strings, CEL outcomes, imports):
         # otherwise each process makes them again (a first unit costs 15 to 20 times another).
