@@ -106,7 +106,9 @@ def read_stages(load: Callable[[], Catalog]) -> Iterator[Stage]:
     yield Read(catalog.name, catalog.environments, catalog.sources,
                {env: with_schema_defaults(spec) for env, spec in resolved.items()},
                {env: entry_places(spec) for env, spec in resolved.items()})
-    yield catalog_problems(catalog, resolved)
+    found = catalog_problems(catalog, resolved)
+    del catalog, resolved  # not held while the generator waits after its last value: a render follows
+    yield found
 
 
 class Reading:
