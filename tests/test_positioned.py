@@ -31,6 +31,15 @@ def test_positions_of_keys_and_items() -> None:
     assert locate(root, ["a", "missing", "deeper"]) == Mark("f.yaml", 1, 1)
 
 
+def test_a_repeated_text_is_one_string_so_specs_marshal_with_references() -> None:
+    docs, _ = load_documents('- {name: a, mode: transaction, v: "16", on: true}\n'
+                             '- {name: b, mode: transaction, v: "16", on: true}\n', "f.yaml")
+    first, second = docs[0]
+    assert [k1 is k2 for k1, k2 in zip(first, second)] == [True] * 4
+    assert first["mode"] is second["mode"] and first["v"] is second["v"]
+    assert first["on"] is True and first["name"] == "a" and second["name"] == "b"
+
+
 def test_duplicate_keys_are_reported_with_both_lines() -> None:
     _, problems = load_documents("a: 1\nb: 2\na: 3\n", "f.yaml")
     assert [str(p) for p in problems] == ["f.yaml:3:1: error: duplicate key 'a' (first defined at line 1)"]
