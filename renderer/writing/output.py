@@ -348,10 +348,11 @@ def remember_inputs(out: Path, inputs: dict[str, str], now: Stamps | None = None
     has just taken their stamps (``write`` has)."""
     manifest = read_manifest(out)
     manifest_digest = sha256(manifest.raw)
-    record = _read_record(out)
+    present = environments(manifest)
+    # The last record is read for the inputs of environments not rendered now (with --env) only.
+    record = {} if present <= inputs.keys() else _read_record(out)
     if record.get("manifest") != manifest_digest:
         record = {}
-    present = environments(manifest)
     kept = {env: digest for env, digest in record.get("inputs", {}).items() if env in present}
     if now is None:
         now = {}
