@@ -64,6 +64,13 @@ def python_speed() -> float:
     return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout) for _ in range(3))
 
 
+def build() -> str:
+    """Whether the dbfleet measured runs its modules compiled (setup.py) or as Python."""
+    code = "import renderer.emit; print(renderer.emit.__file__)"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment()).stdout.strip()
+    return f"{'compiled by mypyc' if found.endswith('.so') else 'Python, not compiled'} ({found})"
+
+
 def fleet(where: Path, clusters: int) -> Path:
     (where / "catalog").mkdir(parents=True)
     (where / "catalog" / "fleet.yaml").write_text(catalog_text(clusters))
@@ -105,6 +112,7 @@ def main() -> None:
         n = options.clusters
         print(f"{n} clusters, {os.cpu_count()} cores; this machine's Python: {python_speed():.2f} s for "
               "sum(range(10**8)) (compare runs at the same speed)")
+        print(f"dbfleet's modules: {build()}")
         repo = fleet(work / "repo", n)
         # Each cold run with an empty output folder and an empty user cache (compiled templates,
         # units: a new user's first render); the best of --repeat, as for the quick targets.

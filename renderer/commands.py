@@ -384,7 +384,7 @@ def connections(*, reporter: Reporter, paths: tuple[Path, ...], overlays: Path |
 def _catalog_at(revision: Revision, paths: tuple[Path, ...], overlays: Path | None, fleet: str) -> Catalog:
     """The catalog as committed at ``revision`` (an empty one where there was none yet)."""
     from renderer.catalog.load import Catalog, load_sources
-    from renderer.catalog.positioned import PMap
+    from renderer.catalog.nodes import PMap
 
     def sources(where: list[Path]) -> list[Source]:
         found = []

@@ -26,7 +26,7 @@ _NOT_A_STRING = re.compile(
 # Plain scalars allowed: no indicator first, no ': ' or ' #', no leading or trailing space.
 _PLAIN = re.compile(r"\A[A-Za-z0-9_./$(\\^][^\x00-\x1f\x7f-\x9f\"'#\u2028\u2029\ufeff\ufffe\uffff]*\Z")
 # What YAML readers take as a line break or refuse as unprintable, inside quotes too.
-_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_ESCAPE = re.compile(r"[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
 def plain_structure(text: str) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 from syrupy.data import Snapshot, SnapshotCollection
 from syrupy.extensions.single_file import SingleFileSnapshotExtension
 from syrupy.location import PyTestLocation
@@ -89,6 +90,11 @@ def tree(path: Path) -> dict[str, bytes]:
     } if path.exists() else {}
 
 
+# A test's verdict is not its time (this host's speed varies twice within a day; the first example
+# of a test may import cel-python): no deadline.
+settings.register_profile("dbfleet", deadline=None)
+settings.load_profile("dbfleet")
+
 os.environ.pop("DBFLEET_SCHEMA_LOCATION", None)
 os.environ.pop("DBFLEET_CHART_SCHEMA_LOCATION", None)
 
@@ -99,6 +105,17 @@ def schema_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     cache = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     return cache / "dbfleet" / "schemas"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The modules setup.py compiled (an editable install's, beside their source) are what runs:
+    a source edited since would not be what the tests test."""
+    sources = max(p.stat().st_mtime for p in (ROOT / "renderer").rglob("*.py"))
+    stale = sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("renderer/**/*.so"), *ROOT.glob("*__mypyc*.so")]
+                   if p.stat().st_mtime < sources)
+    if stale:
+        raise pytest.UsageError(f"{', '.join(stale)}: compiled before the last edit of renderer/; install again "
+                                "(pip install -e .), or delete them (git clean -fX -- '*.so') to test the Python")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -1,11 +1,15 @@
-"""What the wheel ships: the embedded schemas (unmodified, with their sources and licences), and
-every folder of package data declared, so that building it prints no warning."""
+"""What the wheel ships: the embedded schemas (unmodified, with their sources and licences), every
+folder of package data declared, so that building it prints no warning, and the modules setup.py
+compiles."""
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.machinery
+import os
 import re
+import runpy
 import tomllib
-from pathlib import Path
 
 from renderer.schemas import EMBEDDED, EMBEDDED_CRDS
 from tests.conftest import ROOT
@@ -46,3 +50,16 @@ def test_every_folder_of_package_data_is_a_declared_package() -> None:
     folders |= {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "renderer").rglob("__init__.py")}
     assert folders <= declared
     assert setuptools["package-dir"] == {"renderer.templates": "templates"}
+
+
+def test_the_modules_setup_compiles_are_compiled_all_or_none_and_in_ci_all() -> None:
+    """A module compiled without the others would not import; CI installs as a user with a C
+    compiler does, and tests what that user runs (the speed bench/ reports is theirs)."""
+    compiled = runpy.run_path(str(ROOT / "setup.py"), run_name="setup")["COMPILED"]
+    assert compiled == sorted(compiled) and all((ROOT / path).is_file() for path in compiled)
+    extension = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    files = [importlib.import_module(path.removesuffix(".py").replace("/", ".")).__file__ or "" for path in compiled]
+    built = [file.endswith(extension) for file in files]
+    assert all(built) or not any(built), files
+    if os.environ.get("CI"):
+        assert all(built), files

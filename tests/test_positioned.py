@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from renderer.catalog.positioned import PList, PMap, load_documents, locate
+from renderer.catalog.nodes import PList, PMap
+from renderer.catalog.positioned import load_documents, locate
 from renderer.errors import Mark, format_path
 
 

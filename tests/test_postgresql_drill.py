@@ -36,7 +36,6 @@ def tool(name: str) -> str:
 @pytest.fixture(scope="module")
 def s3() -> Iterator[str]:
     """An S3 server on loopback, with the store's bucket."""
-    import boto3
     from moto.server import ThreadedMotoServer
 
     port = servers.free_port()

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from renderer.catalog.positioned import PList, PMap, load_documents
+from renderer.catalog.nodes import PList, PMap
+from renderer.catalog.positioned import load_documents
 from renderer.catalog.schema import API_VERSION, CATALOG_SCHEMA, OVERLAY_SCHEMA
 from renderer.catalog.schema_errors import schema_problems
 from renderer.catalog.sources import Source, read_inputs

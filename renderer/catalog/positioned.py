@@ -13,57 +13,8 @@ from typing import Any, Iterator
 
 import yaml
 
+from renderer.catalog.nodes import LOADER, PList, PMap
 from renderer.errors import Mark, Problem
-
-try:  # libyaml's composer
-    _COMPOSER: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _COMPOSER = yaml.SafeLoader
-
-# The tag of a plain scalar without one: left for the reader to resolve, under its own schema.
-PLAIN = "tag:dbfleet.dev,2026:plain"
-_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map"))
-
-
-class LOADER(_COMPOSER):
-    """libyaml's composer, without PyYAML resolving every scalar in Python (0.5 us each, 300,000 of
-    them in a render): a plain scalar is tagged PLAIN, and whoever reads it resolves it (dbfleet
-    under YAML 1.2 core for the catalog, templating as YAML 1.1 readers do).  Quoted and block
-    scalars are strings, as the resolver has them."""
-
-    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode:
-            return PLAIN if implicit[0] else _STR
-        return _SEQ if kind is yaml.SequenceNode else _MAP
-
-    # Path resolvers (which the safe loader has none of) are not followed: no call per node.
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        pass
-
-    def ascend_resolver(self) -> None:
-        pass
-
-
-class PMap(dict[str, Any]):
-    """A mapping that knows where it and each of its keys stand."""
-
-    __slots__ = ("mark", "keymarks")
-
-    def __init__(self, mark: Mark, *args: Any) -> None:
-        super().__init__(*args)
-        self.mark = mark
-        self.keymarks: dict[str, Mark] = {}
-
-
-class PList(list[Any]):
-    """A sequence that knows where it and each of its items stand."""
-
-    __slots__ = ("mark", "itemmarks")
-
-    def __init__(self, mark: Mark) -> None:
-        super().__init__()
-        self.mark = mark
-        self.itemmarks: list[Mark] = []
 
 
 _NULL = {"", "~", "null", "Null", "NULL"}
@@ -324,19 +275,20 @@ def load_documents(text: str, filename: str, expected: str = "a YAML document") 
     builder = _Builder(filename, text)
     try:
         docs = builder.documents(expected)
-    except TooLarge as exc:
-        return [], builder.problems + [exc.problem]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+    # (a name for each exception's type: compiled, an ``exc`` of each clause would be one variable, of the first's type)
+    except TooLarge as large:
+        return [], builder.problems + [large.problem]
+    except yaml.MarkedYAMLError as marked:
+        mark = marked.problem_mark or marked.context_mark
         where = Mark(filename, mark.line + 1, mark.column + 1) if mark else Mark(filename, 1, 1)
-        reason = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem:
-            reason = f"{exc.context}, {exc.problem}"
+        reason = marked.problem or marked.context or "invalid YAML"
+        if marked.context and marked.problem:
+            reason = f"{marked.context}, {marked.problem}"
         return [], [Problem(where, f"invalid YAML: {reason}")]
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a NUL byte ...)
-        line = text.count("\n", 0, exc.position) + 1
-        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    except yaml.reader.ReaderError as unreadable:  # a character YAML does not allow (a NUL byte ...)
+        line = text.count("\n", 0, unreadable.position) + 1
+        col = unreadable.position - (text.rfind("\n", 0, unreadable.position) + 1) + 1
+        code = unreadable.character if isinstance(unreadable.character, int) else ord(unreadable.character)
         return [], [Problem(Mark(filename, line, col), f"invalid YAML: the character U+{code:04X} is not allowed in YAML")]
     except yaml.YAMLError as exc:
         return [], [Problem(Mark(filename, 1, 1), f"invalid YAML: {exc}")]

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 from renderer import rules
 from renderer.catalog.load import Catalog, resolve, revalidate, with_schema_defaults
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.catalog.sources import Source
 from renderer.errors import DbfleetError, Mark, Problem
 from renderer.forked import Staged

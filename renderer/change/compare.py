@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from renderer.catalog.load import Catalog, ENTRY_NOUNS, resolve, with_schema_defaults
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.change import entries, objects
 from renderer.change.findings import Change, Finding, Level, Plan
 from renderer.engines import vcluster

@@ -161,16 +161,16 @@ def problems(obj: dict[str, Any]) -> list[Problem]:
             found += rule(obj, name)
     # Each object's labels and annotations: most keys and values were decided before (no call).
     keys_ok, values_ok = _KEYS_OK, _VALUES_OK
-    for key, value in (metadata.get("labels") or {}).items():
-        if not (type(key) is str and keys_ok.get(key)) and not _key_ok(key):
-            found.append(_bad_key(f"metadata.labels.{key}", key))
+    for label, value in (metadata.get("labels") or {}).items():
+        if not (type(label) is str and keys_ok.get(label)) and not _key_ok(label):
+            found.append(_bad_key(f"metadata.labels.{label}", label))
         if not (type(value) is str and values_ok.get(value)) and not _value_ok(value):
-            found.append(Problem(f"metadata.labels.{key}", str(value), "is not a label value (at most 63 characters: "
+            found.append(Problem(f"metadata.labels.{label}", str(value), "is not a label value (at most 63 characters: "
                                  "letters, digits, '-', '_' and '.', beginning and ending with a letter or digit)",
                                  max(0, len(str(value)) - 63)))
-    for key in metadata.get("annotations") or {}:
-        if not (type(key) is str and keys_ok.get(key)) and not _key_ok(key):
-            found.append(_bad_key(f"metadata.annotations.{key}", key))
+    for label in metadata.get("annotations") or {}:
+        if not (type(label) is str and keys_ok.get(label)) and not _key_ok(label):
+            found.append(_bad_key(f"metadata.annotations.{label}", label))
     return found
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from renderer import commands
 from renderer.catalog.load import Catalog, ENTRY_NOUNS, load_sources, merge, resolve, with_schema_defaults
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.catalog.sources import Source, read_sources
 from renderer.change.compare import Side, compare
 from renderer.change.findings import Level, Plan

@@ -17,7 +17,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from renderer import emit
-from renderer.catalog.positioned import LOADER, resolve_plain
+from renderer.catalog.nodes import LOADER
+from renderer.catalog.positioned import resolve_plain
 
 YAML11_BOOLS = {"y", "n", "yes", "no", "on", "off"}  # strings in YAML 1.2, booleans to older readers: quoted
 _YAML11_TIME = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]+:[0-9]")  # timestamps, sexagesimals to YAML 1.1

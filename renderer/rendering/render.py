@@ -11,13 +11,14 @@ import re
 import sys
 from dataclasses import dataclass, field
 from hashlib import sha256
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, Iterator, Protocol
 
 from renderer import emit
 from renderer.catalog.load import Catalog, resolve
 from renderer.catalog.reading import Places, check_environment, entry_places
 from renderer.errors import DbfleetError, Mark, Problem, raise_if
 from renderer.kube import kubenames
+from renderer.planning.components import Component
 from renderer.planning.plan import Unit, plan
 from renderer.planning.secrets_contract import created
 from renderer.rendering.templating import Decoration, TemplateError, Templates
@@ -124,9 +125,9 @@ def _kustomization(resources: list[str]) -> bytes:
     return (KUSTOMIZATION_HEAD + "resources:\n" + lines).encode()
 
 
-def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[RenderedObject]:
-    """The objects of one folder, with their bytes."""
-    objects = []
+def rendered_components(unit: Unit, fleet: str, templates: Templates) -> Iterator[tuple[Component, Any, str | None]]:
+    """Each component of a unit, rendered: its object, and its YAML where its template's skeleton
+    plan wrote it (None: emit writes the object)."""
     for component in unit.components:
         decoration = None if component.file else Decoration(
             component.holds_data, _DECORATE[component.holds_data],
@@ -135,6 +136,13 @@ def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[
             obj, text = templates.rendered(component.template, component.context, component.file is None, decoration)
         except TemplateError as exc:
             raise DbfleetError([Problem(Mark(component.template, 0, 0), str(exc))]) from None
+        yield component, obj, text
+
+
+def render_unit(unit: Unit, fleet: str, env: str, templates: Templates) -> list[RenderedObject]:
+    """The objects of one folder, with their bytes."""
+    objects = []
+    for component, obj, text in rendered_components(unit, fleet, templates):
         if component.file:  # read by kustomize or Argo CD, not applied: written as it is
             path = "/".join((env, *unit.folder, component.file))
             content = json.dumps(obj, indent=2, ensure_ascii=False) + "\n" if component.file.endswith(".json") else emit.dump(obj)

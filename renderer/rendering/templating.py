@@ -21,7 +21,8 @@ from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer import emit
-from renderer.catalog.positioned import LOADER, MAX_DEPTH, PLAIN
+from renderer.catalog.nodes import LOADER, PLAIN
+from renderer.catalog.positioned import MAX_DEPTH
 from renderer.emit import json_text
 from renderer.errors import format_path
 from renderer.writing.fingerprint import builtin_templates_dir
@@ -259,8 +260,9 @@ class TemplateError(Exception):
     """A template failed: named, with the reason, for the user who overrode it."""
 
 
-# How this module sets Jinja up (its finalize) is part of the code Jinja compiles a template to.
-_SETUP = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+# How this module sets Jinja up (its finalize) is part of the code Jinja compiles a template to:
+# its source's (compiled by setup.py, this module's file is the extension module beside it).
+_SETUP = hashlib.sha256(Path(__file__).with_name("templating.py").read_bytes()).hexdigest()[:16]
 # The Python source Jinja compiles each built-in template to, made when dbfleet was packaged
 # (ship_compiled; tests/test_templating.py says it is current): a new user's first render, and
 # every CI runner's, runs no Jinja compiler (0.07 s of the 57 templates; Python's compiling of
@@ -457,8 +459,8 @@ class Templates:
                 new_context(self._env, template.name, template.blocks, {**globals_, **context}, True, globals_)))
         except _Unfit:
             raise
-        except jinja2.TemplateError as exc:
-            raise TemplateError(f"template {name}: {exc}") from None
+        except jinja2.TemplateError as error:
+            raise TemplateError(f"template {name}: {error}") from None
         except Exception as exc:  # a template (--templates) is code: 1/0, int("x"), a filter's misuse ...
             raise TemplateError(f"template {name}: {type(exc).__name__}: {exc}") from None
 

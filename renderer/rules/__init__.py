@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Iterator
 
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.errors import Problem
 
 

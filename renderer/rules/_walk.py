@@ -5,7 +5,7 @@ import math
 import re
 from typing import Any, Iterator
 
-from renderer.catalog.positioned import PList, PMap
+from renderer.catalog.nodes import PList, PMap
 from renderer.errors import Mark, Problem
 
 
@@ -20,12 +20,13 @@ def entries(spec: PMap, section: str) -> Iterator[tuple[str, PMap]]:
 def located(node: PMap, *path: str) -> tuple[Any, Mark]:
     """The value at ``path`` and where it was written (its key, or the nearest parent)."""
     mark = node.mark
+    value: Any = node
     for step in path:
-        if not isinstance(node, PMap) or step not in node:
+        if not isinstance(value, PMap) or step not in value:
             return None, mark
-        mark = node.keymarks.get(step, mark)
-        node = node[step]
-    return node, mark
+        mark = value.keymarks.get(step, mark)
+        value = value[step]
+    return value, mark
 
 
 def clusters(spec: PMap, engine: str) -> Iterator[tuple[str, PMap]]:

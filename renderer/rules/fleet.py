@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.errors import Mark, Problem
 from renderer.planning.locations import Location, backup_location, server_identity
 from renderer.rules._walk import backup_method, entries, located, store

@@ -5,7 +5,7 @@ import functools
 from datetime import datetime
 from typing import Iterator
 
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.errors import Mark, Problem
 from renderer.kube import cron
 from renderer.rules._walk import entries, located

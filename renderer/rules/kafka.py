@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from renderer.catalog.positioned import PList, PMap
+from renderer.catalog.nodes import PList, PMap
 from renderer.catalog.schema import KAFKA_NAME_RE
 from renderer.errors import Problem
 from renderer.rules._walk import ONE_LINE, clusters, config_parameters, located, needs_storage_size, not_for, pinned_version

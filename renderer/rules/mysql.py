@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.errors import Problem
 from renderer.planning.locations import PXC_BACKUP_NAME
 from renderer.rules._walk import (clusters, config_parameters, located, mysql_user, needs_storage_size, percona_common,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.errors import Problem
 from renderer.rules._walk import (ONE_LINE, backup_method, clusters, config_parameters, located, needs_storage_size, pinned_version,
                                   reserved_owners, store_kind)

@@ -6,7 +6,7 @@ import itertools
 import re
 from typing import Any, Iterator, Sequence
 
-from renderer.catalog.positioned import PList, PMap
+from renderer.catalog.nodes import PList, PMap
 from renderer.errors import Mark, Problem, format_path
 
 ID = "secrets"

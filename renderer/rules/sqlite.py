@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.errors import Problem
 from renderer.rules._walk import backup_method, clusters, located, needs_storage_size, not_for
 

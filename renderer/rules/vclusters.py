@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from renderer.catalog.positioned import PMap
+from renderer.catalog.nodes import PMap
 from renderer.errors import Problem
 from renderer.rules._walk import entries, located
 
