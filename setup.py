@@ -16,8 +16,8 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 # The code that runs for every object, catalog node or YAML event (bench/instructions.py counts
-# what each saves).  Classes deriving from built-in or C types live in modules left out
-# (renderer/catalog/nodes.py): mypyc compiles no such class.
+# what each saves).  Classes deriving from built-in, C or other libraries' types live in modules
+# left out (renderer/catalog/nodes.py, renderer/rendering/jinja_env.py): mypyc compiles no such class.
 COMPILED = [
     "renderer/catalog/load.py",
     "renderer/catalog/positioned.py",
@@ -58,10 +58,12 @@ def _ext_modules() -> list[Any]:
     except ImportError:
         _warn("mypyc is not installed")
         return []
-    # Modules beyond these are read for their types only: the installed libraries' own (jinja2,
-    # jsonschema ...) are not in an isolated build's environment, and count as untyped.
+    # Modules beyond these are read for their types only; installed libraries (jinja2, jsonschema
+    # ...) count as untyped, whether pip installed them before building dbfleet or not: the same
+    # compiled code in every environment.
     try:
-        return mypycify(["--ignore-missing-imports", "--no-warn-unused-ignores", *COMPILED], group_name="dbfleet")
+        return mypycify(["--no-site-packages", "--ignore-missing-imports", "--no-warn-unused-ignores", *COMPILED],
+                        group_name="dbfleet")
     except (Exception, SystemExit) as exc:  # mypyc exits on a type error
         _warn(f"mypyc refused them ({exc})")
         return []

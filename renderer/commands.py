@@ -125,7 +125,8 @@ def _unit_cache(inputs: Inputs) -> UnitCache | None:
 
 def _templates(folder: Path | None) -> Templates:
     """The templates, with those compiled by earlier runs (the user's cache)."""
-    from renderer.rendering.templating import Compiled, TemplateError, Templates
+    from renderer.rendering.jinja_env import Compiled
+    from renderer.rendering.templating import TemplateError, Templates
 
     path = _compiled_path()
     try:

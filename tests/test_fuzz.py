@@ -1,5 +1,7 @@
 """Hostile values in every string field of a catalog: a clean error or a render, never a crash, and
-never a value that escapes its place in a script, a configuration file or the YAML.
+never a value that escapes its place in a script, a configuration file or the YAML.  Values of
+another type anywhere, and keys that are not strings: a clean error or a render (compiled code
+checks the types it is annotated with: setup.py).
 
 The base (tests/fuzz/catalog.yaml) holds a value in every string field of the catalog's schema; each
 example replaces one of them (or one key of a settings map) with a generated value.  Examples are
@@ -204,3 +206,42 @@ def test_a_hostile_value_is_an_error_or_stays_in_its_place(
         if is_key and path[-3:-1] == (4, "parameters"):  # mongod.conf nests dotted names, a line each
             expected[("PerconaServerMongoDB", MONGOD_CONF)] += value.count(".") - str(path[-1]).count(".")
         assert lines == expected, f"{path} = {value!r} changed the lines of an embedded file"
+
+
+def _nodes(node: Any, at: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    yield at, node
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        yield from _nodes(value, (*at, key))
+
+
+NODES = [path for path, _ in _nodes(BASE)]
+OTHER_TYPES = st.sampled_from([0, 1, -1, 1.5, float("inf"), True, False, None, [], {}, ["x"], {"a": 1}, [[1]],
+                               {"a": {"b": [1]}}, "x"])
+# A key YAML reads as another type than a string, added to a mapping.
+OTHER_KEYS = st.sampled_from([1, True, None, 1.5])
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize="DBFLEET_FUZZ_EXAMPLES" not in os.environ, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(path=st.sampled_from(NODES), value=OTHER_TYPES, key=st.none() | OTHER_KEYS)
+def test_a_value_of_another_type_is_an_error_never_a_crash(
+    path: Path_, value: Any, key: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    catalog = copy.deepcopy(BASE)
+    node: Any = catalog
+    for step in path[:-1]:
+        node = node[step]
+    if key is not None and isinstance(node[path[-1]] if path else node, dict):
+        (node[path[-1]] if path else node)[key] = value
+    elif path:
+        node[path[-1]] = value
+    folder = tmp_path_factory.mktemp("types")
+    (folder / "catalog").mkdir()
+    (folder / "catalog" / "fleet.yaml").write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")
+    with _in(folder):
+        result = run("render", "--jobs", "1")
+    assert "Traceback" not in result.output
+    # 3: the catalog is valid and the output is not (a number where an operator wants a quantity's text)
+    assert result.exit_code in (0, 2, 3), f"{path} = {value!r} (key {key!r}): exit {result.exit_code}\n{result.output}"
+    assert (folder / "rendered").exists() == (result.exit_code == 0)

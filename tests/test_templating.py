@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from renderer.emit import json_text
-from renderer.rendering.templating import Compiled, SHIPPED, TemplateError, Templates, _slot_value, parse_object, shipped_text
+from renderer.rendering.jinja_env import SHIPPED, Compiled
+from renderer.rendering.templating import TemplateError, Templates, _slot_value, parse_object, shipped_text
 
 DOCUMENTS = [
     "a: yes\nb: on\nc: Off\nd: ~\ne: null\nf: 0755\ng: 0x1F\nh: 1e3\ni: 1.5e3\nj: 12:30\nk: 2001-12-14\n",
@@ -85,11 +86,11 @@ def test_a_dicts_keys_read_as_attributes_as_jinjas_sandbox_reads_them() -> None:
     not there is undefined; the sandbox still refuses what is unsafe."""
     from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-    from renderer.rendering.templating import _Environment
+    from renderer.rendering.jinja_env import Environment
 
     d = {"name": "x", "items": 3, "keys": None}
     text = "{{ d.name }} {{ d['items'] }} {{ d.items() | list | length }} {{ d.keys is none }} {{ d.get('name') }}"
-    for env in (_Environment(undefined=jinja2.StrictUndefined), ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)):
+    for env in (Environment(undefined=jinja2.StrictUndefined), ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)):
         assert env.from_string(text).render(d=d) == "x 3 3 False x"
         with pytest.raises(jinja2.UndefinedError):
             env.from_string("{{ d.missing }}").render(d=d)

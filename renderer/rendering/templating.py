@@ -7,8 +7,6 @@ the values, each read as its JSON text would be read (see ``_skeleton``).
 """
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import math
 import re
@@ -18,13 +16,13 @@ from typing import Any, Callable, Iterable, NamedTuple
 import jinja2
 import yaml
 from jinja2.runtime import new_context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderer import emit
 from renderer.catalog.nodes import LOADER, PLAIN
 from renderer.catalog.positioned import MAX_DEPTH
 from renderer.emit import json_text
 from renderer.errors import format_path
+from renderer.rendering.jinja_env import SHIPPED, Compiled, Environment, shipped_key
 from renderer.writing.fingerprint import builtin_templates_dir
 
 _STR = "tag:yaml.org,2002:str"
@@ -260,77 +258,6 @@ class TemplateError(Exception):
     """A template failed: named, with the reason, for the user who overrode it."""
 
 
-# How this module sets Jinja up (its finalize) is part of the code Jinja compiles a template to:
-# its source's (compiled by setup.py, this module's file is the extension module beside it).
-_SETUP = hashlib.sha256(Path(__file__).with_name("templating.py").read_bytes()).hexdigest()[:16]
-# The Python source Jinja compiles each built-in template to, made when dbfleet was packaged
-# (ship_compiled; tests/test_templating.py says it is current): a new user's first render, and
-# every CI runner's, runs no Jinja compiler (0.07 s of the 57 templates; Python's compiling of
-# the source is a third of that).  It holds for this Jinja and this module only (its key), and
-# for a template's very text only (its checksum): otherwise Jinja compiles, as without it.
-SHIPPED = Path(__file__).parent / "compiled-templates.json"
-
-
-def _shipped_key() -> str:
-    return f"jinja2 {jinja2.__version__} {_SETUP}"
-
-
-def _shipped() -> dict[str, list[str]]:
-    """The shipped source of each template by its bucket's key: [checksum of the text, source]."""
-    try:
-        shipped = json.loads(SHIPPED.read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return shipped["templates"] if isinstance(shipped, dict) and shipped.get("key") == _shipped_key() else {}
-
-
-_DICT_ATTRIBUTES = frozenset(dir(dict))
-
-
-class _Environment(ImmutableSandboxedEnvironment):
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        """``cluster.name`` of a dict: its key, as the sandbox reads it, without first failing to
-        find an attribute of that name (a dict has none but its methods; 45,000 reads of 1,000
-        clusters)."""
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        return super().getattr(obj, attribute)
-
-
-class Compiled(jinja2.BytecodeCache):
-    """Templates compiled by earlier runs, in memory: the caller reads and keeps them (the core
-    reads no file of the user's).  Jinja takes one only for the very source it was compiled from,
-    by the same Jinja and Python, and set up by this very module; compiling the 57 built-in
-    templates costs 0.1 s (0.03 s from the shipped source)."""
-
-    def __init__(self, stored: dict[str, bytes] | None = None) -> None:
-        # What another setup compiled is never taken again: it goes with the next save.
-        self.stored = {key: data for key, data in (stored or {}).items() if key.startswith(f"{_SETUP}:")}
-        self.changed = False
-        self._shipped: dict[str, list[str]] | None = None
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self.stored.get(f"{_SETUP}:{bucket.key}")
-        if data is not None:
-            bucket.load_bytecode(io.BytesIO(data))
-            return
-        if self._shipped is None:
-            self._shipped = _shipped()
-        shipped = self._shipped.get(bucket.key)
-        if shipped is not None and shipped[0] == bucket.checksum:
-            bucket.code = compile(shipped[1], "<template>", "exec")  # the file name Jinja gives a DictLoader's
-            self.dump_bytecode(bucket)  # kept: the next run loads the code
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        out = io.BytesIO()
-        bucket.write_bytecode(out)
-        self.stored[f"{_SETUP}:{bucket.key}"] = out.getvalue()
-        self.changed = True
-
-
 def ship_compiled() -> None:
     """Write SHIPPED (after a built-in template, this module or Jinja changed)."""
     SHIPPED.write_text(shipped_text())
@@ -345,7 +272,7 @@ def shipped_text() -> str:
         source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
         entries[cache.get_cache_key(name)] = [cache.get_source_checksum(source),
                                               env.compile(source, name, raw=True)]
-    return json.dumps({"key": _shipped_key(), "templates": entries}, indent=0, sort_keys=True) + "\n"
+    return json.dumps({"key": shipped_key(), "templates": entries}, indent=0, sort_keys=True) + "\n"
 
 
 class Templates:
@@ -386,7 +313,7 @@ class Templates:
             return tokens[index] if index < 256 else _token(index)
 
         # Sandboxed: a template (--templates) reaches the values it is given, not Python's internals.
-        env = _Environment(
+        env = Environment(
             loader=jinja2.DictLoader(sources),
             undefined=jinja2.StrictUndefined,
             finalize=finalize,

@@ -142,6 +142,8 @@ def config_parameters(where: str, entry: PMap, path: tuple[str, ...], key: re.Pa
             yield Problem(mark, f"{at}: {name!r} is not an option name {target} can hold")
         elif isinstance(setting, str) and not value.match(setting):
             yield Problem(mark, f"{at}.{name}: {setting!r} cannot be written literally in {target} (no {cannot})")
+        elif isinstance(setting, float) and not math.isfinite(setting):  # YAML's .inf and .nan: no number a file holds
+            yield Problem(mark, f"{at}.{name}: {setting!r} is not a number {target} can hold (quote it for the text)")
 
 
 def not_for(where: str, cluster: PMap, reasons: dict[str, str]) -> Iterator[Problem]:
