@@ -3,8 +3,9 @@ compiled to C with mypyc where a C compiler and Python's headers are at hand (a 
 1,000 clusters takes 16 % fewer instructions); elsewhere, or with DBFLEET_COMPILE=0, they stay
 Python.  Both run the same source and write the same bytes.
 
-The compiled modules keep their ``.py`` beside them; Python loads the compiled one first: after an
-edit to one of them, install again (``pip install -e .``), or install with DBFLEET_COMPILE=0.
+An editable install keeps the compiled modules beside their ``.py``, and Python loads the compiled
+one first: after an edit, install again (``pip install -e .``), or delete them (``git clean -fX --
+'*.so'``) to run the Python.
 """
 from __future__ import annotations
 
