@@ -229,13 +229,13 @@ def test_a_value_of_another_type_is_an_error_never_a_crash(
     path: Path_, value: Any, key: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     catalog = copy.deepcopy(BASE)
-    node: Any = catalog
-    for step in path[:-1]:
-        node = node[step]
-    if key is not None and isinstance(node[path[-1]] if path else node, dict):
-        (node[path[-1]] if path else node)[key] = value
-    elif path:
-        node[path[-1]] = value
+    parent, node = None, catalog
+    for step in path:
+        parent, node = node, node[step]
+    if key is not None and isinstance(node, dict):
+        node[key] = value
+    elif parent is not None:
+        parent[path[-1]] = value
     folder = tmp_path_factory.mktemp("types")
     (folder / "catalog").mkdir()
     (folder / "catalog" / "fleet.yaml").write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")

@@ -151,26 +151,26 @@ def problems(obj: dict[str, Any]) -> list[Problem]:
         else:
             found += _check("metadata.namespace", str(namespace), LABEL)
     if not found:
-        key = (str(obj.get("apiVersion", "")), str(obj.get("kind")))
-        rule = _RULES_BY_KIND.get(key, _UNKNOWN)
+        kind = (str(obj.get("apiVersion", "")), str(obj.get("kind")))
+        rule = _RULES_BY_KIND.get(kind, _UNKNOWN)
         if rule is _UNKNOWN:
-            rule = NAME_RULES.get((key[0].rpartition("/")[0], key[1]))
+            rule = NAME_RULES.get((kind[0].rpartition("/")[0], kind[1]))
             if len(_RULES_BY_KIND) < 100_000:
-                _RULES_BY_KIND[key] = rule
+                _RULES_BY_KIND[kind] = rule
         if rule is not None:
             found += rule(obj, name)
     # Each object's labels and annotations: most keys and values were decided before (no call).
     keys_ok, values_ok = _KEYS_OK, _VALUES_OK
-    for label, value in (metadata.get("labels") or {}).items():
-        if not (type(label) is str and keys_ok.get(label)) and not _key_ok(label):
-            found.append(_bad_key(f"metadata.labels.{label}", label))
+    for key, value in (metadata.get("labels") or {}).items():
+        if not (type(key) is str and keys_ok.get(key)) and not _key_ok(key):
+            found.append(_bad_key(f"metadata.labels.{key}", key))
         if not (type(value) is str and values_ok.get(value)) and not _value_ok(value):
-            found.append(Problem(f"metadata.labels.{label}", str(value), "is not a label value (at most 63 characters: "
+            found.append(Problem(f"metadata.labels.{key}", str(value), "is not a label value (at most 63 characters: "
                                  "letters, digits, '-', '_' and '.', beginning and ending with a letter or digit)",
                                  max(0, len(str(value)) - 63)))
-    for label in metadata.get("annotations") or {}:
-        if not (type(label) is str and keys_ok.get(label)) and not _key_ok(label):
-            found.append(_bad_key(f"metadata.annotations.{label}", label))
+    for key in metadata.get("annotations") or {}:
+        if not (type(key) is str and keys_ok.get(key)) and not _key_ok(key):
+            found.append(_bad_key(f"metadata.annotations.{key}", key))
     return found
 
 
