@@ -110,11 +110,16 @@ def schema_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The modules setup.py compiled (an editable install's, beside their source) are what runs:
     a source edited since would not be what the tests test."""
-    sources = max(p.stat().st_mtime for p in (ROOT / "renderer").rglob("*.py"))
-    stale = sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("renderer/**/*.so"), *ROOT.glob("*__mypyc*.so")]
-                   if p.stat().st_mtime < sources)
+    compiled = {p: p.with_name(p.name.split(".", 1)[0] + ".py") for p in ROOT.glob("renderer/**/*.so")}
+    if not compiled:
+        return
+    # The group's library holds the code of them all.
+    newest = max(source.stat().st_mtime for source in compiled.values())
+    compiled.update((p, None) for p in ROOT.glob("*__mypyc*.so"))
+    stale = sorted(str(p.relative_to(ROOT)) for p, source in compiled.items()
+                   if p.stat().st_mtime < (source.stat().st_mtime if source else newest))
     if stale:
-        raise pytest.UsageError(f"{', '.join(stale)}: compiled before the last edit of renderer/; install again "
+        raise pytest.UsageError(f"{', '.join(stale)}: compiled before the last edit of its source; install again "
                                 "(pip install -e .), or delete them (git clean -fX -- '*.so') to test the Python")
 
 

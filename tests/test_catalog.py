@@ -106,6 +106,13 @@ def test_schema_defaults_fill_what_templates_read() -> None:
     assert cluster["databases"] == []
 
 
+def test_a_quantity_written_as_a_number_becomes_its_text() -> None:
+    entry = {"name": "a", "engine": "postgresql", "replicas": 3, "storage": {"size": 20},
+             "resources": {"cpu": 0.5, "memory": 1e20}}
+    cluster = with_schema_defaults({"clusters": [entry]})["clusters"][0]
+    assert (cluster["storage"]["size"], cluster["resources"], cluster["replicas"]) == ("20", {"cpu": "0.5", "memory": "1e+20"}, 3)
+
+
 def test_sources_are_kept_for_digests(tmp_path: Path) -> None:
     paths = _catalog(tmp_path, {"a.yaml": HEAD.format(kind="Catalog", name="acme") + "  clusters: []\n"})
     catalog: Catalog = load(paths, [], tmp_path)

@@ -822,7 +822,8 @@ def test_a_touched_file_with_the_same_bytes_is_still_current(workdir: Path) -> N
 @pytest.mark.parametrize("files", [{}, {"prod/db/x.yaml": "0" * 64},
                                    {f"prod/n{i % 7}/e-{i}/k-{i}.yaml": f"{i:064x}" for i in range(300)},
                                    {"z.yaml": "1", "a.yaml": "2", "dev/é.yaml": "3"},
-                                   {"a.yaml": "0" * 63, "b.yaml": "0" * 65}, {"a.yaml": "A" * 64, "b.yaml": '"' * 64}])
+                                   {"a.yaml": "0" * 63, "b.yaml": "0" * 65}, {"a.yaml": "A" * 64, "b.yaml": '"' * 64},
+                                   {"a\tb.yaml": "x\\y", "c\x7f": "\x00", "d\n": "\u2028"}])
 def test_the_manifest_is_written_as_json_writes_it(files: dict[str, str]) -> None:
     """Written directly for speed, byte for byte what json.dumps(indent=1, sort_keys=True) writes."""
     expected = json.dumps({"version": output.MANIFEST_VERSION, "files": files}, indent=1, sort_keys=True) + "\n"

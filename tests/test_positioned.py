@@ -79,6 +79,10 @@ def test_aliases_read_as_copies_with_the_anchors_positions() -> None:
         ("? [a]\n: 1\nb: 2\n", "f.yaml:1:3: error: a mapping key must be a string"),
         ("a: 1\n---\n", "f.yaml:2:1: error: the document is empty: write a YAML document in it, or delete it"),
         ("a: " + "[" * 101 + "]" * 101 + "\n", "f.yaml:1:104: error: values are nested more than 100 levels deep"),
+        *((text, f"f.yaml:{where}: error: {number} is no number a Kubernetes object or a configuration file can hold "
+                 "(JSON has no infinity or NaN): write a finite number, or quote it for the text")
+          for text, where, number in [("a: [1, -.Inf]\n", "1:8", "-.Inf"), ("a: &x .nan\nb: *x\n", "1:4", ".nan"),
+                                      ("+.inf\n", "1:1", "+.inf")]),
     ],
 )
 def test_what_cannot_be_read_is_positioned(text: str, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import builtins
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -68,6 +69,23 @@ def test_a_catalog_value_cannot_inject_structure(workdir: Path) -> None:
     assert config["kind"] == "ConfigMap"
     assert config["data"]["init.sql"] == "SELECT 'x\"\n  evil: true\nkind: Secret\n# ';"
     assert "evil" not in config
+
+
+def test_a_quantity_written_as_a_number_renders_as_its_text(workdir: Path) -> None:
+    """size: 21474836480 is what 20Gi is: the same objects, the number's text where the suffixed
+    text was (some fields take only a string: CloudNativePG's storage.size)."""
+    assert run("render").exit_code == 0
+    before = tree(workdir / "rendered")
+    for path in [*(workdir / "catalog").glob("*.yaml"), *(workdir / "overlays").glob("*.yaml")]:
+        text = re.sub(r"\b(size|memory): (\d+)Gi\b", lambda m: f"{m[1]}: {int(m[2]) * 2**30}", path.read_text())
+        path.write_text(re.sub(r'\bcpu: "(\d+)"', r"cpu: \1", text))
+    result = run("render")
+    assert result.exit_code == 0, result.output
+    after = tree(workdir / "rendered")
+    expected = {path: re.sub(rb'"(\d+)Gi"', lambda m: b'"%d"' % (int(m[1]) * 2**30), content) for path, content in before.items()}
+    changed = {path for path in before if after[path] != before[path]} - {".dbfleet-manifest.json"}
+    assert len(changed) > 20 and after.keys() == before.keys()
+    assert {path: after[path] for path in changed} == {path: expected[path] for path in changed}
 
 
 def test_templates_can_be_overridden_file_by_file(workdir: Path) -> None:

@@ -312,13 +312,14 @@ class _Defaults:
     """What ``with_schema_defaults`` reads of one schema, read once (45,000 values at 1,000
     clusters: looking the schema up each time cost half the work)."""
 
-    __slots__ = ("properties", "absent", "items")
+    __slots__ = ("properties", "absent", "items", "quantities")
 
     def __init__(self) -> None:
         self.properties: dict[str, _Defaults] = {}
         # Each declared key, what stands in for it when absent, and the _Defaults to fill that with.
         self.absent: list[tuple[str, Any, _Defaults]] = []
         self.items: _Defaults | None = None
+        self.quantities: list[str] = []  # keys whose value is a Kubernetes quantity
 
 
 _LIST = object()  # an absent array: a new empty list
@@ -341,6 +342,8 @@ def _defaults_of(schema: dict[str, Any]) -> _Defaults:
         else:
             stand_in = _LIST if sub.get("type") == "array" else None
         defaults.absent.append((key, stand_in, of))
+        if sub.get("title") == "quantity":
+            defaults.quantities.append(key)
     if "items" in effective:
         defaults.items = _defaults_of(effective["items"])
     return defaults
@@ -359,6 +362,13 @@ def _filled(value: Any, defaults: _Defaults) -> Any:
         for key, stand_in, of in defaults.absent:
             if key not in out:
                 out[key] = [] if stand_in is _LIST else _filled(stand_in, of)
+        # A quantity written as a number (size: 1, cpu: 0.5) becomes its text, as Kubernetes reads
+        # it: some fields take only a string (CloudNativePG's storage.size).  Python's shortest
+        # form (0.5, 1e+20) is a quantity's syntax; the loader refused infinity and NaN.
+        for key in defaults.quantities:
+            amount = out[key]
+            if type(amount) is int or type(amount) is float:
+                out[key] = str(amount)
         return out
     if isinstance(value, list):
         items = defaults.items or _NOTHING
@@ -367,3 +377,4 @@ def _filled(value: Any, defaults: _Defaults) -> Any:
 
 
 _COLLECTIONS = (dict, list)
+

@@ -8,6 +8,7 @@ against 0.23 s for a 1,000-cluster catalog), and loading runs in every pre-commi
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Iterator
 
@@ -57,6 +58,12 @@ def resolve_plain(text: str) -> Any:
     if _NAN.match(text):
         return float("nan")
     return text
+
+
+def _not_finite(mark: Mark, text: str) -> Problem:
+    # JSON, and so every Kubernetes object, has no infinity or NaN; nor has a configuration file.
+    return Problem(mark, f"{text} is no number a Kubernetes object or a configuration file can hold (JSON has no "
+                         "infinity or NaN): write a finite number, or quote it for the text")
 
 
 # Bounds on what one file may expand to: aliases repeat a node without copying it in the text, so
@@ -140,8 +147,11 @@ class _Builder:
                     else:
                         # resolve_plain, whose most common case (a word) needs no call
                         value = words.setdefault(value, value) if value[:1].isalpha() else resolve(value)
-                        if type(value) is not str and source.startswith("!", at.index):  # an explicit tag wins
-                            value = event.value
+                        if type(value) is not str:
+                            if source.startswith("!", at.index):  # an explicit tag wins
+                                value = event.value
+                            elif type(value) is float and not math.isfinite(value):
+                                self.problems.append(_not_finite(mark, event.value))
                     if isinstance(parent, PMap):
                         if not frame.skip:
                             parent.keymarks[frame.key] = frame.key_mark  # type: ignore[index,assignment]
@@ -213,9 +223,13 @@ class _Builder:
         value = resolve_plain(event.value)
         # An explicit ``!!str 5`` wins over resolution; libyaml's tags follow YAML 1.1, so
         # look at the source for the tag itself.
-        if isinstance(value, str) or not self.text.startswith("!", event.start_mark.index):  # type: ignore[union-attr]
+        if isinstance(value, str):
             return value
-        return event.value
+        if self.text.startswith("!", event.start_mark.index):  # type: ignore[union-attr]
+            return event.value
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problems.append(_not_finite(self.mark(event.start_mark), event.value))
+        return value
 
     def _add(self, stack: list[_Frame], docs: list[Any], value: Any, count: int, text: str | None, mark: Mark,
              expected: str, empty: bool = False) -> None:

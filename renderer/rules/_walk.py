@@ -1,7 +1,6 @@
 """Helpers the rules share: iterate entries and point at their keys."""
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Iterator
 
@@ -142,8 +141,6 @@ def config_parameters(where: str, entry: PMap, path: tuple[str, ...], key: re.Pa
             yield Problem(mark, f"{at}: {name!r} is not an option name {target} can hold")
         elif isinstance(setting, str) and not value.match(setting):
             yield Problem(mark, f"{at}.{name}: {setting!r} cannot be written literally in {target} (no {cannot})")
-        elif isinstance(setting, float) and not math.isfinite(setting):  # YAML's .inf and .nan: no number a file holds
-            yield Problem(mark, f"{at}.{name}: {setting!r} is not a number {target} can hold (quote it for the text)")
 
 
 def not_for(where: str, cluster: PMap, reasons: dict[str, str]) -> Iterator[Problem]:
@@ -217,5 +214,3 @@ def _filter_problems(where: str, value: object, mark: Mark) -> Iterator[Problem]
     elif isinstance(value, PList):
         for index, (item, item_mark) in enumerate(zip(value, value.itemmarks)):
             yield from _filter_problems(f"{where}[{index}]", item, item_mark)
-    elif isinstance(value, float) and not math.isfinite(value):
-        yield Problem(mark, f"{where}: {value!r} is no JSON number")
