@@ -69,8 +69,8 @@ def _render(inputs: Inputs, validators: Validators, reporter: Reporter, invalid:
     """Load (unless given the ``catalog``), render and validate; raise on bad input (2) or invalid
     output (``invalid``); report warnings.  With ``hold``, the forked processes that rendered a
     share of the units keep its files to create them (the holders: release them).  Returns too
-    what keeps the rendered units in the user's cache, for the caller to run when it suits it
-    (while the holders create their files: 0.3 s of a 10,000-cluster render)."""
+    what keeps the rendered units in the user's cache, for the caller to run when it suits it:
+    while the holders create their files (0.1 s of a 10,000-cluster render, 84 MB)."""
     with _reading(inputs, catalog) as reading:  # first: a large catalog is read while this process imports
         from renderer.rendering.build import render_read
 

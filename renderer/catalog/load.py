@@ -377,4 +377,3 @@ def _filled(value: Any, defaults: _Defaults) -> Any:
 
 
 _COLLECTIONS = (dict, list)
-
