@@ -242,9 +242,7 @@ def test_a_value_of_another_type_is_an_error_never_a_crash(
     with _in(folder):
         result = run("render", "--jobs", "1")
     assert "Traceback" not in result.output
-    # 3 (the catalog valid, the output not) only where the catalog hands free-form values to a chart,
-    # whose own values schema judges them in the output: what else the catalog takes, dbfleet writes validly
-    chart_values = path[:2] == ("spec", "vclusters") and "values" in path
-    assert result.exit_code in ((0, 2, 3) if chart_values else (0, 2)), \
-        f"{path} = {value!r} (key {key!r}): exit {result.exit_code}\n{result.output}"
+    # never 3 (the catalog valid, the output not): what the catalog takes, dbfleet writes validly
+    # (every one of this test's 13,005 cases was run once: 0 or 2 each)
+    assert result.exit_code in (0, 2), f"{path} = {value!r} (key {key!r}): exit {result.exit_code}\n{result.output}"
     assert (folder / "rendered").exists() == (result.exit_code == 0)

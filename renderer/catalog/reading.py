@@ -12,6 +12,7 @@ import marshal
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 from renderer import rules
+from renderer.catalog import chart_values
 from renderer.catalog.load import Catalog, resolve, revalidate, with_schema_defaults
 from renderer.catalog.nodes import PMap
 from renderer.catalog.sources import Source
@@ -161,7 +162,7 @@ def environment_problems(catalog: Catalog, env: str, spec: PMap) -> list[Problem
     environment (``spec``: resolved), warnings too."""
     problems, formats = revalidate(spec, catalog.overlays.get(env), catalog.spec)
     if not problems:  # the structure holds: the rules can read it
-        problems += rules.check(spec)
+        problems += chart_values.problems(spec) + list(rules.check(spec))
     return catalog.problems + formats + problems
 
 

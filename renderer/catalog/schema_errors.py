@@ -86,14 +86,16 @@ FORMAT_KEYWORDS = {"pattern", "maxLength", "minLength"}
 
 
 def schema_problems(
-    document: Any, validator: Compiled, shown_as: tuple[Any, ...] | None = None
+    document: Any, validator: Compiled, shown_as: tuple[Any, ...] | None = None, ignored: frozenset[str] = frozenset()
 ) -> tuple[list[Problem], list[Problem]]:
     """Problems of a whole catalog document (paths shown below ``spec``), or of a part of one
     (paths shown below ``shown_as``, such as ``("clusters", 2)``): those of its structure, and
-    those of values' formats."""
+    those of values' formats; but for errors of the ``ignored`` keywords."""
     problems: list[Problem] = []
     formats: list[Problem] = []
     for top in validator.iter_errors(document):
+        if top.validator in ignored:
+            continue
         for error in _leaf_errors(top):
             path = list(error.absolute_path)
             if shown_as is not None:
