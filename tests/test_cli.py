@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from renderer import commands
 from renderer.catalog.positioned import load_documents
 from renderer.catalog.schema import SCHEMAS
+from renderer.errors import DbfleetError
 from renderer.validate import chart_values, is_core
 from renderer.writing import output
 from tests.conftest import GOLDEN, ROOT, run, tree
@@ -817,6 +818,27 @@ def test_a_touched_file_with_the_same_bytes_is_still_current(workdir: Path) -> N
     assert run("render", "--check").exit_code == 0
     cluster.write_bytes(cluster.read_bytes().replace(b"instances: 3", b"instances: 4"))
     assert run("render", "--check").exit_code == 1
+
+
+@pytest.mark.parametrize("situation", ["new", "unchanged", "changed", "refused"])
+def test_the_callers_work_beside_a_write_is_done_once_whatever_the_write_does(tmp_path: Path, situation: str) -> None:
+    """``meanwhile`` (the unit cache's saving) runs once: in a new folder, with nothing to change,
+    with a change, and when the folder is refused."""
+    out, files = tmp_path / "rendered", {"prod/db/a.yaml": b"a: 1\n", "prod/db/b.yaml": b"b: 1\n"}
+    if situation != "new":
+        output.write(out, files, ["prod"])
+    if situation == "changed":
+        files = {**files, "prod/db/a.yaml": b"a: 2\n"}
+    if situation == "refused":
+        (out / "prod" / "db" / "foreign.yaml").write_text("x: 1\n")
+    calls: list[str] = []
+    if situation == "refused":
+        with pytest.raises(DbfleetError):
+            output.write(out, files, ["prod"], meanwhile=lambda: calls.append("saved"))
+    else:
+        changed, _ = output.write(out, files, ["prod"], meanwhile=lambda: calls.append("saved"))
+        assert changed == {"new": sorted(files), "unchanged": [], "changed": ["prod/db/a.yaml"]}[situation]
+    assert calls == ["saved"]
 
 
 @pytest.mark.parametrize("files", [{}, {"prod/db/x.yaml": "0" * 64},
