@@ -12,8 +12,9 @@ Generated from the catalog's JSON Schema by `dbfleet schema --format markdown`; 
 Catalog files (`catalog/*.yaml`) are `apiVersion: {API_VERSION}`, `kind: Catalog` documents
 with `metadata.name` (the fleet) and the `spec` below. Overlays (`overlays/<env>.yaml`, `kind:
 Overlay`, `metadata.name` = the environment) have the same fields, none required, and `null`
-removes a value. `[]` marks a list's entries. `dbfleet schema [--kind Overlay]` prints the JSON
-Schema itself, for editors.
+removes a value. `[]` marks a list's entries. A quantity is written as Kubernetes writes one
+(`20Gi`, `500m`, `2`); a number left unquoted (`2`, `0.5`) is taken as its text. `dbfleet schema
+[--kind Overlay]` prints the JSON Schema itself, for editors.
 
 | field | type | default | description |
 |---|---|---|---|
