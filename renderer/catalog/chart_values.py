@@ -5,6 +5,7 @@ dbfleet's own, stays: it also covers chart versions dbfleet does not embed)."""
 from __future__ import annotations
 
 import functools
+import re
 
 from renderer.catalog.nodes import PMap
 from renderer.catalog.schema import CATALOG_SCHEMA
@@ -15,8 +16,9 @@ from renderer.schemas.compiled import Compiled
 # What dbfleet's own values, merged under the entry's, may satisfy: judged on the merged values only.
 MERGED_ONLY = frozenset({"required", "dependentRequired", "dependencies", "oneOf", "anyOf", "allOf", "not", "if",
                          "minProperties"})
-DEFAULT_VERSION = CATALOG_SCHEMA["properties"]["spec"]["properties"]["vclusters"]["items"]["properties"][
-    "chartVersion"]["default"]
+_VERSION = CATALOG_SCHEMA["properties"]["spec"]["properties"]["vclusters"]["items"]["properties"]["chartVersion"]
+DEFAULT_VERSION = _VERSION["default"]
+_VERSION_FORM = re.compile(_VERSION["pattern"])  # (one the format check refused names no file here)
 
 
 def problems(spec: PMap) -> list[Problem]:
@@ -26,7 +28,7 @@ def problems(spec: PMap) -> list[Problem]:
         if not isinstance(values, PMap) or not values:
             continue
         version = vcluster.get("chartVersion") or DEFAULT_VERSION
-        validator = _validator(str(version))
+        validator = _validator(version) if isinstance(version, str) and _VERSION_FORM.match(version) else None
         if validator is None:
             continue
         structure, formats = schema_problems(values, validator, ("vclusters", index, "values"), ignored=MERGED_ONLY)
